@@ -1,0 +1,84 @@
+import { describe, expect, it } from '@jest/globals'
+import { formatPlanText, planToJson } from '../../src/plan/format.js'
+import { buildPlan } from '../../src/plan/plan.js'
+import { computePlanId } from '../../src/plan/plan-id.js'
+import type { ContentDigest, Plan } from '../../src/plan/types.js'
+import { metadataFixture } from './fixtures.js'
+
+function planOf(fixture: string): Plan {
+  const draft = buildPlan(metadataFixture(fixture), { packages: [], targetRegistry: 'crates-io' })
+  const apiBase = 'https://crates.io'
+  return { ...draft, apiBase, planId: computePlanId(apiBase, draft.packages) }
+}
+
+const digest: ContentDigest = {
+  digest: 'd'.repeat(64),
+  perCrate: { pub_both: 'x', 'pub-both': 'b'.repeat(64), 'pub-open': 'o'.repeat(64) }
+}
+
+describe('planToJson', () => {
+  it('writes the plan in snake_case with levels, per-crate digests, skipped and dropped edges', () => {
+    const plan = planOf('publish')
+    const json = planToJson(plan, digest)
+    expect(json).toMatchObject({
+      plan_id: plan.planId,
+      content_digest: 'd'.repeat(64),
+      registry: 'crates-io',
+      api_base: 'https://crates.io',
+      levels: [['pub-both', 'pub-open'], ['pub-app']],
+      skipped: [
+        { name: 'pub-false', version: '0.1.0', reason: 'publish = false' },
+        { name: 'pub-other', version: '0.1.0', reason: expect.stringContaining('["other"]') }
+      ],
+      dropped_dev_dependencies: [{ from: 'pub-app', to: 'pub-false', req: '^0.1.0' }]
+    })
+    expect(json.packages[0]).toEqual({
+      name: 'pub-both',
+      version: '0.1.0',
+      level: 0,
+      manifest_path: '/ws/publish/pub-both/Cargo.toml',
+      dependencies: [],
+      digest: 'b'.repeat(64)
+    })
+    expect(json.packages[2]).toMatchObject({ name: 'pub-app', dependencies: ['pub-open'] })
+  })
+
+  it('leaves digests null when the sources were not hashed', () => {
+    const json = planToJson(planOf('chain'))
+    expect(json.content_digest).toBeNull()
+    expect(json.packages.map(p => p.digest)).toEqual([null, null, null])
+  })
+
+  it('survives a JSON round trip unchanged', () => {
+    const json = planToJson(planOf('serde-like'), digest)
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json)
+  })
+})
+
+describe('formatPlanText', () => {
+  it('shows the order with levels, skipped crates, dropped dev-dependencies and both ids', () => {
+    const plan = planOf('publish')
+    const text = formatPlanText(plan, digest)
+    expect(text.split('\n')).toEqual([
+      'Publish plan for crates-io (https://crates.io)',
+      '  1. pub-both 0.1.0  (level 0)',
+      '  2. pub-open 0.1.0  (level 0)',
+      '  3. pub-app 0.1.0  (level 1, after pub-open)',
+      'Skipped:',
+      '  pub-false 0.1.0: publish = false',
+      `  pub-other 0.1.0: publish = ["other"] does not include 'crates-io'`,
+      'Dev-dependencies left to versions already on crates-io:',
+      '  pub-app -> pub-false ^0.1.0',
+      `plan_id: ${plan.planId}`,
+      `content digest: ${'d'.repeat(64)}`,
+      ''
+    ])
+  })
+
+  it('says when there is nothing to publish', () => {
+    const plan = planOf('chain')
+    const empty: Plan = { ...plan, packages: [], levels: [] }
+    expect(formatPlanText(empty)).toContain('nothing to publish')
+    expect(formatPlanText(empty)).not.toContain('content digest')
+  })
+})

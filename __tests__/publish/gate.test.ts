@@ -1,0 +1,289 @@
+import { describe, expect, it } from '@jest/globals'
+import { decideGate, type GateInput } from '../../src/publish/gate.js'
+import type { RehearsalReceipt } from '../../src/record/rehearsal.js'
+
+const PLAN = '1'.repeat(64)
+const OTHER_PLAN = '2'.repeat(64)
+const DIGEST = 'd'.repeat(64)
+const PER_CRATE = { a: 'a'.repeat(64), b: 'b'.repeat(64) }
+const HOW = 'run shipper-rehearse rehearse (or the action with mode: rehearse) on this commit'
+const PATH = '/ws/.shipper/rehearsal.json'
+
+function receipt(overrides: Partial<RehearsalReceipt> = {}): RehearsalReceipt {
+  return {
+    schema_version: 'shipper.rehearsal.v1',
+    plan_id: PLAN,
+    registry: 'rehearsal',
+    passed: true,
+    packages_attempted: 2,
+    packages_published: 2,
+    summary: "rehearsed 2 packages against 'rehearsal' successfully",
+    started_at: '2026-04-17T12:00:00.000Z',
+    completed_at: '2026-04-17T12:01:00.000Z',
+    content_digest: DIGEST,
+    packages: [
+      {
+        name: 'a',
+        version: '0.1.0',
+        cksum: 'c'.repeat(64),
+        digest: PER_CRATE.a,
+        status: 'published',
+        duration_ms: 1
+      },
+      {
+        name: 'b',
+        version: '0.2.0',
+        cksum: 'c'.repeat(64),
+        digest: PER_CRATE.b,
+        status: 'published',
+        duration_ms: 1
+      }
+    ],
+    ...overrides
+  }
+}
+
+function input(overrides: Partial<GateInput> = {}): GateInput {
+  return {
+    skipRehearsal: false,
+    bind: 'content',
+    planId: PLAN,
+    contentDigest: DIGEST,
+    perCrateDigest: { ...PER_CRATE },
+    receipt: { kind: 'ok', receipt: receipt() },
+    receiptPath: PATH,
+    events: { complete: { passed: true, plan_id: PLAN }, badLines: [] },
+    howToRehearse: HOW,
+    ...overrides
+  }
+}
+
+function refusal(gateInput: GateInput) {
+  const decision = decideGate(gateInput)
+  if (decision.decision !== 'refuse')
+    throw new Error(`expected a refusal, got: ${decision.message}`)
+  expect(decision.message).not.toContain('\n')
+  expect(decision.hint).not.toContain('\n')
+  return decision
+}
+
+describe('gate', () => {
+  describe('step 1: skip-rehearsal', () => {
+    it('proceeds as a bypass with a loud warning naming the plan_id', () => {
+      const decision = decideGate(input({ skipRehearsal: true, receipt: { kind: 'missing' } }))
+      expect(decision).toEqual({ decision: 'proceed', bypassed: true, message: expect.any(String) })
+      expect(decision.message).toContain('WITHOUT a rehearsal')
+      expect(decision.message).toContain(PLAN)
+      expect(decision.message).toContain('event log will show no rehearsal')
+    })
+
+    it('bypasses even a failed, stale receipt', () => {
+      const bad = receipt({ passed: false, plan_id: OTHER_PLAN })
+      expect(
+        decideGate(input({ skipRehearsal: true, receipt: { kind: 'ok', receipt: bad } }))
+      ).toMatchObject({
+        decision: 'proceed',
+        bypassed: true
+      })
+    })
+  })
+
+  describe('step 2: no receipt', () => {
+    it('refuses, saying where it looked and how to produce one', () => {
+      const decision = refusal(input({ receipt: { kind: 'missing' } }))
+      expect(decision.reason).toBe('no_receipt')
+      expect(decision.message).toContain(PATH)
+      expect(decision.hint).toContain(HOW)
+    })
+  })
+
+  describe('step 3: unreadable receipt', () => {
+    it.each([
+      'foreign schema: schema_version is "x.v9", expected \'shipper.rehearsal.v1\'',
+      "missing required field 'passed'",
+      'oversized: 2000000 bytes, more than the 1048576-byte limit'
+    ])('refuses, naming the problem: %s', problem => {
+      const decision = refusal(input({ receipt: { kind: 'invalid', problem } }))
+      expect(decision.reason).toBe('invalid_receipt')
+      expect(decision.message).toContain(problem)
+      expect(decision.message).toContain(PATH)
+      expect(decision.hint).toContain(HOW)
+    })
+  })
+
+  describe('step 4: plan_id', () => {
+    it('refuses a receipt whose plan_id is stale, showing both ids', () => {
+      const decision = refusal(
+        input({ receipt: { kind: 'ok', receipt: receipt({ plan_id: OTHER_PLAN }) } })
+      )
+      expect(decision.reason).toBe('stale_plan')
+      expect(decision.message).toContain(`made for plan_id ${OTHER_PLAN}`)
+      expect(decision.message).toContain(`current plan_id is ${PLAN}`)
+      expect(decision.hint).toContain(HOW)
+    })
+  })
+
+  describe('step 5: passed', () => {
+    it('refuses a failed rehearsal, quoting its summary on one line', () => {
+      const summary = 'rehearsal stopped at 1/2: b@0.2.0: could not compile\n  see log'
+      const decision = refusal(
+        input({ receipt: { kind: 'ok', receipt: receipt({ passed: false, summary }) } })
+      )
+      expect(decision.reason).toBe('failed_rehearsal')
+      expect(decision.message).toContain(
+        '"rehearsal stopped at 1/2: b@0.2.0: could not compile see log"'
+      )
+    })
+  })
+
+  describe('step 6: bind content', () => {
+    it('refuses stale content, naming the crates whose sources changed', () => {
+      const decision = refusal(
+        input({
+          contentDigest: 'e'.repeat(64),
+          perCrateDigest: { ...PER_CRATE, b: 'f'.repeat(64) }
+        })
+      )
+      expect(decision.reason).toBe('stale_content')
+      expect(decision.message).toContain('changed: b')
+      expect(decision.message).not.toMatch(/changed: a\b/)
+      expect(decision.message).toContain(DIGEST)
+      expect(decision.message).toContain('e'.repeat(64))
+    })
+
+    it('names crates added to or removed from the rehearsed set', () => {
+      const decision = refusal(
+        input({
+          contentDigest: 'e'.repeat(64),
+          perCrateDigest: { a: PER_CRATE.a, c: 'c'.repeat(64) }
+        })
+      )
+      expect(decision.message).toContain('not rehearsed: c')
+      expect(decision.message).toContain('no longer planned: b')
+    })
+
+    it('still refuses when no single crate differs, saying so', () => {
+      const decision = refusal(input({ contentDigest: 'e'.repeat(64) }))
+      expect(decision.reason).toBe('stale_content')
+      expect(decision.message).toContain('every per-crate digest matches')
+    })
+
+    it('refuses a receipt without content_digest (as shipper writes) with a hint to use bind: plan', () => {
+      const { content_digest: _digest, packages: _packages, ...plain } = receipt()
+      const decision = refusal(
+        input({ receipt: { kind: 'ok', receipt: plain as RehearsalReceipt } })
+      )
+      expect(decision.reason).toBe('stale_content')
+      expect(decision.message).toContain('no content_digest')
+      expect(decision.hint).toContain('bind: plan')
+    })
+
+    it('is not checked with bind: plan', () => {
+      const { content_digest: _digest, ...plain } = receipt()
+      const noDigest = input({
+        bind: 'plan',
+        receipt: { kind: 'ok', receipt: plain as RehearsalReceipt }
+      })
+      expect(decideGate(noDigest).decision).toBe('proceed')
+      expect(decideGate(input({ bind: 'plan', contentDigest: 'e'.repeat(64) })).decision).toBe(
+        'proceed'
+      )
+    })
+  })
+
+  describe('step 7: events.jsonl', () => {
+    it('refuses when the last rehearsal_complete says the rehearsal failed', () => {
+      const decision = refusal(
+        input({ events: { complete: { passed: false, plan_id: PLAN }, badLines: [] } })
+      )
+      expect(decision.reason).toBe('inconsistent')
+      expect(decision.message).toContain('passed=true')
+      expect(decision.message).toContain('passed=false')
+    })
+
+    it('refuses when the last rehearsal_complete is for another plan_id', () => {
+      const decision = refusal(
+        input({ events: { complete: { passed: true, plan_id: OTHER_PLAN }, badLines: [] } })
+      )
+      expect(decision.reason).toBe('inconsistent')
+      expect(decision.message).toContain(OTHER_PLAN)
+    })
+
+    it('refuses when the events file has no rehearsal_complete at all, mentioning unreadable lines', () => {
+      const decision = refusal(input({ events: { complete: null, badLines: [3, 9] } }))
+      expect(decision.reason).toBe('inconsistent')
+      expect(decision.message).toContain('no rehearsal_complete')
+      expect(decision.message).toContain('3, 9')
+    })
+
+    it('is skipped when there is no events file', () => {
+      expect(decideGate(input({ events: undefined })).decision).toBe('proceed')
+    })
+  })
+
+  describe('step 8: accept', () => {
+    it('proceeds, logging packages, registry, plan_id and when', () => {
+      const decision = decideGate(input())
+      expect(decision).toEqual({
+        decision: 'proceed',
+        bypassed: false,
+        message: expect.any(String)
+      })
+      expect(decision.message).toContain('a@0.1.0, b@0.2.0')
+      expect(decision.message).toContain("'rehearsal'")
+      expect(decision.message).toContain(PLAN)
+      expect(decision.message).toContain('2026-04-17T12:01:00.000Z')
+      expect(decision.message).not.toContain('\n')
+    })
+
+    it('accepts a shipper-written receipt with bind: plan, counting its packages', () => {
+      const { content_digest: _digest, packages: _packages, ...plain } = receipt()
+      const decision = decideGate(
+        input({ bind: 'plan', receipt: { kind: 'ok', receipt: plain as RehearsalReceipt } })
+      )
+      expect(decision.decision).toBe('proceed')
+      expect(decision.message).toContain('2 packages')
+    })
+
+    it('mentions unreadable event lines it skipped', () => {
+      const decision = decideGate(
+        input({ events: { complete: { passed: true, plan_id: PLAN }, badLines: [4] } })
+      )
+      expect(decision.decision).toBe('proceed')
+      expect(decision.message).toContain('line 4')
+    })
+  })
+
+  describe('order of the steps', () => {
+    it('reports a stale plan before a failed rehearsal (step 4 precedes 5)', () => {
+      const stale = receipt({ plan_id: OTHER_PLAN, passed: false })
+      expect(refusal(input({ receipt: { kind: 'ok', receipt: stale } })).reason).toBe('stale_plan')
+    })
+
+    it('reports a failed rehearsal before stale content (step 5 precedes 6)', () => {
+      const failed = receipt({ passed: false })
+      const decision = refusal(
+        input({ receipt: { kind: 'ok', receipt: failed }, contentDigest: 'e'.repeat(64) })
+      )
+      expect(decision.reason).toBe('failed_rehearsal')
+    })
+
+    it('reports stale content before an inconsistent event log (step 6 precedes 7)', () => {
+      const decision = refusal(
+        input({ contentDigest: 'e'.repeat(64), events: { complete: null, badLines: [] } })
+      )
+      expect(decision.reason).toBe('stale_content')
+    })
+
+    it('reports a stale plan before an inconsistent event log (step 4 precedes 7)', () => {
+      const stale = receipt({ plan_id: OTHER_PLAN })
+      const decision = refusal(
+        input({
+          receipt: { kind: 'ok', receipt: stale },
+          events: { complete: { passed: false, plan_id: PLAN }, badLines: [] }
+        })
+      )
+      expect(decision.reason).toBe('stale_plan')
+    })
+  })
+})

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runCargo } from '../../src/cargo/run.js'
+import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.js'
+import { rehearse } from '../../src/rehearse/index.js'
+import { fetchIndexEntries } from '../../src/sparse/client.js'
+import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
+import { FIXTURES, integrationContext, readReceipt, rehearseOptions } from './helpers.js'
+
+let sandbox: CargoSandbox
+let ws: string
+let standIn: EmbeddedRegistry
+
+beforeAll(async () => {
+  sandbox = cargoSandbox('sr-rehearse-cycle-')
+  ws = sandbox.copyFixture(join(FIXTURES, 'cycle'), 'cycle')
+  standIn = await startRegistry()
+})
+
+afterAll(async () => {
+  await standIn.close()
+  sandbox.cleanup()
+})
+
+describe('rehearse (a versioned dev-dependency cycle, serde-like)', () => {
+  it('fails at packaging with the plan’s advice when the live registry has no older version to close the cycle', async () => {
+    const result = await rehearse(
+      rehearseOptions(join(ws, 'Cargo.toml')),
+      integrationContext(sandbox.env)
+    )
+
+    expect(result.outcome).toBe('failed')
+    expect(result.plan?.droppedDevEdges).toEqual([
+      { from: 'serderive', to: 'sercore', req: '^0.1' }
+    ])
+    expect(result.packages.map(p => [p.name, p.status])).toEqual([
+      ['serderive', 'failed'],
+      ['sercore', 'pending']
+    ])
+    expect(result.failure?.message).toMatch(/^packaging serderive@0\.1\.1 failed: /)
+    expect(result.failure?.stderrTail).toContain('no matching package named `sercore` found')
+    expect(result.failure?.hint).toBe(
+      'serderive dev-depends on sercore ^0.1 through a cycle, which resolves from versions already on crates-io; drop the version from that dev-dependency (keep only its path) so cargo strips it'
+    )
+    expect(readReceipt(join(ws, '.shipper')).summary).toMatch(
+      /^rehearsal stopped at 1\/2: packaging serderive/
+    )
+  })
+
+  it('passes when the cycle-closing dev-dependency resolves from the older version on (a stand-in for) crates.io', async () => {
+    const old = sandbox.copyFixture(join(FIXTURES, 'cycle-old'), 'cycle-old')
+    const published = await runCargo(['publish', '--registry', 'standin', '--allow-dirty'], {
+      cwd: old,
+      env: {
+        ...sandbox.env,
+        CARGO_REGISTRIES_STANDIN_INDEX: standIn.indexUrl,
+        CARGO_REGISTRIES_STANDIN_TOKEN: standIn.token
+      }
+    })
+    expect(published.stderr).toContain('Published sercore v0.1.0')
+    writeFileSync(
+      join(sandbox.cargoHome, 'config.toml'),
+      [
+        '[source.crates-io]',
+        'replace-with = "standin"',
+        '',
+        '[source.standin]',
+        `registry = ${JSON.stringify(standIn.indexUrl)}`,
+        '',
+        '[net]',
+        'retry = 0',
+        ''
+      ].join('\n')
+    )
+    const rehearsal = await startRegistry()
+    try {
+      const result = await rehearse(
+        rehearseOptions(join(ws, 'Cargo.toml'), {
+          registryUrl: rehearsal.url,
+          registryToken: rehearsal.token
+        }),
+        integrationContext(sandbox.env)
+      )
+
+      expect(result.failure).toBeUndefined()
+      expect(result.outcome).toBe('passed')
+      expect(result.packages.map(p => [p.name, p.status])).toEqual([
+        ['serderive', 'published'],
+        ['sercore', 'published']
+      ])
+      expect(readReceipt(join(ws, '.shipper')).passed).toBe(true)
+      // The dev-dependency still points at crates.io; the normal one at the rehearsal registry.
+      const derive = (await fetchIndexEntries(rehearsal.indexUrl, 'serderive'))?.[0]
+      expect(derive?.deps).toEqual([
+        expect.objectContaining({
+          name: 'sercore',
+          req: '^0.1',
+          kind: 'dev',
+          registry: 'https://github.com/rust-lang/crates.io-index'
+        })
+      ])
+      const core = (await fetchIndexEntries(rehearsal.indexUrl, 'sercore'))?.[0]
+      expect(core?.deps).toEqual([expect.objectContaining({ name: 'serderive', req: '=0.1.1' })])
+      expect(core?.deps[0]?.registry ?? null).toBeNull()
+    } finally {
+      await rehearsal.close()
+    }
+  })
+})

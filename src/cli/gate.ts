@@ -1,0 +1,24 @@
+import type { RunContext } from '../context.js'
+import type { Options } from '../options/types.js'
+import { gateOnly } from '../publish/index.js'
+import type { Terminal } from './terminal.js'
+
+/** `shipper-rehearse gate`: evaluates the publish gate and prints the decision (exit 0 proceed, 1 refuse). */
+export async function gateCommand(
+  options: Options,
+  ctx: RunContext,
+  term: Terminal
+): Promise<number> {
+  const report = await gateOnly(options, ctx)
+  const { decision, plan } = report
+  term.out(`plan_id ${plan.planId}`)
+  term.out(`content ${report.digest.digest}`)
+  term.out(`receipt ${report.proof.receiptPath}`)
+  if (decision.decision === 'refuse') {
+    term.out(`gate: refuse (${decision.reason}): ${decision.message}`)
+    term.out(`hint: ${decision.hint}`)
+    return 1
+  }
+  term.out(`gate: proceed${decision.bypassed ? ' WITHOUT a rehearsal' : ''}: ${decision.message}`)
+  return 0
+}

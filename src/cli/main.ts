@@ -1,0 +1,87 @@
+import { UserError, describeError } from '../errors.js'
+import { parseOptions } from '../options/parse.js'
+import { withLiveRegistry } from '../publish/target.js'
+import { INPUTS } from '../options/inputs.js'
+import { TOOL } from '../version.js'
+import { parseArgs } from './args.js'
+import { processTerminal, terminalContext, type Terminal } from './terminal.js'
+import { gateCommand } from './gate.js'
+import { planCommand } from './plan.js'
+import { publishCommand } from './publish.js'
+import { rehearseCommand } from './rehearse.js'
+import { registryServe } from './registry-serve.js'
+
+const USAGE = `shipper-rehearse — rehearse a Rust workspace release, then publish it behind a gate
+
+Usage:
+  shipper-rehearse plan      [--manifest-path P] [--packages a,b] [--target-registry NAME]
+                             [--target-registry-url URL] [--format text|json]
+  shipper-rehearse rehearse  [--manifest-path P] [--registry-url URL] [--smoke-install bin] ...
+  shipper-rehearse gate      [--manifest-path P] [--state-dir DIR] [--bind plan|content] ...
+  shipper-rehearse publish   [--manifest-path P] [--token T] [--dry-run] ...
+  shipper-rehearse registry serve [--port N] [--data DIR] [--token T] [--strict|--no-strict]
+
+Every action input is also a flag (--name value, --name=value; booleans: --flag / --no-flag):
+${INPUTS.map(i => `  --${i.name}`).join('\n')}
+
+Exit codes: 0 success, 1 failure or refusal, 2 bad usage or bad input.`
+
+/** The command line's front door: parse, dispatch, and map every failure to one line and an exit code. */
+export async function main(argv: string[], term: Terminal = processTerminal): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        term.out(USAGE)
+        return command === undefined ? 2 : 0
+      case '--version':
+      case '-V':
+        term.out(`${TOOL.name} ${TOOL.version}`)
+        return 0
+      case 'plan': {
+        const args = parseArgs(rest, ['format'])
+        const options = await parseOptions(args.inputs, { cwd: process.cwd(), env: process.env })
+        return await planCommand(
+          options,
+          args.extra.format ?? 'text',
+          withLiveRegistry(options, terminalContext(term)),
+          term
+        )
+      }
+      case 'rehearse': {
+        const args = parseArgs(rest)
+        const options = await parseOptions(
+          { ...args.inputs, mode: 'rehearse' },
+          { cwd: process.cwd(), env: process.env }
+        )
+        return await rehearseCommand(options, withLiveRegistry(options, terminalContext(term)), term)
+      }
+      case 'gate':
+      case 'publish': {
+        const args = parseArgs(rest)
+        const options = await parseOptions(
+          { ...args.inputs, mode: 'publish' },
+          { cwd: process.cwd(), env: process.env }
+        )
+        const ctx = terminalContext(term)
+        return command === 'gate'
+          ? await gateCommand(options, ctx, term)
+          : await publishCommand(options, ctx, term)
+      }
+      case 'registry': {
+        if (rest[0] !== 'serve') {
+          throw new UserError(`unknown registry command '${rest[0] ?? ''}'`, 'use `shipper-rehearse registry serve`', 2)
+        }
+        return await registryServe(rest.slice(1), term)
+      }
+      default:
+        throw new UserError(`unknown command '${command}'`, 'run `shipper-rehearse --help`', 2)
+    }
+  } catch (error) {
+    term.err(`error: ${describeError(error)}`)
+    return error instanceof UserError ? error.exitCode : 1
+  }
+}

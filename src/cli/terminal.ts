@@ -1,0 +1,49 @@
+import { systemClock } from '../clock.js'
+import { runCargo } from '../cargo/run.js'
+import type { RunContext } from '../context.js'
+import type { Logger } from '../log.js'
+
+export interface Terminal {
+  out(line: string): void
+  err(line: string): void
+}
+
+export const processTerminal: Terminal = {
+  out: line => void process.stdout.write(`${line}\n`),
+  err: line => void process.stderr.write(`${line}\n`)
+}
+
+/** A logger for the command line: secrets are masked before anything reaches the terminal. */
+export function terminalLogger(term: Terminal): Logger & { mask(text: string): string } {
+  const secrets = new Set<string>()
+  const mask = (s: string) => {
+    let out = s
+    for (const v of secrets) out = out.split(v).join('***')
+    return out
+  }
+  return {
+    mask,
+    info: m => term.err(mask(m)),
+    warning: m => term.err(`warning: ${mask(m)}`),
+    error: m => term.err(`error: ${mask(m)}`),
+    debug: m => {
+      if (process.env.SHIPPER_DEBUG) term.err(`debug: ${mask(m)}`)
+    },
+    secret: v => {
+      if (v) secrets.add(v)
+    }
+  }
+}
+
+export function terminalContext(term: Terminal): RunContext {
+  const logger = terminalLogger(term)
+  return {
+    logger,
+    clock: systemClock,
+    cargo: runCargo,
+    fetch: globalThis.fetch.bind(globalThis),
+    env: {},
+    random: Math.random,
+    progress: line => term.out(logger.mask(line))
+  }
+}

@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs'
+import { UserError } from '../errors.js'
+
+/** Where a download looks: the current run (no runId) or another run of the same repository. */
+export interface ArtifactSource {
+  runId?: number
+  /** Needed for another run's artifacts (`actions: read`); the current run needs none. */
+  token?: string
+}
+
+export type DownloadResult =
+  { kind: 'downloaded'; id: number; path: string } | { kind: 'missing'; message: string }
+
+export interface UploadResult {
+  /** Undefined when the service stored nothing. */
+  id: number | undefined
+}
+
+/** The workflow artifact service, reduced to the two things this action does with it. */
+export interface ArtifactStore {
+  /** `files` must be file paths under `root`; they keep their paths relative to it. */
+  upload(
+    name: string,
+    files: string[],
+    root: string,
+    options: { retentionDays?: number }
+  ): Promise<UploadResult>
+  /** Unpacks artifact `name` into `destDir`; a missing artifact is a result, not an error. */
+  download(name: string, from: ArtifactSource, destDir: string): Promise<DownloadResult>
+}
+
+/** The subset of @actions/artifact's client this module calls; tests give a typed fake. */
+export interface ArtifactClientLike {
+  uploadArtifact(
+    name: string,
+    files: string[],
+    rootDirectory: string,
+    options?: { retentionDays?: number }
+  ): Promise<{ id?: number }>
+  getArtifact(
+    name: string,
+    options?: { findBy?: FindBy }
+  ): Promise<{ artifact: { id: number; name: string } }>
+  downloadArtifact(
+    id: number,
+    options?: { path?: string; findBy?: FindBy }
+  ): Promise<{ downloadPath?: string }>
+  deleteArtifact(name: string, options?: { findBy?: FindBy }): Promise<{ id: number }>
+}
+
+export interface FindBy {
+  token: string
+  workflowRunId: number
+  repositoryOwner: string
+  repositoryName: string
+}
+
+/** The runner hands these only to JavaScript actions; without them the service is unreachable. */
+export function artifactServiceAvailable(env: Record<string, string | undefined>): boolean {
+  return Boolean(env.ACTIONS_RUNTIME_TOKEN && env.ACTIONS_RESULTS_URL)
+}
+
+function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'ArtifactNotFoundError' || /not found/i.test(error.message))
+  )
+}
+
+function currentRepository(env: Record<string, string | undefined>): {
+  owner: string
+  name: string
+} {
+  const [owner, name, ...rest] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  if (!owner || !name || rest.length > 0) {
+    throw new UserError(
+      'cannot download a rehearsal artifact from another run: GITHUB_REPOSITORY is not set',
+      'run inside GitHub Actions, or leave `rehearsal-run-id` empty to use the current run',
+      2
+    )
+  }
+  return { owner, name }
+}
+
+/**
+ * Wraps an @actions/artifact client. Another run is always looked up in GITHUB_REPOSITORY: no
+ * input can point the proof at a different repository.
+ */
+export function artifactStoreFrom(
+  client: ArtifactClientLike,
+  env: Record<string, string | undefined>
+): ArtifactStore {
+  const findByFor = (from: ArtifactSource): FindBy | undefined => {
+    if (from.runId === undefined) return undefined
+    if (!from.token) {
+      throw new UserError(
+        `downloading the artifact of run ${from.runId} needs a token`,
+        'pass `github-token` (the default ${{ github.token }} works with `actions: read`)',
+        2
+      )
+    }
+    const repo = currentRepository(env)
+    return {
+      token: from.token,
+      workflowRunId: from.runId,
+      repositoryOwner: repo.owner,
+      repositoryName: repo.name
+    }
+  }
+  return {
+    async upload(name, files, root, options) {
+      // A rerun of the job reuses the run: an artifact of the same name would make the upload fail.
+      try {
+        await client.deleteArtifact(name)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+      }
+      const response = await client.uploadArtifact(name, files, root, {
+        ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+      })
+      return { id: response.id }
+    },
+    async download(name, from, destDir) {
+      const findBy = findByFor(from)
+      const where = from.runId === undefined ? 'the current run' : `run ${from.runId}`
+      let id: number
+      try {
+        id = (await client.getArtifact(name, findBy ? { findBy } : {})).artifact.id
+      } catch (error) {
+        if (isNotFound(error))
+          return { kind: 'missing', message: `no artifact '${name}' in ${where}` }
+        throw error
+      }
+      mkdirSync(destDir, { recursive: true })
+      const response = await client.downloadArtifact(
+        id,
+        findBy ? { path: destDir, findBy } : { path: destDir }
+      )
+      return { kind: 'downloaded', id, path: response.downloadPath ?? destDir }
+    }
+  }
+}
+
+/** The real store, or undefined outside an Actions job (CLI, local runs). */
+export async function artifactStoreFromEnv(
+  env: Record<string, string | undefined> = process.env
+): Promise<ArtifactStore | undefined> {
+  if (!artifactServiceAvailable(env)) return undefined
+  const { DefaultArtifactClient } = await import('@actions/artifact')
+  return artifactStoreFrom(new DefaultArtifactClient(), env)
+}

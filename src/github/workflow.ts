@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RunContext } from '../context.js'
+import type { Options } from '../options/types.js'
+import { resolveStateDir } from '../options/parse.js'
+import { computePlan } from '../plan/index.js'
+import { indexUrlFor } from '../plan/registry-url.js'
+import type { Plan } from '../plan/types.js'
+import { publish } from '../publish/index.js'
+import { withLiveRegistry } from '../publish/target.js'
+import { rehearse } from '../rehearse/index.js'
+import type { RunResult } from '../result.js'
+import { annotateFailure, type Annotate } from './annotations.js'
+import { artifactServiceAvailable, artifactStoreFromEnv, type ArtifactStore } from './artifact.js'
+import {
+  cachePaths,
+  computeCacheKey,
+  defaultCargoHome,
+  restoreCache,
+  verifyTargetDir,
+  type CacheService,
+  type StateStore
+} from './cache.js'
+import { CRATES_IO_INDEX_URL, releasePreview, type ReleasePreview } from './preview.js'
+import type { Env } from './run-info.js'
+import { runUrl } from './run-info.js'
+import { pendingStatus, postCommitStatus, statusForResult, type CommitStatus } from './status.js'
+import { renderSummary, writeSummary, type SummaryWriter } from './summary.js'
+
+/** The GitHub services a run inside a workflow uses; each replaceable in tests. */
+export interface WorkflowDeps {
+  env: Env
+  summary: { summary: SummaryWriter }
+  annotate: Annotate
+  state: StateStore
+  cacheService: () => Promise<CacheService>
+  artifacts: () => Promise<ArtifactStore | undefined>
+}
+
+export function defaultArtifacts(env: Env): () => Promise<ArtifactStore | undefined> {
+  return () => artifactStoreFromEnv(env)
+}
+
+const REHEARSAL_FILES = ['rehearsal.json', 'events.jsonl']
+
+/**
+ * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job
+ * summary and annotations. Every GitHub service is best effort: none of them decides the outcome.
+ */
+export async function runInWorkflow(
+  options: Options,
+  baseCtx: RunContext,
+  deps: WorkflowDeps
+): Promise<RunResult> {
+  const ctx = withLiveRegistry(options, baseCtx)
+  const status = async (s: CommitStatus) => {
+    if (!options.statusCheck) return
+    const posted = await postCommitStatus(s, {
+      env: deps.env,
+      token: options.githubToken,
+      fetch: ctx.fetch
+    })
+    if (!posted.posted) ctx.logger.warning(posted.warning)
+  }
+  if (options.mode === 'rehearse') await status(pendingStatus())
+
+  let plan: Plan
+  try {
+    plan = await computePlan(
+      {
+        manifestPath: options.manifestPath,
+        packages: options.packages,
+        targetRegistry: options.targetRegistry,
+        targetRegistryUrl: options.targetRegistryUrl
+      },
+      { cargo: ctx.cargo, fetch: ctx.fetch, env: ctx.env }
+    )
+  } catch (error) {
+    if (options.mode === 'rehearse') {
+      const message = error instanceof Error ? error.message : String(error)
+      await status({ state: 'error', description: `no plan: ${message}`.slice(0, 140) })
+    }
+    throw error
+  }
+
+  const engineCtx = await withCache(options, ctx, deps, plan)
+  let result: RunResult
+  let preview: ReleasePreview | undefined
+  if (options.mode === 'rehearse') {
+    const liveIndexUrl =
+      options.targetRegistry === 'crates-io' && !options.targetRegistryUrl
+        ? CRATES_IO_INDEX_URL
+        : options.targetRegistryUrl
+          ? indexUrlFor(options.targetRegistryUrl)
+          : undefined
+    const previewing =
+      liveIndexUrl && !options.skipRehearsal
+        ? releasePreview(plan, { liveIndexUrl, fetch: ctx.fetch })
+        : Promise.resolve(undefined)
+    result = await rehearse(options, engineCtx, plan)
+    preview = await previewing
+    result.artifactId = await uploadRehearsal(options, result, deps, ctx)
+  } else {
+    const artifacts = await deps.artifacts()
+    result = await publish(options, engineCtx, { plan, ...(artifacts ? { artifacts } : {}) })
+  }
+
+  const url = runUrl(deps.env)
+  const markdown = renderSummary(result, {
+    ...(preview ? { preview } : {}),
+    ...(url ? { runUrl: url } : {}),
+    bypassed: result.gate?.bypassed ?? result.outcome === 'skipped'
+  })
+  if (deps.env.GITHUB_STEP_SUMMARY) {
+    await writeSummary(markdown, deps.summary).catch((error: unknown) => {
+      ctx.logger.warning(`job summary not written: ${error instanceof Error ? error.message : String(error)}`)
+    })
+  }
+  annotateFailure(result, deps.env, deps.annotate)
+  if (options.mode === 'rehearse') await status(statusForResult(result))
+  return result
+}
+
+/** Restores the cargo caches and points verification at the cached target dir. */
+async function withCache(
+  options: Options,
+  ctx: RunContext,
+  deps: WorkflowDeps,
+  plan: Plan
+): Promise<RunContext> {
+  if (!options.cache) return ctx
+  const targetDir = ctx.env.CARGO_TARGET_DIR ?? deps.env.CARGO_TARGET_DIR ?? verifyTargetDir(deps.env)
+  const key = await computeCacheKey({
+    planId: plan.planId,
+    workspaceRoot: plan.workspaceRoot,
+    env: deps.env
+  })
+  const cargoHome = ctx.env.CARGO_HOME ?? defaultCargoHome(deps.env)
+  await restoreCache(key, cachePaths(cargoHome, targetDir), {
+    service: deps.cacheService,
+    env: deps.env,
+    state: deps.state,
+    logger: ctx.logger
+  })
+  return { ...ctx, env: { ...ctx.env, CARGO_TARGET_DIR: targetDir } }
+}
+
+/** Uploads the rehearsal record (the files, not the folder); warns once when there is no service. */
+async function uploadRehearsal(
+  options: Options,
+  result: RunResult,
+  deps: WorkflowDeps,
+  ctx: RunContext
+): Promise<number | undefined> {
+  if (!result.plan) return undefined
+  const stateDir = resolveStateDir(options, result.plan.workspaceRoot)
+  const files = REHEARSAL_FILES.map(f => join(stateDir, f)).filter(f => existsSync(f))
+  if (files.length === 0) return undefined
+  if (!artifactServiceAvailable(deps.env)) {
+    ctx.logger.warning(
+      'artifact: the Actions artifact service is not available (a local run?); the rehearsal record stays in ' +
+        stateDir
+    )
+    return undefined
+  }
+  try {
+    const store = await deps.artifacts()
+    if (!store) return undefined
+    const uploaded = await store.upload(options.artifactName, files, stateDir, {
+      ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+    })
+    return uploaded.id
+  } catch (error) {
+    ctx.logger.warning(
+      `artifact: uploading ${options.artifactName} failed: ${error instanceof Error ? error.message : String(error)}`
+    )
+    return undefined
+  }
+}

@@ -1,0 +1,62 @@
+import * as core from '@actions/core'
+import { runCargo } from './cargo/run.js'
+import { systemClock } from './clock.js'
+import type { RunContext } from './context.js'
+import { UserError, describeError } from './errors.js'
+import { loadActionsCache } from './github/cache.js'
+import { defaultArtifacts, runInWorkflow } from './github/workflow.js'
+import type { Logger } from './log.js'
+import { INPUTS } from './options/inputs.js'
+import { parseOptions } from './options/parse.js'
+import { resultExitCode, resultOutputs } from './outputs.js'
+
+export const actionLogger: Logger = {
+  info: m => core.info(m),
+  warning: (m, where) => core.warning(m, where?.file ? { file: where.file } : {}),
+  error: (m, where) => core.error(m, where?.file ? { file: where.file } : {}),
+  debug: m => core.debug(m),
+  secret: v => {
+    if (v) core.setSecret(v)
+  }
+}
+
+function actionContext(): RunContext {
+  return {
+    logger: actionLogger,
+    clock: systemClock,
+    cargo: runCargo,
+    fetch: globalThis.fetch.bind(globalThis),
+    env: {},
+    random: Math.random,
+    progress: line => core.info(line)
+  }
+}
+
+/** The action's front door: inputs in, outputs and one failure line out. No logic of its own. */
+export async function run(): Promise<void> {
+  try {
+    const raw = Object.fromEntries(INPUTS.map(i => [i.name, core.getInput(i.name)]))
+    for (const input of INPUTS) if (input.kind === 'secret') actionLogger.secret(raw[input.name] ?? '')
+    const options = await parseOptions(raw, {
+      cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
+      env: process.env
+    })
+    const result = await runInWorkflow(options, actionContext(), {
+      env: process.env,
+      summary: core,
+      annotate: (message, properties) => core.error(message, properties),
+      state: core,
+      cacheService: loadActionsCache,
+      artifacts: defaultArtifacts(process.env)
+    })
+    const outputs = resultOutputs(result, result.artifactId === undefined ? '' : String(result.artifactId))
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+    if (resultExitCode(result) !== 0) {
+      const f = result.failure
+      core.setFailed(f ? `${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}` : `outcome: ${result.outcome}`)
+    }
+  } catch (error) {
+    core.setFailed(describeError(error))
+    process.exitCode = error instanceof UserError ? error.exitCode : 1
+  }
+}

@@ -1,0 +1,52 @@
+import type { CargoRunner } from '../cargo/run.js'
+import { resolveApiBase } from './api-base.js'
+import { loadMetadata } from './metadata.js'
+import { buildPlan } from './plan.js'
+import { computePlanId } from './plan-id.js'
+import type { Plan } from './types.js'
+
+export interface PlanInputs {
+  manifestPath: string
+  /** Selected crate names; empty = every publishable member. */
+  packages: string[]
+  targetRegistry: string
+  /** Empty for crates.io (or to read `CARGO_REGISTRIES_<NAME>_INDEX`). */
+  targetRegistryUrl: string
+}
+
+export interface PlanDeps {
+  cargo?: CargoRunner
+  fetch?: typeof fetch
+  env?: Record<string, string | undefined>
+}
+
+/** The full plan of a workspace: metadata, order, API base and plan_id. */
+export async function computePlan(inputs: PlanInputs, deps: PlanDeps = {}): Promise<Plan> {
+  const metadata = await loadMetadata(inputs.manifestPath, deps.cargo, deps.env)
+  const draft = buildPlan(metadata, {
+    packages: inputs.packages,
+    targetRegistry: inputs.targetRegistry
+  })
+  const apiBase = await resolveApiBase(inputs.targetRegistry, inputs.targetRegistryUrl, {
+    fetch: deps.fetch ?? globalThis.fetch,
+    env: deps.env === undefined ? process.env : { ...process.env, ...deps.env }
+  })
+  return { ...draft, apiBase, planId: computePlanId(apiBase, draft.packages) }
+}
+
+export { CRATES_IO, CRATES_IO_API, registryEnvName, resolveApiBase } from './api-base.js'
+export type { ApiBaseDeps } from './api-base.js'
+export { computeContentDigest, crateDigest, WORKSPACE_ENTRY } from './digest.js'
+export type { DigestDeps, DigestEntry } from './digest.js'
+export { checkDroppedDevEdges } from './dropped-edges.js'
+export type { VersionsOf } from './dropped-edges.js'
+export { formatPlanText, planToJson } from './format.js'
+export type { PlanJson } from './format.js'
+export { loadMetadata, parseMetadata } from './metadata.js'
+export type { CargoMetadata } from './metadata.js'
+export { buildPlan, byteCompare } from './plan.js'
+export type { PlanDraft, PlanRequest } from './plan.js'
+export { computePlanId } from './plan-id.js'
+export { configJsonUrlFor, indexUrlFor } from './registry-url.js'
+export { matchesReq, parseVersion } from './semver.js'
+export type * from './types.js'

@@ -1,0 +1,57 @@
+/** One crate of the publish plan, in plan order. */
+export interface PlannedCrate {
+  name: string
+  version: string
+  /** 0 = no in-plan dependencies; k = every in-plan dependency is in a level below k. */
+  level: number
+  /** Absolute path of the crate's Cargo.toml. */
+  manifestPath: string
+  /** In-plan crates this one must follow (hard edges and kept soft edges), sorted. */
+  dependencies: string[]
+  /** Names of the crate's bin targets (for smoke-install). */
+  bins: string[]
+  /** True when the crate has a lib or proc-macro target (for smoke-build). */
+  hasLib: boolean
+}
+
+export interface SkippedCrate {
+  name: string
+  version: string
+  reason: string
+}
+
+/**
+ * A versioned dev-dependency that closed a cycle and was dropped from ordering. It keeps
+ * resolving from the live registry's existing versions at publish time (serde/serde_derive).
+ */
+export interface DroppedDevEdge {
+  /** The crate that declares the dev-dependency. */
+  from: string
+  /** The member it dev-depends on. */
+  to: string
+  /** The version requirement of the dev-dependency. */
+  req: string
+}
+
+export interface Plan {
+  /** 64-hex shipper-compatible plan id. */
+  planId: string
+  /** Live target registry name (`crates-io` by default). */
+  registry: string
+  /** API base that entered the plan id (`https://crates.io` for crates-io). */
+  apiBase: string
+  /** cargo metadata's `workspace_root`. */
+  workspaceRoot: string
+  packages: PlannedCrate[]
+  /** Crate names per level, each in plan order. */
+  levels: string[][]
+  skipped: SkippedCrate[]
+  droppedDevEdges: DroppedDevEdge[]
+}
+
+export interface ContentDigest {
+  /** 64-hex digest over all planned crates in plan order. */
+  digest: string
+  /** 64-hex digest per crate name. */
+  perCrate: Record<string, string>
+}

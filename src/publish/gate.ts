@@ -1,0 +1,191 @@
+import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
+
+export type GateRefusalReason =
+  | 'no_receipt'
+  | 'invalid_receipt'
+  | 'stale_plan'
+  | 'failed_rehearsal'
+  | 'stale_content'
+  | 'inconsistent'
+
+export interface GateInput {
+  /** Operator bypass (`skip-rehearsal`). */
+  skipRehearsal: boolean
+  bind: 'plan' | 'content'
+  /** plan_id of the plan about to be published. */
+  planId: string
+  /** Content digest of the sources about to be published. */
+  contentDigest: string
+  /** Per-crate content digests of the sources about to be published, by crate name. */
+  perCrateDigest: Record<string, string>
+  receipt: ReadRehearsalResult
+  /** Where the receipt was looked for, for messages. */
+  receiptPath: string
+  /**
+   * The accompanying events.jsonl, when present: its last `rehearsal_complete` event (null when
+   * it has none) and the numbers of lines that could not be read. Omitted when there is no file.
+   */
+  events?: { complete?: { passed: boolean; plan_id: string } | null; badLines: number[] }
+  /** A concrete way to produce a receipt, quoted in hints. */
+  howToRehearse: string
+}
+
+export type GateDecision =
+  | { decision: 'proceed'; bypassed: boolean; message: string }
+  | { decision: 'refuse'; reason: GateRefusalReason; message: string; hint: string }
+
+/**
+ * The publish gate: FORMATS.md's steps, in order, as a pure function of what was read. The first
+ * step that applies decides, so a receipt that is both stale and failed is refused as stale.
+ */
+export function decideGate(input: GateInput): GateDecision {
+  const how = oneLine(input.howToRehearse)
+
+  if (input.skipRehearsal) {
+    return {
+      decision: 'proceed',
+      bypassed: true,
+      message:
+        `skip-rehearsal is set: publishing is proceeding WITHOUT a rehearsal for plan_id ` +
+        `${input.planId}; the event log will show no rehearsal for it, only a gate_bypassed event`
+    }
+  }
+
+  const read = input.receipt
+  if (read.kind === 'missing') {
+    return refuse(
+      'no_receipt',
+      `no rehearsal receipt at ${input.receiptPath}`,
+      `produce one by rehearsing this plan first: ${how}`
+    )
+  }
+  if (read.kind === 'invalid') {
+    return refuse(
+      'invalid_receipt',
+      `rehearsal receipt at ${input.receiptPath} is invalid: ${oneLine(read.problem)}`,
+      `rehearse again to write a fresh receipt: ${how}`
+    )
+  }
+  const receipt = read.receipt
+
+  if (receipt.plan_id !== input.planId) {
+    return refuse(
+      'stale_plan',
+      `rehearsal receipt is stale: it was made for plan_id ${receipt.plan_id}, ` +
+        `but the current plan_id is ${input.planId}`,
+      `the crates, versions, order or target registry changed since that rehearsal; ` +
+        `rehearse the current plan: ${how}`
+    )
+  }
+
+  if (!receipt.passed) {
+    return refuse(
+      'failed_rehearsal',
+      `the rehearsal of plan_id ${receipt.plan_id} did not pass: "${oneLine(receipt.summary)}"`,
+      `fix that failure, then rehearse again: ${how}`
+    )
+  }
+
+  if (input.bind === 'content') {
+    const refusal = checkContent(input, receipt, how)
+    if (refusal) return refusal
+  }
+
+  const badLines = input.events?.badLines ?? []
+  if (input.events) {
+    const complete = input.events.complete ?? null
+    const where = `the events.jsonl beside ${input.receiptPath}`
+    const eventsHint =
+      `the receipt and the event log must come from the same rehearsal; download both from ` +
+      `one rehearsal artifact, or rehearse again: ${how}`
+    if (!complete) {
+      return refuse(
+        'inconsistent',
+        `${where} has no rehearsal_complete event to confirm the receipt${skipped(badLines)}`,
+        eventsHint
+      )
+    }
+    if (complete.passed !== receipt.passed || complete.plan_id !== receipt.plan_id) {
+      return refuse(
+        'inconsistent',
+        `the receipt says passed=${receipt.passed} for plan_id ${receipt.plan_id}, but the last ` +
+          `rehearsal_complete event in ${where} says passed=${complete.passed} for plan_id ` +
+          `${complete.plan_id}${skipped(badLines)}`,
+        eventsHint
+      )
+    }
+  }
+
+  const crates = receipt.packages?.map(p => `${p.name}@${p.version}`)
+  const what = crates
+    ? `${crates.length} package${crates.length === 1 ? '' : 's'} (${crates.join(', ')})`
+    : `${receipt.packages_published} package${receipt.packages_published === 1 ? '' : 's'}`
+  const content = input.bind === 'content' ? `; content digest ${input.contentDigest} matches` : ''
+  return {
+    decision: 'proceed',
+    bypassed: false,
+    message:
+      `rehearsal accepted: ${what} rehearsed against '${receipt.registry}' for plan_id ` +
+      `${receipt.plan_id}, completed ${receipt.completed_at}${content}${skipped(badLines)}`
+  }
+}
+
+function checkContent(
+  input: GateInput,
+  receipt: RehearsalReceipt,
+  how: string
+): GateDecision | null {
+  if (receipt.content_digest === undefined) {
+    // A plan-only receipt (shipper writes no content digest) cannot prove which sources passed.
+    return refuse(
+      'stale_content',
+      `rehearsal receipt at ${input.receiptPath} records no content_digest, so bind: content ` +
+        `cannot check which sources were rehearsed`,
+      `set bind: plan to accept a plan-only receipt (e.g. one written by shipper), or rehearse ` +
+        `with this action to record a content digest: ${how}`
+    )
+  }
+  if (receipt.content_digest === input.contentDigest) return null
+  return refuse(
+    'stale_content',
+    `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
+      `rehearsed, ${input.contentDigest} is current; ${describeCrateChanges(receipt, input.perCrateDigest)}`,
+    `rehearse the current sources: ${how}`
+  )
+}
+
+/** Which crates' sources differ, from the receipt's per-crate digests. */
+function describeCrateChanges(receipt: RehearsalReceipt, current: Record<string, string>): string {
+  if (!receipt.packages) return 'the receipt lists no per-crate digests to say which crates changed'
+  const rehearsed = new Map(receipt.packages.map(p => [p.name, p.digest]))
+  const changed: string[] = []
+  const added: string[] = []
+  for (const [name, digest] of Object.entries(current)) {
+    const before = rehearsed.get(name)
+    if (before === undefined) added.push(name)
+    else if (before !== digest) changed.push(name)
+  }
+  const removed = [...rehearsed.keys()].filter(name => !(name in current))
+  const parts: string[] = []
+  if (changed.length) parts.push(`changed: ${changed.sort().join(', ')}`)
+  if (added.length) parts.push(`not rehearsed: ${added.sort().join(', ')}`)
+  if (removed.length) parts.push(`no longer planned: ${removed.sort().join(', ')}`)
+  return parts.length
+    ? parts.join('; ')
+    : 'every per-crate digest matches, so the crates are combined differently (order or digest format)'
+}
+
+function refuse(reason: GateRefusalReason, message: string, hint: string): GateDecision {
+  return { decision: 'refuse', reason, message, hint }
+}
+
+function skipped(badLines: readonly number[]): string {
+  if (badLines.length === 0) return ''
+  const plural = badLines.length === 1 ? 'line' : 'lines'
+  return ` (events.jsonl: unreadable ${plural} ${badLines.join(', ')} skipped)`
+}
+
+/** Messages are one line: text quoted from files may not break that. */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+}

@@ -1,0 +1,517 @@
+/**
+ * Publish mode: get the rehearsal proof, enforce the gate, then publish the very plan that was
+ * rehearsed to the live registry, without rewriting a manifest.
+ *
+ * Steps: plan and content digest → proof (proof.ts) → gate (gate.ts) → credentials (tokens.ts) →
+ * what the live index already has → one verification build of everything left (live.ts) →
+ * uploads level by level with retries and reconciliation (executor.ts) → events.jsonl,
+ * receipt.json and the `<artifact-name>-publish` artifact (record.ts).
+ */
+import { isAbsolute, join, resolve } from 'node:path'
+import { mergeEnv, tail } from '../cargo/run.js'
+import type { RunContext } from '../context.js'
+import { UserError } from '../errors.js'
+import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
+import type { Options } from '../options/types.js'
+import { cargoErrorLine } from '../plan/cargo-error.js'
+import { checkDroppedDevEdges, computeContentDigest, computePlan } from '../plan/index.js'
+import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
+import {
+  ALL_PACKAGES,
+  EventLog,
+  lastRehearsalComplete,
+  readEvents,
+  type EventType
+} from '../record/events.js'
+import { writeReceipt, type PublishResult } from '../record/receipt.js'
+import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
+import { scrubSecrets } from '../record/scrub.js'
+import type { Failure, RunResult } from '../result.js'
+import type { IndexEntry } from '../sparse/client.js'
+import { executePlan, type CrateRun } from './executor.js'
+import { decideGate, type GateDecision } from './gate.js'
+import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
+import { obtainProof, type ProofLocation } from './proof.js'
+import {
+  buildReceipt,
+  EVENTS_FILE,
+  executionResult,
+  recordFromRun,
+  toPackageOutcome,
+  uploadRecord,
+  type CrateRecord
+} from './record.js'
+import { liveTarget, type LiveTarget } from './target.js'
+import {
+  chooseAuth,
+  staticCredentials,
+  trustedCredentials,
+  type AuthChoice,
+  type Credentials,
+  type TokenDeps
+} from './tokens.js'
+
+export interface PublishDeps {
+  /** The workflow artifact service; by default the real one inside an Actions job, else none. */
+  artifacts?: ArtifactStore
+  /** A plan computed already (by the caller, for the same options). */
+  plan?: Plan
+}
+
+/** What the gate decided, and everything it looked at. */
+export interface GateReport {
+  decision: GateDecision
+  plan: Plan
+  digest: ContentDigest
+  stateDir: string
+  proof: ProofLocation
+  target: LiveTarget
+  artifacts: ArtifactStore | undefined
+}
+
+/** Looking for a version once more after an unclear upload answer: the index may lag storage. */
+const RECONCILE_WINDOW_MS = 60_000
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Plans, fetches the proof and evaluates the gate; touches nothing but the proof files. */
+export async function gateOnly(
+  options: Options,
+  ctx: RunContext,
+  deps: PublishDeps = {}
+): Promise<GateReport> {
+  const target = liveTarget(options)
+  // Manifests of a private-registry workspace name the live registry: cargo must know it.
+  const cargoEnv = { ...ctx.env, ...target.cargoEnv(undefined) }
+  const plan =
+    deps.plan ??
+    (await computePlan(
+      {
+        manifestPath: options.manifestPath,
+        packages: options.packages,
+        targetRegistry: options.targetRegistry,
+        targetRegistryUrl: options.targetRegistryUrl
+      },
+      { cargo: ctx.cargo, fetch: ctx.fetch, env: cargoEnv }
+    ))
+  const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: cargoEnv })
+  const stateDir = isAbsolute(options.stateDir)
+    ? options.stateDir
+    : resolve(plan.workspaceRoot, options.stateDir)
+  const env = mergeEnv(ctx.env)
+  const artifacts = deps.artifacts ?? (await artifactStoreFromEnv(env))
+
+  const proof = await obtainProof(
+    {
+      artifactName: options.artifactName,
+      rehearsalRunId: options.rehearsalRunId,
+      githubToken: options.githubToken,
+      stateDir,
+      manifestPath: options.manifestPath,
+      env
+    },
+    // The bypass needs no proof: nothing is downloaded for it.
+    options.skipRehearsal ? undefined : artifacts
+  )
+  const receipt: ReadRehearsalResult = proof.missing
+    ? { kind: 'missing' }
+    : await readRehearsal(stateDir)
+  const read = proof.missing ? undefined : await readEvents(join(stateDir, EVENTS_FILE))
+  const decision = decideGate({
+    skipRehearsal: options.skipRehearsal,
+    bind: options.bind,
+    planId: plan.planId,
+    contentDigest: digest.digest,
+    perCrateDigest: digest.perCrate,
+    receipt,
+    receiptPath: proof.receiptPath,
+    ...(read && !read.missing
+      ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
+      : {}),
+    howToRehearse: proof.howToRehearse
+  })
+  return { decision, plan, digest, stateDir, proof, target, artifacts }
+}
+
+/** Gates, then publishes the plan to the live registry (or, in a dry run, checks everything but uploads). */
+export async function publish(
+  options: Options,
+  ctx: RunContext,
+  deps: PublishDeps = {}
+): Promise<RunResult> {
+  const startedAt = iso(ctx.clock.now())
+  const report = await gateOnly(options, ctx, deps)
+  const { decision, plan, digest, stateDir, target } = report
+  const env = mergeEnv(ctx.env)
+  const auth =
+    decision.decision === 'proceed' ? chooseAuth(options, target, plan.apiBase, env) : undefined
+  if (auth?.kind === 'none' && !options.dryRun) throw new UserError(auth.message, auth.hint, 2)
+
+  const eventsPath = join(stateDir, EVENTS_FILE)
+  const log = await EventLog.open(eventsPath, ctx.clock)
+  const secrets: string[] = []
+  const addSecret = (value: string) => {
+    if (!value) return
+    secrets.push(value)
+    log.addSecret(value)
+    ctx.logger.secret(value)
+  }
+  addSecret(options.token)
+  addSecret(options.githubToken)
+  const session = new Session(options, ctx, plan, target, log, addSecret, secrets)
+  let outcome: SessionOutcome
+  try {
+    outcome =
+      decision.decision === 'refuse' || !auth
+        ? await session.refuse(decision)
+        : await session.proceed(decision, auth, digest)
+  } finally {
+    await log.close()
+  }
+
+  const completedAt = iso(ctx.clock.now())
+  const receiptPath = await writeReceipt(
+    stateDir,
+    buildReceipt({
+      plan,
+      digest,
+      startedAt,
+      completedAt,
+      result: outcome.result,
+      records: outcome.records,
+      gate:
+        decision.decision === 'refuse'
+          ? {
+              decision: 'refuse',
+              reason: `${decision.message} (${decision.hint})`,
+              bypassed: false
+            }
+          : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed }
+    }),
+    secrets
+  )
+  // A refusal uploads nothing; a dry run leaves no record that could be mistaken for a release.
+  const artifactId =
+    outcome.result === 'refused' || outcome.result === 'dry_run'
+      ? undefined
+      : await uploadRecord(
+          report.artifacts,
+          `${options.artifactName}-publish`,
+          stateDir,
+          options.retentionDays,
+          ctx.logger
+        )
+
+  const published = outcome.runs
+    .filter(r => r.uploaded)
+    .map(r => ({ name: r.crate.name, version: r.crate.version }))
+  return {
+    mode: 'publish',
+    outcome: outcome.outcome,
+    plan,
+    digest,
+    packages: outcome.records.map(toPackageOutcome),
+    published,
+    stateDir,
+    receiptPath,
+    eventsPath,
+    ...(outcome.failure ? { failure: outcome.failure } : {}),
+    registry: { name: target.name, url: plan.apiBase, embedded: false },
+    gate:
+      decision.decision === 'refuse'
+        ? { decision: 'refuse', bypassed: false, message: decision.message }
+        : { decision: 'proceed', bypassed: decision.bypassed, message: decision.message },
+    ...(artifactId !== undefined ? { artifactId } : {}),
+    startedAt,
+    completedAt
+  }
+}
+
+interface SessionOutcome {
+  outcome: RunResult['outcome']
+  result: PublishResult
+  records: CrateRecord[]
+  runs: CrateRun[]
+  failure?: Failure
+}
+
+function pendingRecord(crate: PlannedCrate): CrateRecord {
+  return {
+    name: crate.name,
+    version: crate.version,
+    level: crate.level,
+    status: 'pending',
+    attempts: 0,
+    durationMs: 0
+  }
+}
+
+function listOf(records: readonly CrateRecord[], status: CrateRecord['status']): string {
+  const names = records.filter(r => r.status === status).map(r => `${r.name}@${r.version}`)
+  return names.length > 0 ? names.join(', ') : 'none'
+}
+
+/** One publish run after the plan: recording as it goes. */
+class Session {
+  constructor(
+    private readonly options: Options,
+    private readonly ctx: RunContext,
+    private readonly plan: Plan,
+    private readonly target: LiveTarget,
+    private readonly log: EventLog,
+    private readonly addSecret: (value: string) => void,
+    private readonly secrets: string[]
+  ) {}
+
+  private emit(e: EventType, pkg = ALL_PACKAGES): Promise<void> {
+    return this.log.append(e, pkg)
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.secrets)
+  }
+
+  async refuse(decision: GateDecision): Promise<SessionOutcome> {
+    const reason = decision.decision === 'refuse' ? decision.message : 'refused'
+    const hint = decision.decision === 'refuse' ? decision.hint : ''
+    await this.emit({ type: 'gate_decision', decision: 'refuse', reason })
+    this.ctx.logger.error(`publish refused: ${reason}`)
+    return {
+      outcome: 'refused',
+      result: 'refused',
+      records: this.plan.packages.map(pendingRecord),
+      runs: [],
+      failure: { class: 'refused', message: `publish refused: ${reason}`, hint }
+    }
+  }
+
+  async proceed(
+    decision: Extract<GateDecision, { decision: 'proceed' }>,
+    auth: AuthChoice,
+    digest: ContentDigest
+  ): Promise<SessionOutcome> {
+    const { plan, options, ctx } = this
+    if (decision.bypassed) {
+      ctx.logger.warning(decision.message)
+      await this.emit({ type: 'gate_bypassed', plan_id: plan.planId, reason: decision.message })
+    } else {
+      ctx.logger.info(decision.message)
+      await this.emit({ type: 'gate_decision', decision: 'proceed', reason: decision.message })
+    }
+    await this.emit({
+      type: 'plan_created',
+      plan_id: plan.planId,
+      package_count: plan.packages.length
+    })
+    await this.emit({ type: 'auth_evidence_recorded', evidence: { ...auth.evidence } })
+    ctx.progress(
+      `publishing plan ${plan.planId} (content ${digest.digest.slice(0, 12)}) to '${this.target.name}'${options.dryRun ? ' — dry run' : ''}`
+    )
+
+    const tokenDeps: TokenDeps = {
+      fetch: ctx.fetch,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      onSecret: value => this.addSecret(value)
+    }
+    const credentials: Credentials =
+      auth.kind === 'oidc'
+        ? trustedCredentials(auth, plan.apiBase, tokenDeps)
+        : staticCredentials(
+            auth.kind === 'token' ? auth.token : undefined,
+            auth.evidence,
+            tokenDeps
+          )
+    if (auth.kind === 'none')
+      ctx.logger.warning(`${auth.message}: a real run would stop here (${auth.hint})`)
+    try {
+      return await this.release(credentials, auth.kind === 'token' ? auth.token : undefined)
+    } finally {
+      await credentials.revoke()
+    }
+  }
+
+  private async release(
+    credentials: Credentials,
+    staticToken: string | undefined
+  ): Promise<SessionOutcome> {
+    const { plan, options, ctx, target } = this
+    const liveDeps: LiveDeps = {
+      target,
+      manifestPath: options.manifestPath,
+      workspaceRoot: plan.workspaceRoot,
+      allowDirty: options.allowDirty,
+      cargo: ctx.cargo,
+      fetch: ctx.fetch,
+      clock: ctx.clock,
+      env: ctx.env,
+      indexToken: target.isCratesIo ? undefined : staticToken
+    }
+    const live = liveRegistry(liveDeps)
+    const records = plan.packages.map(pendingRecord)
+    const stop = (failure: Failure): SessionOutcome => ({
+      outcome: 'failed',
+      result: executionResult(records, true),
+      records,
+      runs: [],
+      failure
+    })
+
+    // What the live index already has decides what is left to do.
+    const present = new Map<string, IndexEntry | undefined>()
+    const known = new Map<string, boolean>()
+    try {
+      for (const crate of plan.packages) {
+        const entries = await live.entries(crate.name)
+        known.set(crate.name, (entries?.length ?? 0) > 0)
+        present.set(
+          crate.name,
+          entries?.find(e => e.vers === crate.version)
+        )
+      }
+    } catch (error) {
+      return stop({
+        class: 'retryable',
+        message: `could not read the live index of '${target.name}': ${this.scrub(message(error))}`,
+        hint: 'nothing was uploaded; rerun when the registry answers'
+      })
+    }
+    for (const record of records) {
+      const entry = present.get(record.name)
+      if (entry)
+        Object.assign(record, {
+          status: 'skipped',
+          reason: 'already published',
+          cksum: entry.cksum
+        })
+    }
+    const remaining = plan.packages.filter(c => !present.get(c.name))
+
+    try {
+      const warnings = await checkDroppedDevEdges(plan, async name => {
+        try {
+          return (await live.entries(name))?.filter(e => !e.yanked).map(e => e.vers) ?? []
+        } catch {
+          return null
+        }
+      })
+      for (const warning of warnings) ctx.logger.warning(warning)
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      return stop({ class: 'input', message: error.message, hint: error.hint })
+    }
+
+    const brandNew = remaining.filter(c => !known.get(c.name))
+    if (credentials.trustedPublishing && brandNew.length > 0) {
+      const names = brandNew.map(c => c.name).join(', ')
+      return stop({
+        class: 'input',
+        message: `trusted publishing cannot create new crates, and ${names} ${brandNew.length === 1 ? 'is' : 'are'} not on '${target.name}' yet; nothing was uploaded`,
+        hint: `publish the first version of ${names} with a regular token (\`token\` or ${target.tokenEnvVar}) and configure trusted publishing for ${brandNew.length === 1 ? 'it' : 'them'}; later releases can use trusted publishing`
+      })
+    }
+
+    if (remaining.length > 0) {
+      ctx.progress(
+        `verifying ${remaining.length} crate${remaining.length === 1 ? '' : 's'} before any upload`
+      )
+      const verified = await verifyCrates(remaining, liveDeps)
+      if (verified.exitCode !== 0) {
+        return stop({
+          class: 'permanent',
+          message: `verification failed before any upload: ${this.scrub(cargoErrorLine(verified.stderr))}`,
+          hint: `fix the build, then rerun; \`${verified.command}\` reproduces it`,
+          stderrTail: this.scrub(tail(verified.stderr, 40))
+        })
+      }
+    }
+
+    if (options.dryRun) {
+      for (const record of records) if (record.status === 'pending') record.status = 'dry-run'
+      ctx.progress(
+        `dry run: ${remaining.length} crate${remaining.length === 1 ? '' : 's'} would be uploaded; nothing was`
+      )
+      return { outcome: 'dry-run', result: 'dry_run', records, runs: [] }
+    }
+
+    try {
+      await credentials.current()
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      return stop({ class: 'input', message: error.message, hint: error.hint })
+    }
+
+    await this.emit({ type: 'execution_started' })
+    const execution = await executePlan(
+      plan.packages,
+      {
+        maxConcurrency: options.maxConcurrency,
+        maxAttempts: options.maxAttempts,
+        readinessTimeoutMs: options.readinessTimeoutMs,
+        retryBaseMs: options.retryBaseMs,
+        retryMaxMs: options.retryMaxMs,
+        reconcileWindowMs: Math.min(RECONCILE_WINDOW_MS, options.readinessTimeoutMs)
+      },
+      {
+        live,
+        events: this.log,
+        clock: ctx.clock,
+        random: ctx.random,
+        token: () => credentials.current(),
+        scrub: text => this.scrub(text),
+        progress: line => ctx.progress(line)
+      }
+    )
+    const finalRecords = execution.runs.map(recordFromRun)
+    const failed = execution.stoppedBy !== undefined
+    const result = executionResult(finalRecords, failed)
+    await this.emit({ type: 'execution_finished', result })
+    return {
+      outcome: failed ? 'failed' : 'published',
+      result,
+      records: finalRecords,
+      runs: execution.runs,
+      ...(execution.stoppedBy
+        ? { failure: this.describeStop(execution.stoppedBy, execution.runs, finalRecords) }
+        : {})
+    }
+  }
+
+  /** Which crates went out, which did not, and that a rerun is safe. */
+  private describeStop(
+    stopped: CrateRun,
+    runs: readonly CrateRun[],
+    records: readonly CrateRecord[]
+  ): Failure {
+    const key = `${stopped.crate.name}@${stopped.crate.version}`
+    const error = stopped.error ?? { class: 'permanent' as const, message: 'failed' }
+    const uploaded = runs.filter(r => r.uploaded).map(r => `${r.crate.name}@${r.crate.version}`)
+    const notOut = records.filter(
+      r =>
+        r.status === 'pending' ||
+        (r.status === 'failed' && !runs.find(x => x.crate.name === r.name)?.uploaded)
+    )
+    const parts = [
+      `uploaded by this run: ${uploaded.length > 0 ? uploaded.join(', ') : 'none'}`,
+      `already there: ${listOf(records, 'skipped')}`,
+      `not published: ${notOut.length > 0 ? notOut.map(r => `${r.name}@${r.version}`).join(', ') : 'none'}`
+    ]
+    return {
+      crate: {
+        name: stopped.crate.name,
+        version: stopped.crate.version,
+        manifestPath: stopped.crate.manifestPath
+      },
+      class: error.class,
+      message: `${key}: ${error.message}. ${parts.join('; ')}`,
+      hint: `fix the cause and rerun the publish: versions already on '${this.target.name}' are skipped, so rerunning is safe`,
+      ...(stopped.error?.stderrTail ? { stderrTail: stopped.error.stderrTail } : {})
+    }
+  }
+}

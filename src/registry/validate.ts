@@ -1,0 +1,226 @@
+/**
+ * Upload validation, pure. In crates.io-strict mode it rejects what crates.io rejects, in crates.io's
+ * words (taken from crates.io's publish controller and models), so a rehearsal fails where the real
+ * publish would. Non-strict mode only keeps the index sound, like kellnr.
+ *
+ * crates.io checks not mirrored here: SPDX license expressions, category slugs, reserved names,
+ * feature-name syntax and counts, rust-version syntax (cargo checks most of these itself).
+ */
+import type { PublishMetadata } from './publish-body.js'
+import { isSemver, withoutBuild } from './semver.js'
+
+export interface Rejection {
+  status: number
+  detail: string
+}
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+/** Room for the metadata JSON on top of the largest accepted .crate. */
+export const MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+const MAX_NAME_LENGTH = 64
+const MAX_DESCRIPTION_LENGTH = 1000
+const MAX_KEYWORDS = 5
+const MAX_CATEGORIES = 5
+
+export const tooLarge: Rejection = {
+  status: 413,
+  detail: `max upload size is: ${MAX_UPLOAD_BYTES}`
+}
+
+/** Index URLs cargo uses for crates.io dependencies in publish metadata. */
+const CRATES_IO_INDEXES = [
+  'https://github.com/rust-lang/crates.io-index',
+  'https://index.crates.io'
+]
+
+const bad = (detail: string): Rejection => ({ status: 400, detail })
+
+/** crates.io's `canon_crate_name`: names equal up to case and `-`/`_` are the same crate. */
+export function canonicalName(name: string): string {
+  return name.toLowerCase().replace(/-/g, '_')
+}
+
+/** crates.io's crate-name rule; `what` is "crate" or "dependency". */
+export function crateNameProblem(name: string, what: 'crate' | 'dependency'): string | null {
+  const chars = [...name]
+  if (chars.length > MAX_NAME_LENGTH) {
+    return `the ${what} name \`${name}\` is too long (max ${MAX_NAME_LENGTH} characters)`
+  }
+  const first = chars[0]
+  if (first === undefined) return `${what} name cannot be empty`
+  if (/[0-9]/.test(first)) {
+    return `the name \`${name}\` cannot be used as a ${what} name, the name cannot start with a digit`
+  }
+  if (!/[A-Za-z]/.test(first)) {
+    return `invalid character \`${first}\` in ${what} name: \`${name}\`, the first character must be an ASCII character`
+  }
+  const wrong = chars.find(c => !/[A-Za-z0-9_-]/.test(c))
+  if (wrong !== undefined) {
+    return `invalid character \`${wrong}\` in ${what} name: \`${name}\`, characters must be an ASCII alphanumeric characters, \`-\`, or \`_\``
+  }
+  return null
+}
+
+/** crates.io's rule for a dependency's TOML key (it may start with `_`). */
+export function dependencyKeyProblem(name: string): string | null {
+  const chars = [...name]
+  if (chars.length > MAX_NAME_LENGTH) {
+    return `the dependency name \`${name}\` is too long (max ${MAX_NAME_LENGTH} characters)`
+  }
+  const first = chars[0]
+  if (first === undefined) return 'dependency name cannot be empty'
+  if (/[0-9]/.test(first)) {
+    return `the name \`${name}\` cannot be used as a dependency name, the name cannot start with a digit`
+  }
+  if (!/[A-Za-z_]/.test(first)) {
+    return `invalid character \`${first}\` in dependency name: \`${name}\`, the first character must be an ASCII character, or \`_\``
+  }
+  const wrong = chars.find(c => !/[A-Za-z0-9_-]/.test(c))
+  if (wrong !== undefined) {
+    return `invalid character \`${wrong}\` in dependency name: \`${name}\`, characters must be an ASCII alphanumeric characters, \`-\`, or \`_\``
+  }
+  return null
+}
+
+/** crates.io's `Keyword::valid_name`. */
+export function isValidKeyword(keyword: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_+-]*$/.test(keyword)
+}
+
+function empty(s: string | null | undefined): boolean {
+  return s === undefined || s === null || s === ''
+}
+
+function urlProblem(url: string | null | undefined, field: string): string | null {
+  if (empty(url)) return null
+  const u = url as string
+  if (!u.startsWith('http://') && !u.startsWith('https://')) {
+    return `URL for field \`${field}\` must begin with http:// or https:// (url: ${u})`
+  }
+  try {
+    new URL(u)
+  } catch {
+    return `\`${field}\` is not a valid url: \`${u}\``
+  }
+  return null
+}
+
+function normalizeIndexUrl(url: string): string {
+  return url.replace(/^sparse\+/, '').replace(/\/+$/, '')
+}
+
+/**
+ * Checks crates.io makes before authenticating: the crate name and the version. Non-strict mode
+ * still refuses names and versions that would corrupt the index or the file layout.
+ */
+export function checkIdentity(metadata: PublishMetadata, strict: boolean): Rejection | null {
+  if (strict) {
+    const problem = crateNameProblem(metadata.name, 'crate')
+    if (problem) return bad(problem)
+    if (!isSemver(metadata.vers)) return bad(`"${metadata.vers}" is an invalid semver version`)
+    return null
+  }
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(metadata.name)) {
+    return bad(`ERROR: invalid crate name: ${metadata.name}`)
+  }
+  if (!isSemver(metadata.vers)) return bad(`ERROR: invalid version: ${metadata.vers}`)
+  return null
+}
+
+/** crates.io's metadata checks, in crates.io's order. `ownIndexUrl` is this registry's index. */
+export function checkMetadataStrict(
+  metadata: PublishMetadata,
+  crateBytes: number,
+  ownIndexUrl: string
+): Rejection | null {
+  if (crateBytes > MAX_UPLOAD_BYTES) return tooLarge
+
+  const missing: string[] = []
+  if (empty(metadata.description)) missing.push('description')
+  if (empty(metadata.license) && empty(metadata.license_file)) missing.push('license')
+  if (missing.length > 0) {
+    return bad(
+      `missing or empty metadata fields: ${missing.join(', ')}. Please see https://doc.rust-lang.org/cargo/reference/manifest.html for more information on configuring these fields`
+    )
+  }
+  if (Buffer.byteLength(metadata.description ?? '') > MAX_DESCRIPTION_LENGTH) {
+    return bad(
+      `The \`description\` is too long. A maximum of ${MAX_DESCRIPTION_LENGTH} characters are currently allowed.`
+    )
+  }
+  for (const field of ['homepage', 'documentation', 'repository'] as const) {
+    const problem = urlProblem(metadata[field], field)
+    if (problem) return bad(problem)
+  }
+
+  if (metadata.keywords.length > MAX_KEYWORDS) {
+    return bad(`expected at most ${MAX_KEYWORDS} keywords per crate`)
+  }
+  for (const keyword of metadata.keywords) {
+    if (keyword.length > 20) {
+      return bad(`"${keyword}" is an invalid keyword (keywords must have less than 20 characters)`)
+    }
+    if (!isValidKeyword(keyword)) return bad(`"${keyword}" is an invalid keyword`)
+  }
+  if (metadata.categories.length > MAX_CATEGORIES) {
+    return bad(`expected at most ${MAX_CATEGORIES} categories per crate`)
+  }
+
+  const allowed = new Set([...CRATES_IO_INDEXES, normalizeIndexUrl(ownIndexUrl)])
+  for (const dep of metadata.deps) {
+    const nameProblem = crateNameProblem(dep.name, 'dependency')
+    if (nameProblem) return bad(nameProblem)
+    if (dep.registry && !allowed.has(normalizeIndexUrl(dep.registry))) {
+      return bad(
+        `Dependency \`${dep.name}\` is hosted on another registry. Cross-registry dependencies are not permitted on crates.io.`
+      )
+    }
+    if (dep.version_req.trim() === '*') {
+      return bad(
+        `wildcard (\`*\`) dependency constraints are not allowed on crates.io. Crate with this problem: \`${dep.name}\` See https://doc.rust-lang.org/cargo/faq.html#can-libraries-use--as-a-version-for-their-dependencies for more information`
+      )
+    }
+    if (dep.explicit_name_in_toml) {
+      const keyProblem = dependencyKeyProblem(dep.explicit_name_in_toml)
+      if (keyProblem) return bad(keyProblem)
+    }
+  }
+  return null
+}
+
+/** What the registry holds, as the checks below need to see it. */
+export interface RegistryView {
+  /** The stored crate that `name` maps to (strict: up to case and -/_; otherwise up to case). */
+  find(name: string): { name: string; versions: string[] } | undefined
+  /** A crate with exactly this name is stored. */
+  hasExact(name: string): boolean
+}
+
+/** Checks against what is already published; run under the registry's write lock. */
+export function checkAgainstRegistry(
+  metadata: PublishMetadata,
+  view: RegistryView,
+  strict: boolean
+): Rejection | null {
+  const existing = view.find(metadata.name)
+  if (existing && existing.name !== metadata.name) {
+    return bad(
+      strict
+        ? `crate was previously named \`${existing.name}\``
+        : `ERROR: crate was previously named \`${existing.name}\``
+    )
+  }
+  const version = withoutBuild(metadata.vers)
+  if (existing?.versions.some(v => withoutBuild(v) === version)) {
+    return bad(
+      strict
+        ? `crate version \`${version}\` is already uploaded`
+        : `ERROR: Crate with version already exists: ${metadata.name}-${metadata.vers}`
+    )
+  }
+  if (strict) {
+    const unknown = metadata.deps.find(d => !d.registry && !view.hasExact(d.name))
+    if (unknown) return bad(`no known crate named \`${unknown.name}\``)
+  }
+  return null
+}

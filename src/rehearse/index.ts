@@ -1,0 +1,608 @@
+/**
+ * The rehearse engine: publish the plan to a throwaway registry exactly as it will be published
+ * to the live one, prove every version is visible, smoke-check the result, and record it all.
+ *
+ * Steps: registry (registry-target.ts) → scratch copy with rewritten manifests (scratch.ts,
+ * manifest.ts) → package and verify the whole plan once (package.ts) → upload level by level and
+ * prove visibility (upload.ts) → smoke install / consumer build (smoke.ts) → rehearsal.json and
+ * events.jsonl (record.ts, src/record/).
+ *
+ * Decisions worth knowing:
+ * - Plain http is accepted for loopback hosts and single-label host names (service containers,
+ *   `http://kellnr:8000`); any other host needs https. crates.io hosts and the live target are
+ *   refused as rehearsal registries.
+ * - Only versioned path dependencies on planned crates get `registry = "<rehearsal>"`; path-only
+ *   dev-dependencies are left alone (cargo strips them), and so are the cycle-closing
+ *   dev-dependencies the plan dropped: they resolve from the live registry, as at publish time.
+ * - The copy is the workspace root's subtree only: a path dependency reaching outside it is not
+ *   copied, and cargo then fails in the copy as it would on a fresh checkout of that subtree.
+ * - `cargo publish --no-verify` re-packages, and within one run its .crate is byte-identical to
+ *   the one `cargo package` verified (the packaged Cargo.toml and Cargo.lock embed the rehearsal
+ *   index URL, so they differ from what crates.io will get, but not between the two commands):
+ *   the index must list exactly the packaged sha256.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { tail } from '../cargo/run.js'
+import type { RunContext } from '../context.js'
+import { UserError } from '../errors.js'
+import { resolveStateDir } from '../options/parse.js'
+import type { Options } from '../options/types.js'
+import { computeContentDigest, computePlan } from '../plan/index.js'
+import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
+import { cargoErrorLine } from '../plan/cargo-error.js'
+import { classifyCargoFailure } from '../publish/classify.js'
+import { ALL_PACKAGES, EventLog, packageKey, type EventType } from '../record/events.js'
+import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
+import { scrubSecrets } from '../record/scrub.js'
+import type { Failure, PackageOutcome, RunResult } from '../result.js'
+import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
+import { mapLimit } from '../util/concurrency.js'
+import { registryEnv, registryEnvKey } from './cargo-env.js'
+import { formatSeconds } from './format.js'
+import { packagePlan } from './package.js'
+import { buildReceipt, verdict } from './record.js'
+import {
+  checkRegistryName,
+  checkRegistryPolicy,
+  connectRegistry,
+  policyEvidence,
+  registryEndpoint,
+  type RehearsalRegistry
+} from './registry-target.js'
+import {
+  copyWorkspace,
+  listWorkspaceFiles,
+  manifestFromRoot,
+  rewriteScratchManifests
+} from './scratch.js'
+import {
+  CONSUMER_NAME,
+  CONSUMER_VERSION,
+  consumerCrates,
+  smokeBuild,
+  smokeInstall,
+  smokeInstallCrates,
+  type SmokeResult
+} from './smoke.js'
+import { indexState, uploadLevels, type CrateOutcome, type IndexState } from './upload.js'
+
+export const EVENTS_FILE = 'events.jsonl'
+
+const run = promisify(execFile)
+
+/**
+ * Rehearses the release of `plan` (computed from `options` when not given). Input errors throw a
+ * UserError (exit 2) before anything is touched; every later failure is recorded — a failing
+ * rehearsal.json, a `rehearsal_complete` event — and returned as outcome `failed`.
+ */
+export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): Promise<RunResult> {
+  const startedAt = isoTime(ctx.clock.now())
+  const endpoint = options.registryUrl.trim() ? registryEndpoint(options.registryUrl) : undefined
+  checkRegistryName(options)
+  registryEnvKey(options.registryName)
+  if (endpoint) checkRegistryPolicy(endpoint, options)
+
+  const thePlan =
+    plan ??
+    (await computePlan(
+      {
+        manifestPath: options.manifestPath,
+        packages: options.packages,
+        targetRegistry: options.targetRegistry,
+        targetRegistryUrl: options.targetRegistryUrl
+      },
+      { cargo: ctx.cargo, fetch: ctx.fetch, env: ctx.env }
+    ))
+  const stateDir = resolveStateDir(options, thePlan.workspaceRoot)
+
+  if (options.skipRehearsal) return bypass(thePlan, stateDir, startedAt, ctx)
+
+  const smokeCrates = smokeInstallCrates(options.smokeInstall, thePlan)
+  for (const crate of thePlan.packages) manifestFromRoot(thePlan.workspaceRoot, crate.manifestPath)
+
+  await removeRehearsal(stateDir)
+  const eventsPath = join(stateDir, EVENTS_FILE)
+  const events = await EventLog.open(eventsPath, ctx.clock)
+  if (options.registryToken) events.addSecret(options.registryToken)
+  try {
+    const session = new Session(options, ctx, thePlan, events, smokeCrates)
+    const outcome = await session.run(endpoint)
+    const completedAt = isoTime(ctx.clock.now())
+    const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message)
+    await events.append(
+      {
+        type: 'rehearsal_complete',
+        passed: v.passed,
+        registry: options.registryName,
+        plan_id: thePlan.planId,
+        summary: v.summary
+      },
+      ALL_PACKAGES
+    )
+    const receiptPath = await writeRehearsal(
+      stateDir,
+      buildReceipt({
+        plan: thePlan,
+        registryName: options.registryName,
+        registryUrl: outcome.registry?.indexUrl,
+        verdict: v,
+        outcomes: outcome.crates,
+        cksums: outcome.cksums,
+        digest: outcome.digest,
+        startedAt,
+        completedAt,
+        commit: await commitOf(thePlan.workspaceRoot, ctx.env),
+        failure: outcome.failure
+      })
+    )
+    ctx.progress(v.summary)
+    if (outcome.rethrow) throw outcome.rethrow
+    return {
+      mode: 'rehearse',
+      outcome: v.passed ? 'passed' : 'failed',
+      plan: thePlan,
+      digest: outcome.digest,
+      packages: outcome.crates.map(toPackageOutcome),
+      published: [],
+      stateDir,
+      receiptPath,
+      eventsPath,
+      failure: outcome.failure,
+      registry: outcome.registry && {
+        name: outcome.registry.name,
+        url: outcome.registry.apiBase,
+        embedded: outcome.registry.embedded
+      },
+      startedAt,
+      completedAt
+    }
+  } finally {
+    await events.close()
+  }
+}
+
+/** `skip-rehearsal`: nothing is rehearsed, no receipt may vouch for this plan, and it is loud. */
+async function bypass(
+  plan: Plan,
+  stateDir: string,
+  startedAt: string,
+  ctx: RunContext
+): Promise<RunResult> {
+  await removeRehearsal(stateDir)
+  const eventsPath = join(stateDir, EVENTS_FILE)
+  const events = await EventLog.open(eventsPath, ctx.clock)
+  const reason = 'skip-rehearsal is set: the operator bypassed the rehearsal'
+  try {
+    await events.append({ type: 'rehearsal_bypassed', reason }, ALL_PACKAGES)
+  } finally {
+    await events.close()
+  }
+  ctx.logger.warning(
+    `skip-rehearsal is set: NOTHING was rehearsed for plan ${plan.planId}; no rehearsal.json was written and any older one was removed`
+  )
+  return {
+    mode: 'rehearse',
+    outcome: 'skipped',
+    plan,
+    packages: plan.packages.map(c => ({
+      name: c.name,
+      version: c.version,
+      level: c.level,
+      status: 'skipped',
+      durationMs: 0,
+      reason: 'rehearsal bypassed'
+    })),
+    published: [],
+    stateDir,
+    eventsPath,
+    startedAt,
+    completedAt: isoTime(ctx.clock.now())
+  }
+}
+
+interface SessionOutcome {
+  crates: CrateOutcome[]
+  cksums: Map<string, string>
+  digest?: ContentDigest
+  registry?: RehearsalRegistry
+  failure?: Failure
+  /** An input error found after recording started: recorded, then thrown to the front door. */
+  rethrow?: UserError
+}
+
+/** One rehearsal run: owns the registry and the scratch dir, and releases both whatever happens. */
+class Session {
+  private crates: CrateOutcome[]
+  private cksums = new Map<string, string>()
+  private digest?: ContentDigest
+  private registry?: RehearsalRegistry
+  private secrets: string[] = []
+
+  constructor(
+    private readonly options: Options,
+    private readonly ctx: RunContext,
+    private readonly plan: Plan,
+    private readonly events: EventLog,
+    private readonly smokeCrates: PlannedCrate[]
+  ) {
+    this.crates = plan.packages.map(c => ({
+      name: c.name,
+      version: c.version,
+      level: c.level,
+      status: 'pending',
+      durationMs: 0
+    }))
+    if (options.registryToken) this.secrets.push(options.registryToken)
+  }
+
+  async run(endpoint: ReturnType<typeof registryEndpoint> | undefined): Promise<SessionOutcome> {
+    let scratch: string | undefined
+    let failure: Failure | undefined
+    let rethrow: UserError | undefined
+    try {
+      await this.event(
+        {
+          type: 'rehearsal_started',
+          registry: this.options.registryName,
+          plan_id: this.plan.planId,
+          package_count: this.plan.packages.length
+        },
+        ALL_PACKAGES
+      )
+      this.digest = await computeContentDigest(this.plan, {
+        cargo: this.ctx.cargo,
+        env: this.ctx.env
+      })
+      this.registry = await connectRegistry(this.options, endpoint, {
+        fetch: this.ctx.fetch,
+        clock: this.ctx.clock,
+        logger: this.ctx.logger,
+        progress: this.ctx.progress
+      })
+      this.secrets.push(this.registry.token)
+      this.events.addSecret(this.registry.token)
+      await this.event(
+        { type: 'registry_policy_applied', evidence: policyEvidence(this.registry) },
+        ALL_PACKAGES
+      )
+      if (this.plan.packages.length === 0) {
+        this.ctx.logger.warning('the publish plan is empty: there is nothing to rehearse')
+      } else {
+        scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'))
+        failure = await this.rehearseIn(scratch, this.registry)
+      }
+    } catch (error) {
+      failure = this.unexpected(error)
+      if (error instanceof UserError && error.exitCode === 2) rethrow = error
+    } finally {
+      await this.registry
+        ?.close()
+        .catch(error => this.ctx.logger.warning(`closing the registry: ${String(error)}`))
+      if (scratch) await rm(scratch, { recursive: true, force: true })
+    }
+    return {
+      crates: this.crates,
+      cksums: this.cksums,
+      digest: this.digest,
+      registry: this.registry,
+      failure,
+      rethrow
+    }
+  }
+
+  private async rehearseIn(
+    scratch: string,
+    registry: RehearsalRegistry
+  ): Promise<Failure | undefined> {
+    const copy = join(scratch, 'workspace')
+    const listed = await listWorkspaceFiles(this.plan.workspaceRoot)
+    const copied = copyWorkspace(this.plan.workspaceRoot, copy, listed.files)
+    const rewrite = rewriteScratchManifests(this.plan, copy, registry.name)
+    this.ctx.progress(
+      `copied ${copied} files of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${rewrite.manifests.length} manifests`
+    )
+    for (const change of rewrite.changes) this.ctx.logger.debug(change)
+
+    const targetDir = this.targetDir(scratch)
+    const env = { ...this.ctx.env, ...registryEnv(registry), CARGO_TARGET_DIR: targetDir }
+
+    this.ctx.progress(
+      `packaging and verifying ${this.plan.packages.length} crates in one cargo run`
+    )
+    const packaged = await packagePlan(
+      this.plan,
+      registry.name,
+      { cargo: this.ctx.cargo, cwd: copy, env, targetDir },
+      () => this.ctx.clock.now()
+    )
+    if (!packaged.ok) return this.packageFailed(packaged.result.stderr, packaged.crate)
+    this.cksums = packaged.cksums
+
+    const states = await this.indexStates(registry)
+    this.crates = await uploadLevels(this.plan, packaged.cksums, states, {
+      clock: this.ctx.clock,
+      maxConcurrency: this.options.maxConcurrency,
+      readinessTimeoutMs: this.options.readinessTimeoutMs,
+      publish: crate =>
+        this.ctx.cargo(
+          [
+            'publish',
+            '-p',
+            crate.name,
+            '--registry',
+            registry.name,
+            '--no-verify',
+            '--allow-dirty'
+          ],
+          { cwd: copy, env }
+        ),
+      waitVisible: (crate, cksum) =>
+        waitForVersion(registry.indexUrl, crate.name, crate.version, {
+          cksum,
+          timeoutMs: this.options.readinessTimeoutMs,
+          clock: this.ctx.clock,
+          token: registry.token || undefined,
+          fetch: this.ctx.fetch
+        }),
+      onStart: crate => this.ctx.progress(`uploading ${crate.name}@${crate.version}`),
+      onSettled: outcome => this.settled(outcome)
+    })
+    const failed = this.crates.find(c => c.status === 'failed')
+    if (failed?.failure) {
+      const crate = this.plan.packages.find(c => c.name === failed.name) as PlannedCrate
+      return {
+        crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
+        class: failed.failure.class,
+        message: failed.failure.message,
+        hint: failed.failure.hint,
+        stderrTail: failed.failure.stderrTail && this.scrub(failed.failure.stderrTail)
+      }
+    }
+    return this.smoke(scratch, env, registry)
+  }
+
+  private targetDir(scratch: string): string {
+    const given = this.ctx.env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR
+    return given ? resolve(given) : join(scratch, 'target')
+  }
+
+  private async indexStates(registry: RehearsalRegistry): Promise<Map<string, IndexState>> {
+    const states = await mapLimit(this.plan.packages, 8, async crate => {
+      try {
+        const entries = await fetchIndexEntries(registry.indexUrl, crate.name, {
+          token: registry.token || undefined,
+          fetch: this.ctx.fetch
+        })
+        return indexState(entries, crate.version, this.cksums.get(crate.name) as string)
+      } catch (error) {
+        return {
+          kind: 'unreadable',
+          message: error instanceof Error ? error.message : String(error)
+        } as const
+      }
+    })
+    return new Map(this.plan.packages.map((c, i) => [c.name, states[i] as IndexState]))
+  }
+
+  private async settled(outcome: CrateOutcome): Promise<void> {
+    const key = packageKey(outcome.name, outcome.version)
+    if (outcome.status === 'published') {
+      this.ctx.progress(
+        `${key} is in the rehearsal registry's index (${formatSeconds(Math.round(outcome.durationMs))})`
+      )
+      await this.event(
+        {
+          type: 'rehearsal_package_published',
+          name: outcome.name,
+          version: outcome.version,
+          duration_ms: Math.round(outcome.durationMs)
+        },
+        key
+      )
+    } else if (outcome.status === 'skipped') {
+      this.ctx.progress(`${key} skipped: ${outcome.reason}`)
+      await this.event(
+        {
+          type: 'rehearsal_package_skipped',
+          name: outcome.name,
+          version: outcome.version,
+          reason: outcome.reason ?? 'skipped'
+        },
+        key
+      )
+    } else if (outcome.status === 'failed' && outcome.failure) {
+      this.ctx.progress(this.scrub(`${key} failed: ${outcome.failure.message}`))
+      await this.event(
+        {
+          type: 'rehearsal_package_failed',
+          name: outcome.name,
+          version: outcome.version,
+          class: outcome.failure.class,
+          message: this.scrub(outcome.failure.message)
+        },
+        key
+      )
+    }
+  }
+
+  private async packageFailed(stderr: string, crate: PlannedCrate | undefined): Promise<Failure> {
+    const classified = classifyCargoFailure(stderr, { now: this.ctx.clock.now() })
+    const what = crate ? `packaging ${crate.name}@${crate.version}` : 'packaging the plan'
+    const message = `${what} failed: ${cargoErrorLine(stderr)}`
+    if (crate) {
+      const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
+      outcome.status = 'failed'
+      await this.event(
+        {
+          type: 'rehearsal_package_failed',
+          name: crate.name,
+          version: crate.version,
+          class: classified.class,
+          message: this.scrub(message)
+        },
+        packageKey(crate.name, crate.version)
+      )
+    }
+    return {
+      crate: crate && {
+        name: crate.name,
+        version: crate.version,
+        manifestPath: crate.manifestPath
+      },
+      class: classified.class,
+      message: this.scrub(message),
+      hint: this.packageHint(stderr, classified.reason),
+      stderrTail: this.scrub(tail(stderr))
+    }
+  }
+
+  /** A cycle-closing dev-dependency missing from the live registry deserves the plan's own advice. */
+  private packageHint(stderr: string, reason: string): string {
+    for (const edge of this.plan.droppedDevEdges) {
+      if (stderr.includes(`no matching package named \`${edge.to}\``)) {
+        return `${edge.from} dev-depends on ${edge.to} ${edge.req} through a cycle, which resolves from versions already on ${this.plan.registry}; drop the version from that dev-dependency (keep only its path) so cargo strips it`
+      }
+    }
+    return `${reason}; a publish of this plan would fail the same way`
+  }
+
+  private async smoke(
+    scratch: string,
+    env: Record<string, string | undefined>,
+    registry: RehearsalRegistry
+  ): Promise<Failure | undefined> {
+    const smokeRun = {
+      cargo: this.ctx.cargo,
+      env,
+      registryName: registry.name,
+      dir: join(scratch, 'smoke')
+    }
+    const now = () => this.ctx.clock.now()
+    for (const crate of this.smokeCrates) {
+      this.ctx.progress(
+        `smoke: cargo install ${crate.name}@${crate.version} from the rehearsal registry`
+      )
+      const result = await this.smokeCheck(
+        crate.name,
+        crate.version,
+        packageKey(crate.name, crate.version),
+        () => smokeInstall(crate, smokeRun, now)
+      )
+      if (result)
+        return {
+          ...result,
+          crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath }
+        }
+    }
+    if (!this.options.smokeBuild) return undefined
+    const libs = consumerCrates(this.plan)
+    if (libs.length === 0) {
+      this.ctx.logger.warning('smoke-build: the plan has no library crate to build a consumer of')
+      return undefined
+    }
+    this.ctx.progress(
+      `smoke: building a consumer of ${libs.length} library crates from the rehearsal registry`
+    )
+    return this.smokeCheck(CONSUMER_NAME, CONSUMER_VERSION, ALL_PACKAGES, () =>
+      smokeBuild(libs, smokeRun, now)
+    )
+  }
+
+  private async smokeCheck(
+    name: string,
+    version: string,
+    key: string,
+    check: () => Promise<SmokeResult>
+  ): Promise<Failure | undefined> {
+    const registryName = this.options.registryName
+    await this.event(
+      { type: 'rehearsal_smoke_check_started', name, version, registry: registryName },
+      key
+    )
+    const result = await check()
+    if (result.ok) {
+      await this.event(
+        {
+          type: 'rehearsal_smoke_check_succeeded',
+          name,
+          version,
+          duration_ms: Math.round(result.durationMs)
+        },
+        key
+      )
+      return undefined
+    }
+    const what = name === CONSUMER_NAME ? 'the consumer build' : `cargo install ${name}@${version}`
+    const message = this.scrub(
+      `smoke check failed: ${what}: ${result.problem ?? cargoErrorLine(result.result.stderr)}`
+    )
+    await this.event({ type: 'rehearsal_smoke_check_failed', name, version, message }, key)
+    return {
+      class: 'permanent',
+      message,
+      hint: 'users installing or depending on these versions from crates.io would hit the same failure',
+      stderrTail: this.scrub(tail(result.result.stderr))
+    }
+  }
+
+  private unexpected(error: unknown): Failure {
+    if (error instanceof UserError) {
+      return {
+        class: error.exitCode === 2 ? 'input' : 'permanent',
+        message: this.scrub(error.message),
+        hint: error.hint
+      }
+    }
+    this.ctx.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+    return {
+      class: 'ambiguous',
+      message: this.scrub(
+        `rehearsal aborted: ${error instanceof Error ? error.message : String(error)}`
+      ),
+      hint: 'this is unexpected; the log above has the details'
+    }
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.secrets)
+  }
+
+  private event(eventType: EventType, pkg: string): Promise<void> {
+    return this.events.append(eventType, pkg)
+  }
+}
+
+function toPackageOutcome(crate: CrateOutcome): PackageOutcome {
+  return {
+    name: crate.name,
+    version: crate.version,
+    level: crate.level,
+    status: crate.status,
+    durationMs: Math.round(crate.durationMs),
+    ...(crate.cksum ? { cksum: crate.cksum } : {}),
+    ...(crate.reason ? { reason: crate.reason } : {})
+  }
+}
+
+/** The rehearsed commit: HEAD of the workspace's repository, else the workflow's GITHUB_SHA. */
+async function commitOf(
+  workspaceRoot: string,
+  env: Record<string, string | undefined>
+): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot })
+    const sha = stdout.trim()
+    if (/^[0-9a-f]{40,64}$/.test(sha)) return sha
+  } catch {
+    // not a git checkout, or no commit yet
+  }
+  return env.GITHUB_SHA ?? process.env.GITHUB_SHA ?? undefined
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString()
+}

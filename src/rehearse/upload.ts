@@ -1,0 +1,203 @@
+import type { CargoResult } from '../cargo/run.js'
+import { tail } from '../cargo/run.js'
+import type { Clock } from '../clock.js'
+import { cargoErrorLine } from '../plan/cargo-error.js'
+import type { Plan, PlannedCrate } from '../plan/types.js'
+import { classifyCargoFailure } from '../publish/classify.js'
+import type { IndexEntry, WaitResult } from '../sparse/client.js'
+import { mapLimit } from '../util/concurrency.js'
+import { formatSeconds } from './format.js'
+
+/** What the rehearsal registry's index already says about a planned version. */
+export type IndexState =
+  | { kind: 'absent' }
+  | { kind: 'same' }
+  | { kind: 'different'; cksum: string }
+  | { kind: 'unreadable'; message: string }
+
+/** Pure: the planned version against the crate's index entries (null = crate unknown). */
+export function indexState(
+  entries: readonly IndexEntry[] | null,
+  version: string,
+  cksum: string
+): IndexState {
+  const entry = entries?.find(e => e.vers === version)
+  if (!entry) return { kind: 'absent' }
+  return entry.cksum === cksum ? { kind: 'same' } : { kind: 'different', cksum: entry.cksum }
+}
+
+export interface UploadFailure {
+  class: 'retryable' | 'permanent' | 'ambiguous'
+  message: string
+  hint: string
+  /** cargo's stderr tail (unscrubbed here; the recorder scrubs). */
+  stderrTail?: string
+}
+
+export interface CrateOutcome {
+  name: string
+  version: string
+  level: number
+  status: 'published' | 'skipped' | 'failed' | 'pending'
+  durationMs: number
+  /** The checksum the registry lists (equal to the packaged one unless failed). */
+  cksum?: string
+  reason?: string
+  failure?: UploadFailure
+}
+
+export interface UploadDeps {
+  clock: Clock
+  maxConcurrency: number
+  /** `cargo publish -p NAME --no-verify` for one crate. */
+  publish(crate: PlannedCrate): Promise<CargoResult>
+  /** Polls the index until the version is listed with `cksum` (or gives up). */
+  waitVisible(crate: PlannedCrate, cksum: string): Promise<WaitResult>
+  readinessTimeoutMs: number
+  /** Told about every crate as soon as it is settled (published, skipped or failed). */
+  onSettled?(outcome: CrateOutcome): void | Promise<void>
+  /** Told just before an upload starts. */
+  onStart?(crate: PlannedCrate): void
+}
+
+export const DIFFERENT_CONTENTS_HINT =
+  'a rehearsal registry must be throwaway: start a fresh one (or leave registry-url empty)'
+
+/** The refusal for a version the registry holds with other bytes; shared with the tests. */
+export function differentContentsMessage(name: string, version: string): string {
+  return `the rehearsal registry already holds ${name}@${version} with different contents; use a fresh registry`
+}
+
+/**
+ * Uploads the plan level by level, at most `maxConcurrency` uploads in flight within a level.
+ * Versions already in the index with the packaged checksum are skipped (a rehearsal can be rerun);
+ * one held with other bytes fails the rehearsal before anything is uploaded. The first failure
+ * stops the plan once the uploads already in flight in its level have settled; crates never
+ * started stay `pending`.
+ */
+export async function uploadLevels(
+  plan: Pick<Plan, 'packages' | 'levels'>,
+  cksums: ReadonlyMap<string, string>,
+  states: ReadonlyMap<string, IndexState>,
+  deps: UploadDeps
+): Promise<CrateOutcome[]> {
+  const outcomes = new Map<string, CrateOutcome>(
+    plan.packages.map(c => [
+      c.name,
+      { name: c.name, version: c.version, level: c.level, status: 'pending', durationMs: 0 }
+    ])
+  )
+  const inPlanOrder = () => plan.packages.map(c => outcomes.get(c.name) as CrateOutcome)
+
+  const blocking = plan.packages.filter(c => {
+    const state = states.get(c.name)
+    return state?.kind === 'different' || state?.kind === 'unreadable'
+  })
+  if (blocking.length > 0) {
+    for (const crate of blocking) {
+      const outcome = outcomes.get(crate.name) as CrateOutcome
+      outcome.status = 'failed'
+      outcome.failure = preflightFailure(crate, states.get(crate.name) as IndexState)
+      await deps.onSettled?.(outcome)
+    }
+    return inPlanOrder()
+  }
+
+  const byName = new Map(plan.packages.map(c => [c.name, c]))
+  for (const level of plan.levels) {
+    const crates = level.map(name => byName.get(name) as PlannedCrate)
+    const settled = await mapLimit(
+      crates,
+      deps.maxConcurrency,
+      async crate => {
+        const outcome = outcomes.get(crate.name) as CrateOutcome
+        Object.assign(outcome, await uploadOne(crate, cksums, states, deps))
+        await deps.onSettled?.(outcome)
+        return outcome
+      },
+      { stopWhen: outcome => outcome.status === 'failed' }
+    )
+    if (settled.some(o => o?.status === 'failed')) break
+  }
+  return inPlanOrder()
+}
+
+async function uploadOne(
+  crate: PlannedCrate,
+  cksums: ReadonlyMap<string, string>,
+  states: ReadonlyMap<string, IndexState>,
+  deps: UploadDeps
+): Promise<Partial<CrateOutcome>> {
+  const cksum = cksums.get(crate.name) as string
+  if (states.get(crate.name)?.kind === 'same') {
+    return {
+      status: 'skipped',
+      cksum,
+      reason: 'already in the rehearsal registry with the same contents'
+    }
+  }
+  const start = deps.clock.now()
+  deps.onStart?.(crate)
+  const result = await deps.publish(crate)
+  if (result.exitCode !== 0) {
+    const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
+    return {
+      status: 'failed',
+      durationMs: deps.clock.now() - start,
+      failure: {
+        class: classified.class,
+        message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
+        hint: uploadHint(classified.class, classified.reason),
+        stderrTail: tail(result.stderr)
+      }
+    }
+  }
+  const seen = await deps.waitVisible(crate, cksum)
+  const durationMs = deps.clock.now() - start
+  if (seen.visible) return { status: 'published', durationMs, cksum }
+  if (seen.cksumMismatch) {
+    return {
+      status: 'failed',
+      durationMs,
+      cksum: seen.entry?.cksum,
+      failure: {
+        class: 'permanent',
+        message: `the rehearsal registry lists ${crate.name}@${crate.version} with checksum ${seen.entry?.cksum}, not the packaged ${cksum}`,
+        hint: 'something else published this version, or the registry altered the upload; use a fresh registry'
+      }
+    }
+  }
+  return {
+    status: 'failed',
+    durationMs,
+    failure: {
+      class: 'ambiguous',
+      message: `${crate.name}@${crate.version} was uploaded but did not appear in the rehearsal registry's index within ${formatSeconds(deps.readinessTimeoutMs)} (${seen.attempts} polls)`,
+      hint: "cargo's exit code proves nothing: the index must list the version; check the registry's index, or raise readiness-timeout"
+    }
+  }
+}
+
+function preflightFailure(crate: PlannedCrate, state: IndexState): UploadFailure {
+  if (state.kind === 'unreadable') {
+    return {
+      class: 'ambiguous',
+      message: `cannot read ${crate.name} from the rehearsal registry's index: ${state.message}`,
+      hint: 'check that the registry is up and that registry-token may read its index'
+    }
+  }
+  return {
+    class: 'permanent',
+    message: differentContentsMessage(crate.name, crate.version),
+    hint: DIFFERENT_CONTENTS_HINT
+  }
+}
+
+function uploadHint(cls: UploadFailure['class'], reason: string): string {
+  if (cls === 'permanent')
+    return `${reason}; crates.io would refuse this upload too: fix it before releasing`
+  if (cls === 'retryable') {
+    return `${reason}; a transient problem of the rehearsal registry: run the rehearsal again`
+  }
+  return `${reason}; check the rehearsal registry, then run the rehearsal again`
+}

@@ -1,0 +1,52 @@
+import type { ContentDigest, Plan } from './plan/types.js'
+
+export type PackageStatus = 'published' | 'skipped' | 'failed' | 'pending' | 'dry-run'
+
+export interface PackageOutcome {
+  name: string
+  version: string
+  level: number
+  status: PackageStatus
+  durationMs: number
+  /** sha256 of the .crate that was uploaded (or found), when known. */
+  cksum?: string
+  /** Why a crate was skipped (e.g. "already published"). */
+  reason?: string
+  attempts?: number
+}
+
+export interface Failure {
+  /** The crate that failed, when the failure belongs to one. */
+  crate?: { name: string; version: string; manifestPath: string }
+  class: 'retryable' | 'permanent' | 'ambiguous' | 'input' | 'refused'
+  message: string
+  hint: string
+  /** cargo's stderr tail, secrets scrubbed. */
+  stderrTail?: string
+}
+
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'published' | 'refused' | 'dry-run'
+
+/** What one run of either mode produced: the front doors turn it into outputs, summary, status. */
+export interface RunResult {
+  mode: 'rehearse' | 'publish'
+  outcome: Outcome
+  plan?: Plan
+  digest?: ContentDigest
+  /** In plan order. */
+  packages: PackageOutcome[]
+  /** Publish mode: what this run uploaded. */
+  published: { name: string; version: string }[]
+  stateDir: string
+  receiptPath?: string
+  eventsPath?: string
+  failure?: Failure
+  /** Registry the rehearsal used (name and API base), for the summary. */
+  registry?: { name: string; url: string; embedded: boolean }
+  /** Publish mode: the gate's decision; `bypassed` = skip-rehearsal (the summary says so loudly). */
+  gate?: { decision: 'proceed' | 'refuse'; bypassed: boolean; message: string }
+  /** Id of the artifact this run uploaded (the `artifact-id` output). */
+  artifactId?: number
+  startedAt: string
+  completedAt: string
+}
