@@ -8,11 +8,14 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }
+      ]
     }
   },
   {
-    files: ['*.js', 'bench/**/*.js'],
+    files: ['*.js', 'scripts/**/*.mjs', 'bench/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } }
   }
 )

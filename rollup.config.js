@@ -7,7 +7,13 @@ const quiet = new Set(['THIS_IS_UNDEFINED', 'CIRCULAR_DEPENDENCY', 'INVALID_ANNO
 
 const bundle = (input, file, banner) => ({
   input,
-  output: { file, format: 'es', sourcemap: false, inlineDynamicImports: true, ...(banner ? { banner } : {}) },
+  output: {
+    file,
+    format: 'es',
+    sourcemap: false,
+    inlineDynamicImports: true,
+    ...(banner ? { banner } : {})
+  },
   plugins: [
     typescript({ tsconfig: './tsconfig.build.json', noEmitOnError: true }),
     nodeResolve({ preferBuiltins: true, exportConditions: ['node', 'import', 'default'] }),

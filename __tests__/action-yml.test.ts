@@ -20,7 +20,10 @@ describe('action.yml', () => {
   it('declares exactly the inputs of ACTION.md, with their defaults', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(INPUTS.map(i => i.name).sort())
     for (const input of INPUTS) {
-      expect([input.name, action.inputs[input.name]?.default ?? '']).toEqual([input.name, input.default])
+      expect([input.name, action.inputs[input.name]?.default ?? '']).toEqual([
+        input.name,
+        input.default
+      ])
       expect(action.inputs[input.name]?.required).toBe(false)
     }
   })

@@ -11,7 +11,8 @@ const lint = await createLinter()
 const problems = []
 
 function lintWorkflow(text, label) {
-  for (const r of lint(text, label)) problems.push(`${label}:${r.line}:${r.column}: ${r.message} [${r.kind}]`)
+  for (const r of lint(text, label))
+    problems.push(`${label}:${r.line}:${r.column}: ${r.message} [${r.kind}]`)
 }
 
 const dir = '.github/workflows'
@@ -40,8 +41,10 @@ blocks.forEach((block, i) => {
 const action = parse(readFileSync('action.yml', 'utf8'))
 const inputs = new Set(Object.keys(action.inputs ?? {}))
 if (action.runs?.using !== 'node24') problems.push('action.yml: runs.using must be node24')
-if (action.runs?.main !== 'dist/index.js') problems.push('action.yml: runs.main must be dist/index.js')
-if (!action.name || !action.description || !action.branding) problems.push('action.yml: name, description and branding are required')
+if (action.runs?.main !== 'dist/index.js')
+  problems.push('action.yml: runs.main must be dist/index.js')
+if (!action.name || !action.description || !action.branding)
+  problems.push('action.yml: name, description and branding are required')
 for (const [name, spec] of Object.entries(action.inputs ?? {})) {
   if (!spec?.description) problems.push(`action.yml: input ${name} has no description`)
 }
@@ -51,7 +54,8 @@ function checkUses(doc, label) {
       if (typeof step?.uses !== 'string') continue
       if (step.uses !== './' && !step.uses.startsWith('shipper/rehearse@')) continue
       for (const key of Object.keys(step.with ?? {})) {
-        if (!inputs.has(key)) problems.push(`${label}: job ${jobName} passes unknown input '${key}'`)
+        if (!inputs.has(key))
+          problems.push(`${label}: job ${jobName} passes unknown input '${key}'`)
       }
     }
   }
@@ -70,4 +74,6 @@ if (problems.length) {
   console.error(`actionlint: ${problems.length} problem(s)`)
   process.exit(1)
 }
-console.log(`actionlint: ${workflows.length} workflow(s), ${readmeWorkflows} README workflow block(s), action.yml: ok`)
+console.log(
+  `actionlint: ${workflows.length} workflow(s), ${readmeWorkflows} README workflow block(s), action.yml: ok`
+)

@@ -36,7 +36,8 @@ function actionContext(): RunContext {
 export async function run(): Promise<void> {
   try {
     const raw = Object.fromEntries(INPUTS.map(i => [i.name, core.getInput(i.name)]))
-    for (const input of INPUTS) if (input.kind === 'secret') actionLogger.secret(raw[input.name] ?? '')
+    for (const input of INPUTS)
+      if (input.kind === 'secret') actionLogger.secret(raw[input.name] ?? '')
     const options = await parseOptions(raw, {
       cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
       env: process.env
@@ -49,11 +50,16 @@ export async function run(): Promise<void> {
       cacheService: loadActionsCache,
       artifacts: defaultArtifacts(process.env)
     })
-    const outputs = resultOutputs(result, result.artifactId === undefined ? '' : String(result.artifactId))
+    const outputs = resultOutputs(
+      result,
+      result.artifactId === undefined ? '' : String(result.artifactId)
+    )
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
     if (resultExitCode(result) !== 0) {
       const f = result.failure
-      core.setFailed(f ? `${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}` : `outcome: ${result.outcome}`)
+      core.setFailed(
+        f ? `${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}` : `outcome: ${result.outcome}`
+      )
     }
   } catch (error) {
     core.setFailed(describeError(error))

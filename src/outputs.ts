@@ -2,7 +2,8 @@ import type { RunResult } from './result.js'
 
 /** The action's outputs (ACTION.md) as strings, from a run's result. Pure. */
 export function resultOutputs(result: RunResult, artifactId = ''): Record<string, string> {
-  const passed = result.outcome === 'passed' || result.outcome === 'published' || result.outcome === 'dry-run'
+  const passed =
+    result.outcome === 'passed' || result.outcome === 'published' || result.outcome === 'dry-run'
   return {
     outcome: result.outcome,
     passed: String(passed),
@@ -35,12 +36,16 @@ export function resultLines(result: RunResult): string[] {
   for (const p of result.packages) {
     const id = `${p.name}@${p.version}`.padEnd(width)
     const extra = p.reason ? ` (${p.reason})` : ''
-    lines.push(`  ${id}  level ${p.level}  ${p.status.padEnd(9)} ${(p.durationMs / 1000).toFixed(1)}s${extra}`)
+    lines.push(
+      `  ${id}  level ${p.level}  ${p.status.padEnd(9)} ${(p.durationMs / 1000).toFixed(1)}s${extra}`
+    )
   }
   if (result.plan) lines.push(`plan_id ${result.plan.planId}`)
   if (result.digest) lines.push(`content ${result.digest.digest}`)
   if (result.failure) {
-    const where = result.failure.crate ? ` at ${result.failure.crate.name}@${result.failure.crate.version}` : ''
+    const where = result.failure.crate
+      ? ` at ${result.failure.crate.name}@${result.failure.crate.version}`
+      : ''
     lines.push(`${result.outcome}${where}: ${result.failure.message}`)
     if (result.failure.hint) lines.push(`hint: ${result.failure.hint}`)
     if (result.failure.stderrTail) {

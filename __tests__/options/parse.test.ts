@@ -189,7 +189,7 @@ describe('.shipper.toml', () => {
     expect(overridden).toMatchObject({ stateDir: 'mine', maxAttempts: 9, registryName: 'r2' })
   })
 
-  it('accepts shipper\'s nested [[registries.registries]] form', async () => {
+  it("accepts shipper's nested [[registries.registries]] form", async () => {
     const ws = withConfig(
       '[rehearsal]\nregistry = "k"\n[[registries.registries]]\nname = "k"\napi_base = "http://localhost:8000"\n'
     )

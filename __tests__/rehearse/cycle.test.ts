@@ -6,7 +6,13 @@ import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.j
 import { rehearse } from '../../src/rehearse/index.js'
 import { fetchIndexEntries } from '../../src/sparse/client.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { FIXTURES, integrationContext, readReceipt, rehearseOptions } from './helpers.js'
+import {
+  FIXTURES,
+  integrationContext,
+  readEventLines,
+  readReceipt,
+  rehearseOptions
+} from './helpers.js'
 
 let sandbox: CargoSandbox
 let ws: string
@@ -90,6 +96,13 @@ describe('rehearse (a versioned dev-dependency cycle, serde-like)', () => {
         ['sercore', 'published']
       ])
       expect(readReceipt(join(ws, '.shipper')).passed).toBe(true)
+      const events = readEventLines(join(ws, '.shipper', 'events.jsonl'))
+      expect(
+        events.filter(e => e.event_type.type === 'rehearsal_complete').map(e => e.event_type)
+      ).toEqual([
+        expect.objectContaining({ passed: false }),
+        expect.objectContaining({ passed: true })
+      ])
       // The dev-dependency still points at crates.io; the normal one at the rehearsal registry.
       const derive = (await fetchIndexEntries(rehearsal.indexUrl, 'serderive'))?.[0]
       expect(derive?.deps).toEqual([

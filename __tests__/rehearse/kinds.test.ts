@@ -5,7 +5,13 @@ import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.j
 import { rehearse } from '../../src/rehearse/index.js'
 import { fetchIndexEntries } from '../../src/sparse/client.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { FIXTURES, integrationContext, readReceipt, rehearseOptions } from './helpers.js'
+import {
+  FIXTURES,
+  integrationContext,
+  readEventLines,
+  readReceipt,
+  rehearseOptions
+} from './helpers.js'
 
 let sandbox: CargoSandbox
 let registry: EmbeddedRegistry
@@ -47,6 +53,8 @@ describe('rehearse (every kind of in-workspace dependency)', () => {
       ['user', 'published']
     ])
     expect(readReceipt(join(ws, '.shipper')).passed).toBe(true)
+    const events = readEventLines(join(ws, '.shipper', 'events.jsonl'))
+    expect(events.at(-1)?.event_type).toMatchObject({ type: 'rehearsal_complete', passed: true })
     expect(manifests.map(m => readFileSync(join(ws, m), 'utf8'))).toEqual(before)
 
     // Same-registry dependencies carry no `registry` in the index; a crates.io one would.

@@ -8,7 +8,6 @@ import {
   checkRegistryPolicy,
   connectRegistry,
   httpAllowed,
-  mintKellnrToken,
   policyEvidence,
   registryEndpoint,
   waitForRegistry
@@ -252,44 +251,6 @@ describe('waitForRegistry', () => {
   })
 })
 
-describe('mintKellnrToken', () => {
-  it('logs in for a session cookie, then creates a named token with it', async () => {
-    const fetch = fakeFetch((url, init) => {
-      if (url.endsWith('/api/v1/auth/login')) {
-        expect(JSON.parse(String(init?.body))).toEqual({ user: 'admin', pwd: 'secret' })
-        return new Response('', {
-          status: 200,
-          headers: { 'set-cookie': 'kellnr_session_id=abc; Path=/; HttpOnly' }
-        })
-      }
-      expect((init?.headers as Record<string, string>).cookie).toBe('kellnr_session_id=abc')
-      return new Response(JSON.stringify({ name: 'x', token: 'minted-token' }))
-    })
-    const clock = fakeClock(1_000)
-    await expect(
-      mintKellnrToken('http://kellnr:8000', { user: 'admin', password: 'secret' }, { fetch, clock })
-    ).resolves.toBe('minted-token')
-    expect(fetch.calls.map(c => c.url)).toEqual([
-      'http://kellnr:8000/api/v1/auth/login',
-      'http://kellnr:8000/api/v1/users/me/tokens'
-    ])
-    expect(JSON.parse(String(fetch.calls[1]?.init?.body))).toEqual({
-      name: 'shipper-rehearse-1000'
-    })
-  })
-
-  it('fails on a refused login', async () => {
-    const fetch = fakeFetch(() => new Response('no', { status: 401 }))
-    await expect(
-      mintKellnrToken(
-        'http://kellnr:8000',
-        { user: 'admin', password: 'bad' },
-        { fetch, clock: fakeClock() }
-      )
-    ).rejects.toThrow("login as 'admin' answered HTTP 401")
-  })
-})
-
 describe('connectRegistry (URL registry)', () => {
   const options = {
     registryUrl: 'http://kellnr:8000',
@@ -303,9 +264,12 @@ describe('connectRegistry (URL registry)', () => {
   it('mints a token when none is given, masks it, and takes the API base from config.json', async () => {
     const fetch = fakeFetch(url => {
       if (url.endsWith('/health')) return new Response('OK')
-      if (url.endsWith('/auth/login')) return new Response('', { headers: { 'set-cookie': 's=1' } })
-      if (url.endsWith('/users/me/tokens'))
-        return new Response(JSON.stringify({ token: 'tok-123' }))
+      if (url.endsWith('/auth/login')) {
+        return new Response('{}', { headers: { 'set-cookie': 'kellnr_session_id=1; Path=/' } })
+      }
+      if (url.endsWith('/users/me/tokens')) {
+        return new Response(JSON.stringify({ name: 'ci', token: 'tok-123' }))
+      }
       return new Response(JSON.stringify({ dl: 'x', api: 'http://127.0.0.1:8000/' }))
     })
     const logger = memoryLogger()
@@ -328,7 +292,7 @@ describe('connectRegistry (URL registry)', () => {
     expect((configRead?.init?.headers as Record<string, string>).authorization).toBe('tok-123')
   })
 
-  it('says how to give a token when minting fails', async () => {
+  it('says how to give a token when the kellnr login is refused', async () => {
     const fetch = fakeFetch(url =>
       url.endsWith('/health') ? new Response('OK') : new Response('', { status: 401 })
     )
@@ -339,10 +303,12 @@ describe('connectRegistry (URL registry)', () => {
       progress: () => undefined
     }).catch(e => e)
     expect(error).toBeInstanceOf(UserError)
-    expect(error.message).toBe(
-      "no registry-token was given and minting one on http://kellnr:8000 failed: login as 'admin' answered HTTP 401"
-    )
+    expect(error.message).toBe("kellnr refused the login for user 'admin' (HTTP 401)")
     expect(error.hint).toContain('registry-token')
+    expect(fetch.calls.map(c => c.url)).toEqual([
+      'http://kellnr:8000/api/v1/health',
+      'http://kellnr:8000/api/v1/auth/login'
+    ])
   })
 
   it('uses a given token as is, without minting', async () => {

@@ -34,7 +34,11 @@ export function parseArgs(argv: string[], extraFlags: readonly string[] = []): P
     }
     const known = KNOWN_INPUTS.has(name) || extraSet.has(name)
     if (!known) {
-      throw new UserError(`unknown flag --${name}`, 'run `shipper-rehearse --help` for the flags', 2)
+      throw new UserError(
+        `unknown flag --${name}`,
+        'run `shipper-rehearse --help` for the flags',
+        2
+      )
     }
     if (value === undefined) {
       if (BOOLEAN_INPUTS.has(name)) value = 'true'

@@ -57,7 +57,11 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
           { ...args.inputs, mode: 'rehearse' },
           { cwd: process.cwd(), env: process.env }
         )
-        return await rehearseCommand(options, withLiveRegistry(options, terminalContext(term)), term)
+        return await rehearseCommand(
+          options,
+          withLiveRegistry(options, terminalContext(term)),
+          term
+        )
       }
       case 'gate':
       case 'publish': {
@@ -73,7 +77,11 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
       }
       case 'registry': {
         if (rest[0] !== 'serve') {
-          throw new UserError(`unknown registry command '${rest[0] ?? ''}'`, 'use `shipper-rehearse registry serve`', 2)
+          throw new UserError(
+            `unknown registry command '${rest[0] ?? ''}'`,
+            'use `shipper-rehearse registry serve`',
+            2
+          )
         }
         return await registryServe(rest.slice(1), term)
       }

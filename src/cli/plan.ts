@@ -12,7 +12,11 @@ export async function planCommand(
   term: Terminal
 ): Promise<number> {
   if (format !== 'text' && format !== 'json') {
-    throw new UserError(`--format '${format}' is not supported`, 'use --format text or --format json', 2)
+    throw new UserError(
+      `--format '${format}' is not supported`,
+      'use --format text or --format json',
+      2
+    )
   }
   const deps = { cargo: ctx.cargo, fetch: ctx.fetch, env: ctx.env }
   const plan = await computePlan(
@@ -25,6 +29,10 @@ export async function planCommand(
     deps
   )
   const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: ctx.env })
-  term.out(format === 'json' ? JSON.stringify(planToJson(plan, digest), null, 2) : formatPlanText(plan, digest))
+  term.out(
+    format === 'json'
+      ? JSON.stringify(planToJson(plan, digest), null, 2)
+      : formatPlanText(plan, digest)
+  )
   return 0
 }

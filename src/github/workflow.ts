@@ -113,7 +113,9 @@ export async function runInWorkflow(
   })
   if (deps.env.GITHUB_STEP_SUMMARY) {
     await writeSummary(markdown, deps.summary).catch((error: unknown) => {
-      ctx.logger.warning(`job summary not written: ${error instanceof Error ? error.message : String(error)}`)
+      ctx.logger.warning(
+        `job summary not written: ${error instanceof Error ? error.message : String(error)}`
+      )
     })
   }
   annotateFailure(result, deps.env, deps.annotate)
@@ -129,7 +131,8 @@ async function withCache(
   plan: Plan
 ): Promise<RunContext> {
   if (!options.cache) return ctx
-  const targetDir = ctx.env.CARGO_TARGET_DIR ?? deps.env.CARGO_TARGET_DIR ?? verifyTargetDir(deps.env)
+  const targetDir =
+    ctx.env.CARGO_TARGET_DIR ?? deps.env.CARGO_TARGET_DIR ?? verifyTargetDir(deps.env)
   const key = await computeCacheKey({
     planId: plan.planId,
     workspaceRoot: plan.workspaceRoot,

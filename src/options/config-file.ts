@@ -22,9 +22,15 @@ export const shipperConfigSchema = z
       .object({ enabled: z.boolean().optional(), registry: z.string().min(1).optional() })
       .loose()
       .optional(),
-    registry: z.object({ name: z.string().min(1).optional(), api_base: z.string().optional() }).loose().optional(),
+    registry: z
+      .object({ name: z.string().min(1).optional(), api_base: z.string().optional() })
+      .loose()
+      .optional(),
     registries: z
-      .union([z.array(registryEntry), z.object({ registries: z.array(registryEntry).optional() }).loose()])
+      .union([
+        z.array(registryEntry),
+        z.object({ registries: z.array(registryEntry).optional() }).loose()
+      ])
       .optional(),
     readiness: z
       .object({ max_total_wait: duration.optional(), enabled: z.boolean().optional() })

@@ -22,7 +22,11 @@ const FALSE = new Set(['false', 'False', 'FALSE', 'no', '0'])
 
 function bad(name: string, value: string, allowed: string): UserError {
   const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value
-  return new UserError(`input \`${name}\` has an invalid value '${shown}'`, `allowed: ${allowed}`, 2)
+  return new UserError(
+    `input \`${name}\` has an invalid value '${shown}'`,
+    `allowed: ${allowed}`,
+    2
+  )
 }
 
 function specOf(name: string): InputSpec {
@@ -64,7 +68,8 @@ class InputReader {
   duration(name: string): number {
     const v = this.get(name)
     const ms = parseDuration(v)
-    if (ms === undefined || ms <= 0) throw bad(name, v, 'a duration such as `90s`, `2m`, `1h` or a number of seconds')
+    if (ms === undefined || ms <= 0)
+      throw bad(name, v, 'a duration such as `90s`, `2m`, `1h` or a number of seconds')
     return ms
   }
 
@@ -94,13 +99,21 @@ class InputReader {
     try {
       parsed = new URL(plain)
     } catch {
-      throw bad(name, v, 'an http(s) base URL such as `http://localhost:8000`, or a `sparse+https://…/` index URL')
+      throw bad(
+        name,
+        v,
+        'an http(s) base URL such as `http://localhost:8000`, or a `sparse+https://…/` index URL'
+      )
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw bad(name, v, 'an http:// or https:// URL (cargo only speaks the sparse protocol here)')
     }
     if (parsed.username || parsed.password) {
-      throw bad(name, '(a URL with credentials)', 'a URL without user:password; pass the token through the token inputs')
+      throw bad(
+        name,
+        '(a URL with credentials)',
+        'a URL without user:password; pass the token through the token inputs'
+      )
     }
     return v
   }
@@ -115,7 +128,10 @@ function configAsInputs(config: ShipperConfig): Partial<Record<string, string>> 
     out['registry-name'] = rehearsalName
     const entry = registryEntries(config).find(r => r.name === rehearsalName)
     const url = entry?.index_base ?? entry?.api_base
-    if (url) out['registry-url'] = entry?.index_base ? `sparse+${url.replace(/^sparse\+/, '').replace(/\/?$/, '/')}` : url
+    if (url)
+      out['registry-url'] = entry?.index_base
+        ? `sparse+${url.replace(/^sparse\+/, '').replace(/\/?$/, '/')}`
+        : url
   }
   if (config.registry?.name) out['target-registry'] = config.registry.name
   if (config.registry?.api_base && config.registry.name && config.registry.name !== 'crates-io') {
@@ -123,7 +139,8 @@ function configAsInputs(config: ShipperConfig): Partial<Record<string, string>> 
   }
   const wait = config.readiness?.max_total_wait
   if (wait !== undefined) out['readiness-timeout'] = String(wait)
-  if (config.retry?.max_attempts !== undefined) out['max-attempts'] = String(config.retry.max_attempts)
+  if (config.retry?.max_attempts !== undefined)
+    out['max-attempts'] = String(config.retry.max_attempts)
   if (config.flags?.allow_dirty !== undefined) out['allow-dirty'] = String(config.flags.allow_dirty)
   return out
 }
@@ -132,7 +149,11 @@ function configDuration(value: string | number | undefined, key: string, fallbac
   if (value === undefined) return fallback
   const ms = parseDuration(String(value))
   if (ms === undefined) {
-    throw new UserError(`.shipper.toml: \`${key}\` has an invalid duration '${value}'`, 'use e.g. `2s`, `2m`', 2)
+    throw new UserError(
+      `.shipper.toml: \`${key}\` has an invalid duration '${value}'`,
+      'use e.g. `2s`, `2m`',
+      2
+    )
   }
   return ms
 }
@@ -154,7 +175,11 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
 
   const registryName = r.get('registry-name')
   if (!REGISTRY_NAME.test(registryName)) {
-    throw bad('registry-name', registryName, 'letters, digits, `-` and `_`, starting with a letter or digit')
+    throw bad(
+      'registry-name',
+      registryName,
+      'letters, digits, `-` and `_`, starting with a letter or digit'
+    )
   }
   const targetRegistry = r.get('target-registry')
   if (!REGISTRY_NAME.test(targetRegistry)) {
@@ -178,7 +203,11 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
     registryWaitMs: r.duration('registry-wait'),
     registryUser: r.get('registry-user'),
     registryPassword: r.get('registry-password'),
-    smokeInstall: r.list('smoke-install', CRATE_NAME, 'crate names separated by commas or newlines'),
+    smokeInstall: r.list(
+      'smoke-install',
+      CRATE_NAME,
+      'crate names separated by commas or newlines'
+    ),
     smokeBuild: r.bool('smoke-build'),
     skipRehearsal: r.bool('skip-rehearsal'),
     stateDir: r.get('state-dir'),
@@ -202,9 +231,14 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
     allowDirty: r.bool('allow-dirty'),
     configPath
   }
-  if (!options.stateDir || /[\0]/.test(options.stateDir)) throw bad('state-dir', options.stateDir, 'a directory path')
+  if (!options.stateDir || /[\0]/.test(options.stateDir))
+    throw bad('state-dir', options.stateDir, 'a directory path')
   if (!/^[^"/:<>|*?\\\r\n]+$/.test(options.artifactName)) {
-    throw bad('artifact-name', options.artifactName, 'a name without " : < > | * ? / \\ or newlines')
+    throw bad(
+      'artifact-name',
+      options.artifactName,
+      'a name without " : < > | * ? / \\ or newlines'
+    )
   }
   if (!existsSync(manifestPath)) {
     throw new UserError(

@@ -51,6 +51,7 @@ import {
   connectRegistry,
   policyEvidence,
   registryEndpoint,
+  type RegistryEndpoint,
   type RehearsalRegistry
 } from './registry-target.js'
 import {
@@ -239,7 +240,7 @@ class Session {
     if (options.registryToken) this.secrets.push(options.registryToken)
   }
 
-  async run(endpoint: ReturnType<typeof registryEndpoint> | undefined): Promise<SessionOutcome> {
+  async run(endpoint: RegistryEndpoint | undefined): Promise<SessionOutcome> {
     let scratch: string | undefined
     let failure: Failure | undefined
     let rethrow: UserError | undefined

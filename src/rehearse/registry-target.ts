@@ -205,7 +205,7 @@ async function probeHealth(url: string, deps: WaitDeps): Promise<Probe> {
     if (res.status === 404) return { kind: 'no-health-route' }
     return { kind: 'retry', problem: `HTTP ${res.status}` }
   } catch (error) {
-    return { kind: 'retry', problem: describe(error) }
+    return { kind: 'retry', problem: explain(error) }
   }
 }
 
@@ -215,7 +215,7 @@ async function probeConfig(endpoint: RegistryEndpoint, deps: WaitDeps): Promise<
     return { kind: 'ready' }
   } catch (error) {
     if (error instanceof IndexError && !transient(error.status)) throw notARegistry(error)
-    return { kind: 'retry', problem: describe(error) }
+    return { kind: 'retry', problem: explain(error) }
   }
 }
 
@@ -236,7 +236,7 @@ function transient(status: number): boolean {
   return status === 0 || status === 408 || status === 429 || status >= 500
 }
 
-function describe(error: unknown): string {
+function explain(error: unknown): string {
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause
     return cause instanceof Error ? `${error.message} (${cause.message})` : error.message
@@ -292,10 +292,10 @@ export interface ConnectDeps {
  */
 export async function connectRegistry(
   options: ConnectOptions,
-  endpointOf: RegistryEndpoint | undefined,
+  endpoint: RegistryEndpoint | undefined,
   deps: ConnectDeps
 ): Promise<RehearsalRegistry> {
-  if (!endpointOf) {
+  if (!endpoint) {
     const embedded = await startRegistry({ strict: true })
     deps.logger.secret(embedded.token)
     deps.progress(`started the embedded registry at ${embedded.url}`)
@@ -309,10 +309,8 @@ export async function connectRegistry(
     }
   }
   if (options.registryToken) deps.logger.secret(options.registryToken)
-  deps.progress(
-    `waiting for the rehearsal registry at ${endpointOf.healthUrl ?? endpointOf.configUrl}`
-  )
-  await waitForRegistry(endpointOf, {
+  deps.progress(`waiting for the rehearsal registry at ${endpoint.healthUrl ?? endpoint.configUrl}`)
+  await waitForRegistry(endpoint, {
     fetch: deps.fetch,
     clock: deps.clock,
     timeoutMs: options.registryWaitMs,
@@ -323,9 +321,9 @@ export async function connectRegistry(
       )
   })
   let token = options.registryToken
-  if (!token && endpointOf.kellnrBase) {
+  if (!token && endpoint.kellnrBase) {
     const minted = await mintKellnrToken(
-      endpointOf.kellnrBase,
+      endpoint.kellnrBase,
       options.registryUser,
       options.registryPassword,
       { fetch: deps.fetch, now: deps.clock.now, secret: value => deps.logger.secret(value) }
@@ -335,18 +333,17 @@ export async function connectRegistry(
       `minted the token '${minted.name}' for '${options.registryUser}' on the rehearsal registry`
     )
   }
-  const config = await readRegistryConfig(endpointOf, {
+  const config = await readRegistryConfig(endpoint, {
     fetch: deps.fetch,
     token: token || undefined
   })
-  const apiBase = (
-    config.api ??
-    endpointOf.kellnrBase ??
-    new URL(endpointOf.configUrl).origin
-  ).replace(/\/+$/, '')
+  const apiBase = (config.api ?? endpoint.kellnrBase ?? new URL(endpoint.configUrl).origin).replace(
+    /\/+$/,
+    ''
+  )
   return {
     name: options.registryName,
-    indexUrl: endpointOf.indexUrl,
+    indexUrl: endpoint.indexUrl,
     apiBase,
     token,
     embedded: false,

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { startRegistry } from '../../src/registry/index.js'
+import type { EmbeddedRegistry } from '../../src/registry/types.js'
+import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
+
+/**
+ * The committed bundle, run the way the Actions runner runs it: `node dist/index.js` with inputs
+ * as INPUT_* variables and the output and summary files the runner provides.
+ */
+const DIST = resolve('dist/index.js')
+const DEMO = resolve('examples/demo')
+
+interface ActionRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+}
+
+function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const re = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm
+  for (const m of text.matchAll(re)) out[m[1] as string] = m[3] as string
+  return out
+}
+
+function runAction(
+  sandbox: CargoSandbox,
+  workspace: string,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {}
+): Promise<ActionRun> {
+  const outputFile = join(sandbox.root, `out-${Math.random().toString(36).slice(2)}`)
+  const summaryFile = `${outputFile}.summary`
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? sandbox.root,
+    ...sandbox.env,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: sandbox.root,
+    ...extraEnv
+  }
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [DIST], { cwd: workspace, env })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', fail)
+    child.on('close', code =>
+      done({
+        code,
+        stdout,
+        stderr,
+        outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
+        summary: readFileSync(summaryFile, 'utf8')
+      })
+    )
+  })
+}
+
+describe('dist/index.js run as the runner runs it', () => {
+  let sandbox: CargoSandbox
+  let live: EmbeddedRegistry
+  let workspace: string
+  // A local stand-in for the live registry: the release preview and plan_id read it, so nothing
+  // here reaches crates.io.
+  let liveInputs: Record<string, string>
+
+  beforeAll(async () => {
+    sandbox = cargoSandbox('sr-dist-')
+    live = await startRegistry({ strict: true })
+    workspace = sandbox.copyFixture(DEMO, 'demo')
+    liveInputs = { 'target-registry': 'live', 'target-registry-url': live.url }
+  })
+  afterAll(async () => {
+    await live.close()
+    sandbox.cleanup()
+  })
+
+  it('rehearses the demo workspace: outputs, summary, receipt and smoke install', async () => {
+    const run = await runAction(sandbox, workspace, {
+      ...liveInputs,
+      'smoke-install': 'demo-cli',
+      cache: 'false'
+    })
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.outputs.outcome).toBe('passed')
+    expect(run.outputs.passed).toBe('true')
+    expect(run.outputs['plan-id']).toMatch(/^[0-9a-f]{64}$/)
+    expect(run.outputs['content-digest']).toMatch(/^[0-9a-f]{64}$/)
+    const packages = JSON.parse(run.outputs.packages ?? '[]') as { name: string; status: string }[]
+    expect(packages.map(p => [p.name, p.status])).toEqual([
+      ['demo-core', 'published'],
+      ['demo-text', 'published'],
+      ['demo-cli', 'published']
+    ])
+    const receiptPath = run.outputs['receipt-path'] ?? ''
+    expect(receiptPath).toBe(join(workspace, '.shipper', 'rehearsal.json'))
+    const receipt = JSON.parse(readFileSync(receiptPath, 'utf8')) as Record<string, unknown>
+    expect(Object.keys(receipt).slice(0, 9)).toEqual([
+      'schema_version',
+      'plan_id',
+      'registry',
+      'passed',
+      'packages_attempted',
+      'packages_published',
+      'summary',
+      'started_at',
+      'completed_at'
+    ])
+    expect(receipt.plan_id).toBe(run.outputs['plan-id'])
+    expect(receipt.passed).toBe(true)
+    expect(existsSync(run.outputs['events-path'] ?? '')).toBe(true)
+    expect(run.summary).toContain(run.outputs['plan-id'])
+    expect(run.summary).toMatch(/demo-cli/)
+    // No artifact service outside Actions: one warning, no artifact id.
+    expect(run.outputs['artifact-id']).toBe('')
+    expect(run.stdout).toMatch(/artifact service is not available/)
+  })
+
+  it('refuses to publish without a rehearsal of this plan, uploading nothing (exit 1)', async () => {
+    const ws = sandbox.copyFixture(DEMO, 'demo-unrehearsed')
+    const run = await runAction(sandbox, ws, {
+      ...liveInputs,
+      mode: 'publish',
+      token: 'live-token-do-not-print',
+      cache: 'false'
+    })
+    expect(run.code).toBe(1)
+    expect(run.outputs.outcome).toBe('refused')
+    expect(run.stdout).toMatch(/::error::.*no rehearsal receipt/)
+    // The runner hides a masked value everywhere; only the mask command itself may carry it.
+    const printed = run.stdout
+      .split('\n')
+      .filter(l => !l.startsWith('::add-mask::'))
+      .join('\n')
+    expect(run.stdout).toContain('::add-mask::live-token-do-not-print')
+    expect(printed).not.toContain('live-token-do-not-print')
+    expect(live.faults.uploads()).toEqual({})
+  })
+
+  it('rejects an invalid input with one line and exit code 2', async () => {
+    const run = await runAction(sandbox, workspace, { 'max-concurrency': 'lots' })
+    expect(run.code).toBe(2)
+    const errors = run.stdout.split('\n').filter(l => l.startsWith('::error::'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/`max-concurrency`.*'lots'.*hint/)
+    expect(run.stdout).not.toMatch(/\n\s+at /)
+  })
+})
