@@ -1,4 +1,3 @@
-import { expect } from '@jest/globals'
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,11 +7,12 @@ import type { RunContext } from '../../src/context.js'
 import type { ArtifactStore, DownloadResult } from '../../src/github/artifact.js'
 import { memoryLogger } from '../../src/log.js'
 import type { Options } from '../../src/options/types.js'
-import { eventSchema, type Event } from '../../src/record/events.js'
+import type { Event } from '../../src/record/events.js'
 import { publishReceiptSchema, type PublishReceipt } from '../../src/record/receipt.js'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry, EmbeddedRegistryOptions } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
+import { readEventLines, testOptions } from '../helpers/options.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'publish')
@@ -26,41 +26,13 @@ export function publishOptions(
   liveUrl: string,
   overrides: Partial<Options> = {}
 ): Options {
-  return {
+  return testOptions(manifestPath, {
     mode: 'publish',
-    manifestPath,
-    packages: [],
-    registryUrl: '',
-    registryName: 'rehearsal',
-    registryToken: '',
-    registryWaitMs: 10_000,
-    registryUser: 'admin',
-    registryPassword: 'admin',
-    smokeInstall: [],
-    smokeBuild: false,
-    skipRehearsal: false,
-    stateDir: '.shipper',
-    artifactName: 'shipper-rehearsal',
-    retentionDays: undefined,
-    rehearsalRunId: undefined,
-    githubToken: '',
-    statusCheck: false,
     targetRegistry: 'live',
     targetRegistryUrl: liveUrl,
-    token: '',
     trustedPublishing: 'false',
-    dryRun: false,
-    maxConcurrency: 4,
-    readinessTimeoutMs: 30_000,
-    maxAttempts: 6,
-    retryBaseMs: 2000,
-    retryMaxMs: 120_000,
-    bind: 'content',
-    cache: false,
-    allowDirty: false,
-    configPath: undefined,
     ...overrides
-  }
+  })
 }
 
 export type TestContext = RunContext & {
@@ -128,20 +100,6 @@ export class MemoryArtifacts implements ArtifactStore {
     }
     return { kind: 'downloaded', id: 42, path: dest }
   }
-}
-
-/** Every line of events.jsonl, each validated against the record schema. */
-export function readEventLines(path: string): Event[] {
-  const text = readFileSync(path, 'utf8')
-  expect(text.endsWith('\n')).toBe(true)
-  return text
-    .trimEnd()
-    .split('\n')
-    .map(line => {
-      const raw = JSON.parse(line) as Record<string, unknown>
-      expect(Object.keys(raw)).toEqual(['timestamp', 'event_type', 'package'])
-      return eventSchema.parse(raw)
-    })
 }
 
 export function eventTypes(events: Event[], pkg?: string): string[] {
@@ -219,3 +177,5 @@ export function receiptOf(ws: string): PublishReceipt {
     JSON.parse(readFileSync(join(ws, '.shipper', 'receipt.json'), 'utf8'))
   )
 }
+
+export { readEventLines }

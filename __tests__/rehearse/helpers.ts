@@ -7,48 +7,15 @@ import { systemClock } from '../../src/clock.js'
 import type { RunContext } from '../../src/context.js'
 import { memoryLogger } from '../../src/log.js'
 import type { Options } from '../../src/options/types.js'
-import { eventSchema, type Event } from '../../src/record/events.js'
+import type { Event } from '../../src/record/events.js'
+import { readEventLines, testOptions } from '../helpers/options.js'
 import { rehearsalReceiptSchema, type RehearsalReceipt } from '../../src/record/rehearsal.js'
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'rehearse')
 
 /** Options as the action's defaults would give them, for a manifest. */
 export function rehearseOptions(manifestPath: string, overrides: Partial<Options> = {}): Options {
-  return {
-    mode: 'rehearse',
-    manifestPath,
-    packages: [],
-    registryUrl: '',
-    registryName: 'rehearsal',
-    registryToken: '',
-    registryWaitMs: 10_000,
-    registryUser: 'admin',
-    registryPassword: 'admin',
-    smokeInstall: [],
-    smokeBuild: false,
-    skipRehearsal: false,
-    stateDir: '.shipper',
-    artifactName: 'shipper-rehearsal',
-    retentionDays: undefined,
-    rehearsalRunId: undefined,
-    githubToken: '',
-    statusCheck: false,
-    targetRegistry: 'crates-io',
-    targetRegistryUrl: '',
-    token: '',
-    trustedPublishing: 'auto',
-    dryRun: false,
-    maxConcurrency: 4,
-    readinessTimeoutMs: 30_000,
-    maxAttempts: 6,
-    retryBaseMs: 2000,
-    retryMaxMs: 120_000,
-    bind: 'content',
-    cache: false,
-    allowDirty: false,
-    configPath: undefined,
-    ...overrides
-  }
+  return testOptions(manifestPath, overrides)
 }
 
 export type TestContext = RunContext & { logger: ReturnType<typeof memoryLogger>; lines: string[] }
@@ -66,20 +33,6 @@ export function integrationContext(env: Record<string, string | undefined>): Tes
     progress: line => void lines.push(line),
     lines
   }
-}
-
-/** Every line of events.jsonl, each validated against the record schema. */
-export function readEventLines(path: string): Event[] {
-  const text = readFileSync(path, 'utf8')
-  expect(text.endsWith('\n')).toBe(true)
-  return text
-    .trimEnd()
-    .split('\n')
-    .map(line => {
-      const raw = JSON.parse(line) as Record<string, unknown>
-      expect(Object.keys(raw)).toEqual(['timestamp', 'event_type', 'package'])
-      return eventSchema.parse(raw)
-    })
 }
 
 /** rehearsal.json validated against the record schema, with shipper's nine fields first. */
@@ -105,3 +58,5 @@ export function readReceipt(stateDir: string): RehearsalReceipt {
 export function eventTypes(events: Event[]): string[] {
   return events.map(e => e.event_type.type)
 }
+
+export { readEventLines }

@@ -187,3 +187,26 @@ function comparePre(a: string[], b: string[]): number {
   }
   return a.length - b.length
 }
+
+/** The version as crates.io compares it for duplicates: build metadata does not count. */
+export function withoutBuild(version: string): string {
+  const plus = version.indexOf('+')
+  return plus === -1 ? version : version.slice(0, plus)
+}
+
+export function isSemver(version: string): boolean {
+  return parseVersion(version) !== undefined
+}
+
+/** SemVer precedence (build metadata ignored); an unparsable version sorts first. */
+export function compareVersions(a: string, b: string): number {
+  const va = parseVersion(a)
+  const vb = parseVersion(b)
+  if (!va || !vb) return va ? 1 : vb ? -1 : 0
+  return (
+    Math.sign(va.major - vb.major) ||
+    Math.sign(va.minor - vb.minor) ||
+    Math.sign(va.patch - vb.patch) ||
+    Math.sign(comparePre(va.pre, vb.pre))
+  )
+}

@@ -7,7 +7,7 @@
  * feature-name syntax and counts, rust-version syntax (cargo checks most of these itself).
  */
 import type { PublishMetadata } from './publish-body.js'
-import { isSemver, withoutBuild } from './semver.js'
+import { isSemver, withoutBuild } from '../plan/semver.js'
 
 export interface Rejection {
   status: number

@@ -1,0 +1,189 @@
+/**
+ * The four ways of publishing a workspace the benchmark compares, each measured once, cold, on a
+ * fresh embedded registry:
+ *   a  per-crate sequential `cargo publish -p X` in plan order (how shipper rehearses)
+ *   b  `cargo publish --workspace`
+ *   c  our rehearsal, through the CLI, given the user's workspace as is
+ *   d  `cargo package --workspace` (verification only: the compile floor)
+ * a, b and d run on a workspace whose internal dependencies name the registry, as the rehearsal's
+ * scratch copy does; c gets the plain workspace and rewrites its own copy.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { startRegistry, type EmbeddedRegistry } from '../src/registry/index.js'
+import { VERSION, writeWorkspace, type Shape } from './workspace.js'
+import { cargoWorld, outputTail, runTimed, type ChildRun, type TimedLine } from './world.js'
+
+export type Variant = 'a' | 'b' | 'c' | 'd'
+
+export const VARIANTS: readonly Variant[] = ['a', 'b', 'c', 'd']
+
+export const VARIANT_LABELS: Record<Variant, string> = {
+  a: 'per-crate `cargo publish -p` (sequential)',
+  b: '`cargo publish --workspace`',
+  c: 'rehearsal (CLI)',
+  d: '`cargo package --workspace` (compile floor)'
+}
+
+export interface BenchCase {
+  shape: Shape
+  size: number
+  /** Index visibility delay per version, ms (0 = none). */
+  lagMs: number
+}
+
+export interface MeasureConfig {
+  units: number
+  /** The CLI under test (dist/cli.js). */
+  cli: string
+  /** Compiled rss-probe.js, preloaded into the CLI's node process. */
+  probe: string
+}
+
+export interface Measurement {
+  variant: Variant
+  ms: number
+  /** Peak RSS of the CLI's node process (c only), KiB. */
+  rssKb?: number
+  /** When each phase began, ms since the start (c and b). */
+  marks?: Record<string, number>
+}
+
+/** The cargo registry name of a, b and d (the rehearsal keeps its default, `rehearsal`). */
+const REGISTRY = 'bench'
+
+export async function measure(
+  variant: Variant,
+  kase: BenchCase,
+  config: MeasureConfig
+): Promise<Measurement> {
+  const world = cargoWorld(`shipper-bench-${variant}-`)
+  const registry = await startRegistry()
+  try {
+    const ws = writeWorkspace(join(world.root, 'ws'), {
+      shape: kase.shape,
+      size: kase.size,
+      units: config.units,
+      registry: variant === 'c' ? undefined : REGISTRY
+    })
+    if (kase.lagMs > 0) {
+      for (const crate of ws.crates) registry.faults.delayIndex(crate.name, VERSION, kase.lagMs)
+    }
+    const env = {
+      ...world.env,
+      CARGO_REGISTRIES_BENCH_INDEX: registry.indexUrl,
+      CARGO_REGISTRIES_BENCH_TOKEN: registry.token
+    }
+    const names = ws.crates.map(c => c.name)
+    const cargo = async (args: string[]): Promise<ChildRun> => {
+      const run = await runTimed('cargo', args, { cwd: ws.root, env })
+      if (run.code !== 0) {
+        throw new Error(`cargo ${args.join(' ')} exited ${run.code}:\n${outputTail(run)}`)
+      }
+      return run
+    }
+
+    let measurement: Measurement
+    switch (variant) {
+      case 'a': {
+        let ms = 0
+        for (const name of names) ms += (await cargo(['publish', '-p', name, '--registry', REGISTRY])).ms
+        measurement = { variant, ms }
+        break
+      }
+      case 'b': {
+        const run = await cargo(['publish', '--workspace', '--registry', REGISTRY])
+        measurement = { variant, ms: run.ms, marks: cargoMarks(run.lines) }
+        break
+      }
+      case 'c': {
+        const rssFile = join(world.root, 'cli-maxrss')
+        const run = await runTimed(
+          process.execPath,
+          [
+            '--import',
+            pathToFileURL(config.probe).href,
+            config.cli,
+            'rehearse',
+            '--manifest-path',
+            ws.manifestPath,
+            '--registry-url',
+            registry.url,
+            '--registry-token',
+            registry.token,
+            '--state-dir',
+            join(world.root, 'state')
+          ],
+          { cwd: ws.root, env: { ...world.env, BENCH_RSS_FILE: rssFile } }
+        )
+        if (run.code !== 0) throw new Error(`the rehearsal exited ${run.code}:\n${outputTail(run)}`)
+        measurement = {
+          variant,
+          ms: run.ms,
+          rssKb: existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : undefined,
+          marks: rehearsalMarks(run.lines)
+        }
+        break
+      }
+      case 'd': {
+        const run = await cargo(['package', '--workspace', '--registry', REGISTRY])
+        const packaged = readdirSync(join(world.targetDir, 'package')).filter(f =>
+          f.endsWith('.crate')
+        )
+        if (packaged.length !== names.length) {
+          throw new Error(`cargo package left ${packaged.length} .crate files, not ${names.length}`)
+        }
+        measurement = { variant, ms: run.ms }
+        break
+      }
+    }
+    if (variant !== 'd') checkUploads(registry, names, variant)
+    return measurement
+  } finally {
+    await registry.close()
+    world.cleanup()
+  }
+}
+
+/** A run only counts if every crate reached the registry exactly once. */
+function checkUploads(registry: EmbeddedRegistry, names: string[], variant: Variant): void {
+  const uploads = registry.faults.uploads()
+  const wrong = names.filter(n => uploads[`${n}@${VERSION}`] !== 1)
+  if (wrong.length > 0 || Object.keys(uploads).length !== names.length) {
+    throw new Error(
+      `variant ${variant}: expected one upload of each of ${names.length} crates, registry saw ${JSON.stringify(uploads)}`
+    )
+  }
+}
+
+const firstMatch = (lines: TimedLine[], pattern: RegExp) =>
+  lines.find(l => pattern.test(l.text))?.ms
+
+function defined(marks: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(marks).filter((e): e is [string, number] => e[1] !== undefined)
+  )
+}
+
+/** When `cargo publish --workspace` started packaging and uploading. */
+export function cargoMarks(lines: TimedLine[]): Record<string, number> {
+  return defined({
+    package: firstMatch(lines, /^\s*Packaging /),
+    upload: firstMatch(lines, /^\s*Uploading /)
+  })
+}
+
+/**
+ * The rehearsal's phases, from its progress lines: plan + content digest end when it turns to the
+ * registry, then the scratch copy, one packaging run, and the uploads.
+ */
+export function rehearsalMarks(lines: TimedLine[]): Record<string, number> {
+  const out = lines.filter(l => l.stream === 'out')
+  return defined({
+    registry: firstMatch(out, /^(waiting for the rehearsal registry|started the embedded registry)/),
+    copy: firstMatch(out, /^copied \d+ files/),
+    package: firstMatch(out, /^packaging and verifying/),
+    upload: firstMatch(out, /^uploading /)
+  })
+}
