@@ -1,72 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
+import { runAction } from '../helpers/action.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
 /**
  * The committed bundle, run the way the Actions runner runs it: `node dist/index.js` with inputs
  * as INPUT_* variables and the output and summary files the runner provides.
  */
-const DIST = resolve('dist/index.js')
 const DEMO = resolve('examples/demo')
-
-interface ActionRun {
-  code: number | null
-  stdout: string
-  stderr: string
-  outputs: Record<string, string>
-  summary: string
-}
-
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const re = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm
-  for (const m of text.matchAll(re)) out[m[1] as string] = m[3] as string
-  return out
-}
-
-function runAction(
-  sandbox: CargoSandbox,
-  workspace: string,
-  inputs: Record<string, string>,
-  extraEnv: Record<string, string> = {}
-): Promise<ActionRun> {
-  const outputFile = join(sandbox.root, `out-${Math.random().toString(36).slice(2)}`)
-  const summaryFile = `${outputFile}.summary`
-  writeFileSync(outputFile, '')
-  writeFileSync(summaryFile, '')
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? sandbox.root,
-    ...sandbox.env,
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: sandbox.root,
-    ...extraEnv
-  }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [DIST], { cwd: workspace, env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', fail)
-    child.on('close', code =>
-      done({
-        code,
-        stdout,
-        stderr,
-        outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
-        summary: readFileSync(summaryFile, 'utf8')
-      })
-    )
-  })
-}
 
 describe('dist/index.js run as the runner runs it', () => {
   let sandbox: CargoSandbox

@@ -1,0 +1,314 @@
+/**
+ * Turns measurements into RESULTS.md: medians, the ratios the issue asks for, the targets each
+ * case meets or misses (and by how much), the rehearsal's phase breakdown, and the machine.
+ * Pure; the runner does the I/O.
+ */
+import type { PlanScaleResult } from './plan-scale.js'
+import { median } from './stats.js'
+import type { BenchCase, Measurement, Variant } from './variants.js'
+import { VARIANT_LABELS } from './variants.js'
+
+export interface CaseResult {
+  case: BenchCase
+  runs: Record<Variant, Measurement[]>
+}
+
+export interface MachineInfo {
+  cpu: string
+  cores: number
+  memoryGiB: number
+  os: string
+  node: string
+  cargo: string
+  rustc: string
+  commit: string
+}
+
+export interface BenchReport {
+  mode: 'full' | 'quick'
+  command: string
+  startedAt: Date
+  durationMs: number
+  machine: MachineInfo
+  units: number
+  runs: number
+  lagMs: number
+  cli: string
+  cliStartupMs: number
+  cases: CaseResult[]
+  plan?: PlanScaleResult
+  /** Hand-written notes kept from the previous RESULTS.md (between the notes markers). */
+  notes?: string
+}
+
+export const NOTES_BEGIN = '<!-- notes:begin (kept when the benchmark rewrites this file) -->'
+export const NOTES_END = '<!-- notes:end -->'
+
+/** The hand-written notes section of an existing RESULTS.md, markers excluded. */
+export function keptNotes(previous: string): string | undefined {
+  const begin = previous.indexOf(NOTES_BEGIN)
+  const end = previous.indexOf(NOTES_END)
+  if (begin === -1 || end < begin) return undefined
+  return previous.slice(begin + NOTES_BEGIN.length, end).trim()
+}
+
+export interface CaseSummary {
+  case: BenchCase
+  /** Median wall time per variant, ms. */
+  ms: Partial<Record<Variant, number>>
+  /** Where d came from: measured in this case, or the zero-lag case (d never uploads). */
+  dSource: 'measured' | 'zero-lag'
+  rssKb?: number
+  maxRssKb?: number
+  cMarks: Record<string, number>
+  bMarks: Record<string, number>
+}
+
+function markMedians(runs: Measurement[]): Record<string, number> {
+  const names = new Set(runs.flatMap(r => Object.keys(r.marks ?? {})))
+  const out: Record<string, number> = {}
+  for (const name of names) {
+    const values = runs.flatMap(r => (r.marks?.[name] === undefined ? [] : [r.marks[name]]))
+    if (values.length > 0) out[name] = median(values)
+  }
+  return out
+}
+
+export function summarize(results: readonly CaseResult[]): CaseSummary[] {
+  return results.map(result => {
+    const ms: Partial<Record<Variant, number>> = {}
+    for (const v of ['a', 'b', 'c', 'd'] as const) {
+      if (result.runs[v].length > 0) ms[v] = median(result.runs[v].map(m => m.ms))
+    }
+    let dSource: CaseSummary['dSource'] = 'measured'
+    if (ms.d === undefined) {
+      const floor = results.find(
+        r =>
+          r.case.shape === result.case.shape &&
+          r.case.size === result.case.size &&
+          r.case.lagMs === 0 &&
+          r.runs.d.length > 0
+      )
+      if (floor) {
+        ms.d = median(floor.runs.d.map(m => m.ms))
+        dSource = 'zero-lag'
+      }
+    }
+    const rss = result.runs.c.flatMap(m => (m.rssKb === undefined ? [] : [m.rssKb]))
+    return {
+      case: result.case,
+      ms,
+      dSource,
+      rssKb: rss.length > 0 ? median(rss) : undefined,
+      maxRssKb: rss.length > 0 ? Math.max(...rss) : undefined,
+      cMarks: markMedians(result.runs.c),
+      bMarks: markMedians(result.runs.b)
+    }
+  })
+}
+
+export interface TargetCheck {
+  label: string
+  /** Measured value (a ratio, or ms for the plan). */
+  value: number
+  limit: number
+  ok: boolean
+  unit: 'ratio' | 'ms'
+}
+
+const ratio = (s: CaseSummary, x: Variant, y: Variant) =>
+  s.ms[x] !== undefined && s.ms[y] !== undefined ? (s.ms[x] as number) / (s.ms[y] as number) : undefined
+
+const caseLabel = (c: BenchCase) => `${c.shape} ${c.size}${c.lagMs > 0 ? `, ${c.lagMs / 1000} s lag` : ''}`
+
+/** The issue's targets, checked case by case. */
+export function checkTargets(summaries: readonly CaseSummary[], plan?: PlanScaleResult): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const add = (label: string, value: number | undefined, limit: number) => {
+    if (value !== undefined) checks.push({ label, value, limit, ok: value <= limit, unit: 'ratio' })
+  }
+  for (const s of summaries) {
+    const name = caseLabel(s.case)
+    if (s.case.lagMs === 0) {
+      add(`${name}: c/b ≤ 1.10`, ratio(s, 'c', 'b'), 1.1)
+      add(`${name}: c/d ≤ 1.15`, ratio(s, 'c', 'd'), 1.15)
+    } else {
+      add(`${name}: c/b ≤ 1.05`, ratio(s, 'c', 'b'), 1.05)
+      if (s.case.shape === 'wide') add(`${name}: c/a ≤ 0.30`, ratio(s, 'c', 'a'), 0.3)
+    }
+  }
+  if (plan) {
+    checks.push({
+      label: `plan of ${plan.size} crates: computePlan − cargo metadata ≤ 2 s`,
+      value: plan.overheadMs,
+      limit: 2000,
+      ok: plan.overheadMs <= 2000,
+      unit: 'ms'
+    })
+  }
+  return checks
+}
+
+const sec = (ms: number | undefined) => (ms === undefined ? '–' : (ms / 1000).toFixed(2))
+const times = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(2))
+const mib = (kb: number | undefined) => (kb === undefined ? '–' : (kb / 1024).toFixed(0))
+
+function mark(ok: boolean | undefined): string {
+  if (ok === undefined) return ''
+  return ok ? ' ✓' : ' ✗'
+}
+
+function ratioCell(value: number | undefined, limit?: number): string {
+  if (value === undefined) return '–'
+  return `${times(value)}${limit === undefined ? '' : mark(value <= limit)}`
+}
+
+function casesTable(summaries: CaseSummary[], lagged: boolean): string[] {
+  const rows = [
+    '| shape | N | a (s) | b (s) | c (s) | d (s) | c/a | c/b | c/d | c peak RSS (MiB) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const s of summaries) {
+    const cb = lagged ? 1.05 : 1.1
+    const ca = lagged && s.case.shape === 'wide' ? 0.3 : undefined
+    const cd = lagged ? undefined : 1.15
+    rows.push(
+      `| ${s.case.shape} | ${s.case.size} | ${sec(s.ms.a)} | ${sec(s.ms.b)} | ${sec(s.ms.c)} | ` +
+        `${sec(s.ms.d)}${s.dSource === 'zero-lag' ? '*' : ''} | ${ratioCell(ratio(s, 'c', 'a'), ca)} | ` +
+        `${ratioCell(ratio(s, 'c', 'b'), cb)} | ${ratioCell(ratio(s, 'c', 'd'), cd)} | ${mib(s.rssKb)} |`
+    )
+  }
+  return rows
+}
+
+function phasesTable(summaries: CaseSummary[]): string[] {
+  const rows = [
+    '| case | c: plan + digest | c: registry + copy | c: package + verify | c: uploads | c total | b: package + verify | b: uploads | b total |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const s of summaries) {
+    const c = s.cMarks
+    const b = s.bMarks
+    const span = (from: number | undefined, to: number | undefined) =>
+      from === undefined || to === undefined ? undefined : to - from
+    rows.push(
+      `| ${caseLabel(s.case)} | ${sec(c.registry)} | ${sec(span(c.registry, c.package))} | ` +
+        `${sec(span(c.package, c.upload))} | ${sec(span(c.upload, s.ms.c))} | ${sec(s.ms.c)} | ` +
+        `${sec(b.upload)} | ${sec(span(b.upload, s.ms.b))} | ${sec(s.ms.b)} |`
+    )
+  }
+  return rows
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000)
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`
+}
+
+export function renderReport(report: BenchReport): string {
+  const summaries = summarize(report.cases)
+  const checks = checkTargets(summaries, report.plan)
+  const zero = summaries.filter(s => s.case.lagMs === 0)
+  const lagged = summaries.filter(s => s.case.lagMs > 0)
+  const m = report.machine
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    `Written by \`${report.command}\` (${report.mode} run) on ${report.startedAt.toISOString()}; ` +
+      `the run took ${duration(report.durationMs)}.`,
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${m.cpu}, ${m.cores} cores (\`nproc\`); memory ${m.memoryGiB.toFixed(1)} GiB`,
+    `- OS: ${m.os}; node ${m.node}`,
+    `- ${m.cargo}; ${m.rustc}`,
+    `- shipper-rehearse at commit ${m.commit}, CLI \`${report.cli}\` (node startup + \`--version\`: ${sec(report.cliStartupMs)} s)`,
+    '',
+    '## What is measured',
+    '',
+    ...(['a', 'b', 'c', 'd'] as const).map(v => `- **${v}**: ${VARIANT_LABELS[v]}`),
+    '',
+    `Each cell is the median of ${report.runs} run(s), wall time. Every run is cold: a fresh embedded ` +
+      'registry, a fresh CARGO_HOME (crates-io replaced by an empty local directory, nothing reaches ' +
+      'crates.io) and a fresh target dir; the variants of a run go in rotating order. a, b and d get a ' +
+      'workspace whose internal dependencies carry `registry = "bench"`; c gets the plain workspace ' +
+      '(as a user has it) and `--registry-url` of an embedded registry started by the runner, so all ' +
+      `four publish to the same implementation. Workspaces are generated (bench/workspace.ts) with ${report.units} ` +
+      'code units per crate; every run checks that each crate was uploaded exactly once.',
+    ''
+  ]
+  if (zero.length > 0) {
+    lines.push('## No index lag', '', 'Targets: c/b ≤ 1.10, c/d ≤ 1.15.', '', ...casesTable(zero, false), '')
+  }
+  if (lagged.length > 0) {
+    const lagS = report.lagMs / 1000
+    lines.push(
+      `## ${lagS} s index lag`,
+      '',
+      `Every version becomes visible in the index ${lagS} s after its upload (crates.io-like), for ` +
+        'all of a, b and c. Targets: c/b ≤ 1.05, and c ≤ 0.3 × a on wide shapes.',
+      '',
+      ...casesTable(lagged, true),
+      '',
+      '\\* d never uploads, so lag cannot change it: the zero-lag median is used.',
+      ''
+    )
+  }
+  lines.push(
+    '## Where the time goes',
+    '',
+    'Medians of when each phase began, from the timestamps of the rehearsal\'s progress lines and ' +
+      'of cargo\'s status lines. "plan + digest" includes node startup, `cargo metadata`, and the ' +
+      'content digest (`cargo package --list` per crate).',
+    '',
+    ...phasesTable(summaries),
+    ''
+  )
+  if (report.plan) {
+    const p = report.plan
+    lines.push(
+      '## Plan computation at scale',
+      '',
+      `A generated lattice of ${p.size} crates (${p.levels} levels), median of ${p.runs} runs: ` +
+        `\`cargo metadata --no-deps\` ${sec(p.metadataMs)} s, \`computePlan\` ${sec(p.computePlanMs)} s ` +
+        `(it runs cargo metadata itself), so planning costs ${sec(p.overheadMs)} s beyond cargo metadata ` +
+        '(target ≤ 2 s).',
+      ''
+    )
+  }
+  const rss = summaries.flatMap(s => (s.maxRssKb === undefined ? [] : [s.maxRssKb]))
+  if (rss.length > 0) {
+    lines.push(
+      '## Peak RSS of the action process',
+      '',
+      `The rehearsal CLI's own node process (\`process.resourceUsage().maxRSS\` at exit, cargo and ` +
+        `rustc excluded): at most ${mib(Math.max(...rss))} MiB over all runs; per case medians are in the tables.`,
+      ''
+    )
+  }
+  const missed = checks.filter(c => !c.ok)
+  lines.push(
+    '## Targets',
+    '',
+    `${checks.length - missed.length} of ${checks.length} met.`,
+    '',
+    ...checks.map(c => {
+      const value = c.unit === 'ms' ? `${sec(c.value)} s` : times(c.value)
+      const miss =
+        c.ok || c.unit === 'ms'
+          ? c.ok
+            ? ''
+            : ` — missed by ${sec(c.value - c.limit)} s`
+          : ` — missed by ${((c.value / c.limit - 1) * 100).toFixed(0)} %`
+      return `- ${c.ok ? '✓' : '✗'} ${c.label}: ${value}${miss}`
+    }),
+    '',
+    '## Notes',
+    '',
+    NOTES_BEGIN,
+    report.notes ?? '_No notes yet._',
+    NOTES_END,
+    ''
+  )
+  return lines.join('\n')
+}
