@@ -1,0 +1,223 @@
+/**
+ * The publishing benchmark (issue 7): for each shape and size, on a fresh embedded registry each
+ * time, the median of several cold runs of a (per-crate `cargo publish -p`), b (`cargo publish
+ * --workspace`), c (the rehearsal CLI) and d (`cargo package --workspace`), without and with index
+ * lag; plus plan computation for a 500-crate workspace. Writes RESULTS.md and the raw JSON.
+ *
+ *   npm run bench                 # the full matrix, writes bench/RESULTS.md
+ *   npm run bench -- --quick      # a subset in under 2 minutes, writes bench/results/RESULTS-quick.md
+ *
+ * Flags: --runs N, --units N, --shapes chain,wide,lattice, --sizes 5,20,50, --lag-ms MS (0 = no
+ * lagged half), --variants a,b,c,d, --plan-size N (0 = skip), --cli PATH, --out PATH.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, release, totalmem, type } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { measurePlanScale } from './plan-scale.js'
+import { keptNotes, renderReport, type BenchReport, type CaseResult, type MachineInfo } from './report.js'
+import { median } from './stats.js'
+import { VARIANTS, measure, type BenchCase, type Variant } from './variants.js'
+import { SHAPES, type Shape } from './workspace.js'
+
+/** The repository root: this file runs as build/bench/bench/run.js. */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+
+interface Settings {
+  quick: boolean
+  runs: number
+  units: number
+  shapes: Shape[]
+  sizes: number[]
+  lagMs: number
+  variants: Variant[]
+  planSize: number
+  cli: string
+  out: string
+}
+
+/** Code units per crate: about 0.35 s of debug compile per crate on the reference machine. */
+const DEFAULT_UNITS = 4
+
+function parseSettings(argv: string[]): Settings {
+  const quick = argv.includes('--quick')
+  const settings: Settings = {
+    quick,
+    runs: quick ? 1 : 3,
+    units: DEFAULT_UNITS,
+    shapes: quick ? ['wide', 'lattice'] : [...SHAPES],
+    sizes: quick ? [5, 20] : [5, 20, 50],
+    lagMs: 1000,
+    variants: [...VARIANTS],
+    planSize: 500,
+    cli: join(ROOT, 'dist/cli.js'),
+    out: quick ? join(ROOT, 'bench/results/RESULTS-quick.md') : join(ROOT, 'bench/RESULTS.md')
+  }
+  const ints = (flag: string, raw: string) =>
+    raw.split(',').map(s => {
+      const n = Number(s)
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: not a number list: ${raw}`)
+      return n
+    })
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string
+    if (flag === '--quick') continue
+    const value = argv[++i]
+    if (value === undefined) throw new Error(`${flag} needs a value`)
+    switch (flag) {
+      case '--runs':
+        settings.runs = Math.max(1, ints(flag, value)[0] as number)
+        break
+      case '--units':
+        settings.units = Math.max(1, ints(flag, value)[0] as number)
+        break
+      case '--sizes':
+        settings.sizes = ints(flag, value).filter(n => n > 0)
+        break
+      case '--lag-ms':
+        settings.lagMs = ints(flag, value)[0] as number
+        break
+      case '--plan-size':
+        settings.planSize = ints(flag, value)[0] as number
+        break
+      case '--shapes':
+        settings.shapes = value.split(',').map(s => {
+          if (!(SHAPES as readonly string[]).includes(s)) throw new Error(`unknown shape ${s}`)
+          return s as Shape
+        })
+        break
+      case '--variants':
+        settings.variants = value.split(',').map(s => {
+          if (!(VARIANTS as readonly string[]).includes(s)) throw new Error(`unknown variant ${s}`)
+          return s as Variant
+        })
+        break
+      case '--cli':
+        settings.cli = resolve(value)
+        break
+      case '--out':
+        settings.out = resolve(value)
+        break
+      default:
+        throw new Error(`unknown flag ${flag}`)
+    }
+  }
+  return settings
+}
+
+const sh = (cmd: string, args: string[]) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', cwd: ROOT }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+function machineInfo(): MachineInfo {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : ''
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown'
+  return {
+    cpu: model.trim(),
+    cores: Number(sh('nproc', [])) || cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    os: `${type()} ${release()}`,
+    node: process.version,
+    cargo: sh('cargo', ['--version']),
+    rustc: sh('rustc', ['--version']),
+    commit: sh('git', ['rev-parse', '--short', 'HEAD'])
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`)
+}
+
+/** Rotates the variant order each run so no variant always runs first (or after a given other). */
+function rotated<T>(items: readonly T[], by: number): T[] {
+  const k = by % items.length
+  return [...items.slice(k), ...items.slice(0, k)]
+}
+
+async function runCase(kase: BenchCase, settings: Settings): Promise<CaseResult> {
+  const runs: CaseResult['runs'] = { a: [], b: [], c: [], d: [] }
+  // d never uploads: index lag cannot change it, so the lagged cases reuse the zero-lag floor.
+  const variants = settings.variants.filter(v => !(v === 'd' && kase.lagMs > 0))
+  for (let r = 0; r < settings.runs; r++) {
+    for (const variant of rotated(variants, r)) {
+      const m = await measure(variant, kase, {
+        units: settings.units,
+        cli: settings.cli,
+        probe: join(ROOT, 'build/bench/bench/rss-probe.js')
+      })
+      runs[variant].push(m)
+      log(
+        `${kase.shape} ${kase.size} lag ${kase.lagMs} ms, run ${r + 1}/${settings.runs}, ${variant}: ` +
+          `${(m.ms / 1000).toFixed(2)} s${m.rssKb ? `, rss ${(m.rssKb / 1024).toFixed(0)} MiB` : ''}`
+      )
+    }
+  }
+  return { case: kase, runs }
+}
+
+async function cliStartup(cli: string): Promise<number> {
+  const samples: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now()
+    execFileSync(process.execPath, [cli, '--version'])
+    samples.push(performance.now() - start)
+  }
+  return median(samples)
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2)
+  const settings = parseSettings(argv)
+  if (!existsSync(settings.cli)) throw new Error(`no CLI at ${settings.cli}: run \`npm run build\``)
+  const started = new Date()
+  const t0 = performance.now()
+  log(
+    `${settings.quick ? 'quick' : 'full'} run: shapes ${settings.shapes.join(',')}, sizes ${settings.sizes.join(',')}, ` +
+      `${settings.runs} run(s), ${settings.units} units/crate, lag 0${settings.lagMs > 0 ? ` and ${settings.lagMs}` : ''} ms`
+  )
+  const cases: CaseResult[] = []
+  for (const lagMs of settings.lagMs > 0 ? [0, settings.lagMs] : [0]) {
+    for (const shape of settings.shapes) {
+      for (const size of settings.sizes) cases.push(await runCase({ shape, size, lagMs }, settings))
+    }
+  }
+  let plan: BenchReport['plan']
+  if (settings.planSize > 0) {
+    plan = await measurePlanScale(settings.planSize, 5)
+    log(
+      `plan of ${plan.size} crates: metadata ${(plan.metadataMs / 1000).toFixed(2)} s, computePlan ${(plan.computePlanMs / 1000).toFixed(2)} s`
+    )
+  }
+  const report: BenchReport = {
+    mode: settings.quick ? 'quick' : 'full',
+    command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
+    startedAt: started,
+    durationMs: performance.now() - t0,
+    machine: machineInfo(),
+    units: settings.units,
+    runs: settings.runs,
+    lagMs: settings.lagMs,
+    cli: relative(ROOT, settings.cli),
+    cliStartupMs: await cliStartup(settings.cli),
+    cases,
+    plan,
+    notes: existsSync(settings.out) ? keptNotes(readFileSync(settings.out, 'utf8')) : undefined
+  }
+  mkdirSync(dirname(settings.out), { recursive: true })
+  writeFileSync(settings.out, renderReport(report))
+  const raw = join(ROOT, 'bench/results', `${started.toISOString().replace(/[:.]/g, '-')}-${report.mode}.json`)
+  mkdirSync(dirname(raw), { recursive: true })
+  writeFileSync(raw, `${JSON.stringify(report, null, 2)}\n`)
+  log(`wrote ${relative(ROOT, settings.out)} and ${relative(ROOT, raw)} after ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+}
+
+main().catch(error => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exitCode = 1
+})
