@@ -148,4 +148,25 @@ describe('a rehearsal inside a workflow', () => {
     expect(summary).toMatch(/demo-cli/)
     expect(captured.annotations).toEqual([])
   })
+
+  it('stops before anything is rehearsed when a cycle-closing dev-dependency has no version on the live registry', async () => {
+    const ws = sandbox.copyFixture(resolve('__tests__/fixtures/rehearse/cycle'), 'cycle')
+    const captured: Captured = {
+      uploads: [],
+      restores: [],
+      state: new Map(),
+      summary: [],
+      annotations: [],
+      statuses: []
+    }
+    const options = testOptions(join(ws, 'Cargo.toml'), {
+      targetRegistry: 'live',
+      targetRegistryUrl: live.url
+    })
+    await expect(
+      runInWorkflow(options, integrationContext(sandbox.env), fakes({}, captured))
+    ).rejects.toThrow(/serderive dev-depends on sercore \^?0\.1.*none matches/)
+    expect(captured.uploads).toEqual([])
+    expect(live.faults.uploads()).toEqual({})
+  })
 })

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
 import { resolveStateDir } from '../options/parse.js'
+import { checkDroppedDevEdges } from '../plan/dropped-edges.js'
 import { computePlan } from '../plan/index.js'
 import { indexUrlFor } from '../plan/registry-url.js'
 import type { Plan } from '../plan/types.js'
@@ -10,6 +11,7 @@ import { publish } from '../publish/index.js'
 import { withLiveRegistry } from '../publish/target.js'
 import { rehearse } from '../rehearse/index.js'
 import type { RunResult } from '../result.js'
+import { fetchIndexEntries } from '../sparse/client.js'
 import { annotateFailure, type Annotate } from './annotations.js'
 import { artifactServiceAvailable, artifactStoreFromEnv, type ArtifactStore } from './artifact.js'
 import {
@@ -83,16 +85,26 @@ export async function runInWorkflow(
     throw error
   }
 
+  const liveIndexUrl =
+    options.targetRegistry === 'crates-io' && !options.targetRegistryUrl
+      ? CRATES_IO_INDEX_URL
+      : options.targetRegistryUrl
+        ? indexUrlFor(options.targetRegistryUrl)
+        : undefined
+  if (liveIndexUrl) {
+    const warnings = await checkDroppedDevEdges(plan, name =>
+      fetchIndexEntries(liveIndexUrl, name, { fetch: ctx.fetch }).then(
+        entries => (entries ?? []).filter(e => !e.yanked).map(e => e.vers),
+        () => null
+      )
+    )
+    for (const warning of warnings) ctx.logger.warning(warning)
+  }
+
   const engineCtx = await withCache(options, ctx, deps, plan)
   let result: RunResult
   let preview: ReleasePreview | undefined
   if (options.mode === 'rehearse') {
-    const liveIndexUrl =
-      options.targetRegistry === 'crates-io' && !options.targetRegistryUrl
-        ? CRATES_IO_INDEX_URL
-        : options.targetRegistryUrl
-          ? indexUrlFor(options.targetRegistryUrl)
-          : undefined
     const previewing =
       liveIndexUrl && !options.skipRehearsal
         ? releasePreview(plan, { liveIndexUrl, fetch: ctx.fetch })

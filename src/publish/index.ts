@@ -281,7 +281,6 @@ class Session {
     const reason = decision.decision === 'refuse' ? decision.message : 'refused'
     const hint = decision.decision === 'refuse' ? decision.hint : ''
     await this.emit({ type: 'gate_decision', decision: 'refuse', reason })
-    this.ctx.logger.error(`publish refused: ${reason}`)
     return {
       outcome: 'refused',
       result: 'refused',

@@ -42,7 +42,7 @@ import type { Failure, PackageOutcome, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import { mapLimit } from '../util/concurrency.js'
 import { registryEnv, registryEnvKey } from './cargo-env.js'
-import { formatSeconds } from './format.js'
+import { count, formatSeconds } from './format.js'
 import { packagePlan } from './package.js'
 import { buildReceipt, verdict } from './record.js'
 import {
@@ -304,7 +304,7 @@ class Session {
     const copied = copyWorkspace(this.plan.workspaceRoot, copy, listed.files)
     const rewrite = rewriteScratchManifests(this.plan, copy, registry.name)
     this.ctx.progress(
-      `copied ${copied} files of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${rewrite.manifests.length} manifests`
+      `copied ${count(copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`
     )
     for (const change of rewrite.changes) this.ctx.logger.debug(change)
 
@@ -312,7 +312,7 @@ class Session {
     const env = { ...this.ctx.env, ...registryEnv(registry), CARGO_TARGET_DIR: targetDir }
 
     this.ctx.progress(
-      `packaging and verifying ${this.plan.packages.length} crates in one cargo run`
+      `packaging and verifying ${count(this.plan.packages.length, 'crate')} in one cargo run`
     )
     const packaged = await packagePlan(
       this.plan,
@@ -506,7 +506,7 @@ class Session {
       return undefined
     }
     this.ctx.progress(
-      `smoke: building a consumer of ${libs.length} library crates from the rehearsal registry`
+      `smoke: building a consumer of ${count(libs.length, 'library crate')} from the rehearsal registry`
     )
     return this.smokeCheck(CONSUMER_NAME, CONSUMER_VERSION, ALL_PACKAGES, () =>
       smokeBuild(libs, smokeRun, now)
