@@ -211,6 +211,9 @@ export function renderReport(report: BenchReport): string {
   const zero = summaries.filter(s => s.case.lagMs === 0)
   const lagged = summaries.filter(s => s.case.lagMs > 0)
   const m = report.machine
+  const loads = report.cases.flatMap(r =>
+    Object.values(r.runs).flatMap(ms => ms.flatMap(x => (x.load === undefined ? [] : [x.load])))
+  )
   const lines: string[] = [
     '# Benchmarks',
     '',
@@ -223,6 +226,13 @@ export function renderReport(report: BenchReport): string {
     `- OS: ${m.os}; node ${m.node}`,
     `- ${m.cargo}; ${m.rustc}`,
     `- shipper-rehearse at commit ${m.commit}, CLI \`${report.cli}\` (node startup + \`--version\`: ${sec(report.cliStartupMs)} s)`,
+    ...(loads.length > 0
+      ? [
+          `- 1-minute load average after each measurement: median ${times(median(loads))}, max ` +
+            `${times(Math.max(...loads))} (a measurement alone puts up to ~${m.cores} on it; more means ` +
+            'other work shared the machine)'
+        ]
+      : []),
     '',
     '## What is measured',
     '',

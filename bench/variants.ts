@@ -9,6 +9,7 @@
  * scratch copy does; c gets the plain workspace and rewrites its own copy.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startRegistry, type EmbeddedRegistry } from '../src/registry/index.js'
@@ -48,6 +49,8 @@ export interface Measurement {
   rssKb?: number
   /** When each phase began, ms since the start (c and b). */
   marks?: Record<string, number>
+  /** 1-minute load average when the measurement ended: other work on the machine shows here. */
+  load?: number
 }
 
 /** The cargo registry name of a, b and d (the rehearsal keeps its default, `rehearsal`). */
@@ -139,7 +142,7 @@ export async function measure(
       }
     }
     if (variant !== 'd') checkUploads(registry, names, variant)
-    return measurement
+    return { ...measurement, load: loadavg()[0] }
   } finally {
     await registry.close()
     world.cleanup()

@@ -3,6 +3,7 @@ import { runCargo } from './cargo/run.js'
 import { systemClock } from './clock.js'
 import type { RunContext } from './context.js'
 import { UserError, describeError } from './errors.js'
+import { failureAnnotation } from './github/annotations.js'
 import { loadActionsCache } from './github/cache.js'
 import { defaultArtifacts, runInWorkflow } from './github/workflow.js'
 import type { Logger } from './log.js'
@@ -36,8 +37,11 @@ function actionContext(): RunContext {
 export async function run(): Promise<void> {
   try {
     const raw = Object.fromEntries(INPUTS.map(i => [i.name, core.getInput(i.name)]))
-    for (const input of INPUTS)
-      if (input.kind === 'secret') actionLogger.secret(raw[input.name] ?? '')
+    // Masked before parsing, so not even a parse error can print one.
+    for (const input of INPUTS) {
+      const value = raw[input.name] ?? ''
+      if (input.kind === 'secret' && value !== input.default) actionLogger.secret(value)
+    }
     const options = await parseOptions(raw, {
       cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
       env: process.env
@@ -56,10 +60,9 @@ export async function run(): Promise<void> {
     )
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
     if (resultExitCode(result) !== 0) {
-      const f = result.failure
-      core.setFailed(
-        f ? `${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}` : `outcome: ${result.outcome}`
-      )
+      // runInWorkflow raised the failure as an annotation already; saying it twice is noise.
+      if (failureAnnotation(result, process.env)) process.exitCode = 1
+      else core.setFailed(`outcome: ${result.outcome}`)
     }
   } catch (error) {
     core.setFailed(describeError(error))

@@ -83,7 +83,7 @@ describe('dist/index.js run as the runner runs it', () => {
     })
     expect(run.code).toBe(1)
     expect(run.outputs.outcome).toBe('refused')
-    expect(run.stdout).toMatch(/::error::.*no rehearsal receipt/)
+    expect(run.stdout).toMatch(/::error[^:]*::.*no rehearsal receipt/)
     // The runner hides a masked value everywhere; only the mask command itself may carry it.
     const printed = run.stdout
       .split('\n')

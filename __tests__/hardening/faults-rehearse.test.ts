@@ -121,8 +121,14 @@ describe('fault matrix, rehearse mode: a registry error fails the rehearsal clea
   it('5xx on the index', async () => {
     registry.faults.failIndex('shr-util', { times: 1, status: 500, body: 'index store down' })
     const result = await run()
-    console.log(JSON.stringify(result.failure, null, 1))
-    expectRecordedFailure(result, /shr-util.*500/)
+    // cargo hits the fault first, resolving shr-app's dependency while packaging.
+    expectRecordedFailure(result, /packaging shr-app@0\.1\.0 failed: .*`shr-util`/)
+    expect(result.failure?.class).toBe('retryable')
+    expect(result.failure?.stderrTail).toContain('got 500')
+    // A transient registry error is not something "a publish of this plan would fail the same
+    // way" on; the hint says to run the rehearsal again.
+    expect(result.failure?.hint).toMatch(/HTTP 500/)
+    expect(result.failure?.hint).not.toMatch(/would fail the same way/)
     expect(registry.faults.uploads()).toEqual({})
     await rerunPasses()
   })

@@ -78,7 +78,8 @@ export async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 }
@@ -95,14 +96,18 @@ export function descendants(pid: number): { pid: number; comm: string }[] {
     return []
   }
   return children.flatMap(child => {
-    let comm = ''
-    try {
-      comm = readFileSync(`/proc/${child}/comm`, 'utf8').trim()
-    } catch {
-      return []
-    }
-    return [{ pid: child, comm }, ...descendants(child)]
+    const comm = commandName(child)
+    return comm === undefined ? [] : [{ pid: child, comm }, ...descendants(child)]
   })
+}
+
+/** A process's command name, or undefined once it is gone. */
+function commandName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return undefined
+  }
 }
 
 /** SIGKILLs a process group started detached; a group that is gone already is fine. */

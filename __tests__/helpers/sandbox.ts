@@ -56,7 +56,7 @@ export function cargoSandbox(prefix = 'sr-test-'): CargoSandbox {
       const dest = join(root, name ?? `ws-${Math.random().toString(36).slice(2, 8)}`)
       cpSync(from, dest, {
         recursive: true,
-        filter: src => !/[\\/]target$/.test(src)
+        filter: src => !/[\\/](target|\.shipper)$/.test(src)
       })
       return dest
     },

@@ -286,4 +286,35 @@ describe('gate', () => {
       expect(decision.reason).toBe('stale_plan')
     })
   })
+
+  describe('receipts edited by hand', () => {
+    it('refuses a passing receipt whose counts say a crate was not published', () => {
+      const d = refusal(
+        input({ receipt: { kind: 'ok', receipt: receipt({ packages_published: 1 }) } })
+      )
+      expect(d.reason).toBe('inconsistent')
+      expect(d.message).toMatch(/packages_published is 1 of packages_attempted 2/)
+    })
+
+    it('refuses a passing receipt that lists a failed crate', () => {
+      const edited = receipt()
+      edited.packages = edited.packages?.map(p => (p.name === 'b' ? { ...p, status: 'failed' } : p))
+      const d = refusal(input({ receipt: { kind: 'ok', receipt: edited } }))
+      expect(d.reason).toBe('inconsistent')
+      expect(d.message).toMatch(/b@0\.2\.0 failed/)
+    })
+
+    it('refuses a receipt of this tool whose events.jsonl is missing', () => {
+      const ours = receipt({ tool: { name: 'shipper-rehearse', version: '0.1.0' } })
+      const { events: _dropped, ...noEvents } = input({ receipt: { kind: 'ok', receipt: ours } })
+      const d = refusal(noEvents)
+      expect(d.reason).toBe('inconsistent')
+      expect(d.message).toMatch(/events\.jsonl .* is missing/)
+    })
+
+    it("accepts shipper's own receipt without events (shipper may not ship them)", () => {
+      const { events: _dropped, ...noEvents } = input({ bind: 'plan' })
+      expect(decideGate(noEvents).decision).toBe('proceed')
+    })
+  })
 })

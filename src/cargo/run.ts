@@ -33,8 +33,27 @@ export function mergeEnv(extra: Record<string, string | undefined> = {}): Record
   return out
 }
 
+/**
+ * Credentials cargo must not inherit: build scripts and proc macros (third-party code) run inside
+ * cargo and see its environment. Action inputs, the runner's service tokens and registry tokens
+ * are dropped; a caller that means cargo to have a token passes it in `options.env`.
+ */
+const INHERITED_SECRETS = [
+  /^INPUT_/,
+  /^ACTIONS_RUNTIME_TOKEN$/,
+  /^ACTIONS_ID_TOKEN_REQUEST_(TOKEN|URL)$/,
+  /^GITHUB_TOKEN$/,
+  /^CARGO_REGISTRY_TOKEN$/,
+  /^CARGO_REGISTRIES_.+_TOKEN$/
+]
+
+export function cargoEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const inherited = Object.keys(process.env).filter(k => INHERITED_SECRETS.some(p => p.test(k)))
+  return mergeEnv({ ...Object.fromEntries(inherited.map(k => [k, undefined])), ...extra })
+}
+
 export const runCargo: CargoRunner = async (args, options = {}) => {
-  const env = mergeEnv(options.env)
+  const env = cargoEnv(options.env)
   const bin = cargoBinary(env)
   try {
     return await getExecOutput(bin, args, {

@@ -26,6 +26,20 @@ ${INPUTS.map(i => `  --${i.name}`).join('\n')}
 
 Exit codes: 0 success, 1 failure or refusal, 2 bad usage or bad input.`
 
+/** Flags of a command that fixes the mode: a contradicting `--mode` is refused, not ignored. */
+function modeArgs(argv: string[], mode: 'rehearse' | 'publish', command: string) {
+  const args = parseArgs(argv)
+  const given = args.inputs.mode
+  if (given !== undefined && given !== mode) {
+    throw new UserError(
+      `--mode ${given} contradicts the \`${command}\` command`,
+      `drop --mode: \`${command}\` always runs in ${mode} mode`,
+      2
+    )
+  }
+  return args
+}
+
 /** The command line's front door: parse, dispatch, and map every failure to one line and an exit code. */
 export async function main(argv: string[], term: Terminal = processTerminal): Promise<number> {
   const [command, ...rest] = argv
@@ -52,7 +66,7 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
         )
       }
       case 'rehearse': {
-        const args = parseArgs(rest)
+        const args = modeArgs(rest, 'rehearse', command)
         const options = await parseOptions(
           { ...args.inputs, mode: 'rehearse' },
           { cwd: process.cwd(), env: process.env }
@@ -65,7 +79,7 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
       }
       case 'gate':
       case 'publish': {
-        const args = parseArgs(rest)
+        const args = modeArgs(rest, 'publish', command)
         const options = await parseOptions(
           { ...args.inputs, mode: 'publish' },
           { cwd: process.cwd(), env: process.env }

@@ -91,7 +91,8 @@ export async function runInWorkflow(
       : options.targetRegistryUrl
         ? indexUrlFor(options.targetRegistryUrl)
         : undefined
-  if (liveIndexUrl) {
+  // Publish mode makes the same check against the live registry it uploads to.
+  if (liveIndexUrl && options.mode === 'rehearse') {
     const warnings = await checkDroppedDevEdges(plan, name =>
       fetchIndexEntries(liveIndexUrl, name, { fetch: ctx.fetch }).then(
         entries => (entries ?? []).filter(e => !e.yanked).map(e => e.vers),

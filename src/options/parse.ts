@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { UserError } from '../errors.js'
 import { loadShipperConfig, registryEntries, type ShipperConfig } from './config-file.js'
@@ -253,4 +254,26 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
 /** The state dir as an absolute path: relative values are resolved against the workspace root. */
 export function resolveStateDir(options: Pick<Options, 'stateDir'>, workspaceRoot: string): string {
   return isAbsolute(options.stateDir) ? options.stateDir : resolve(workspaceRoot, options.stateDir)
+}
+
+/**
+ * The state dir, resolved and created. A path that exists but is not a directory is an input
+ * error, caught before anything is recorded.
+ */
+export async function prepareStateDir(
+  options: Pick<Options, 'stateDir'>,
+  workspaceRoot: string
+): Promise<string> {
+  const dir = resolveStateDir(options, workspaceRoot)
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new UserError(
+      `input \`state-dir\`: ${dir} cannot be used as a directory (${code ?? 'error'})`,
+      'point `state-dir` at a directory (the default is .shipper in the workspace root)',
+      2
+    )
+  }
+  return dir
 }

@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js'
 import type { CargoRunner } from '../cargo/run.js'
 import { resolveApiBase } from './api-base.js'
 import { loadMetadata } from './metadata.js'
@@ -50,3 +51,14 @@ export { computePlanId } from './plan-id.js'
 export { configJsonUrlFor, indexUrlFor } from './registry-url.js'
 export { matchesReq, parseVersion } from './semver.js'
 export type * from './types.js'
+
+/** Rehearsing or publishing nothing is a mistake in the input, not a success. */
+export function assertPlanNotEmpty(plan: Plan): void {
+  if (plan.packages.length > 0) return
+  const skipped = plan.skipped.map(s => `${s.name} (${s.reason})`).join(', ')
+  throw new UserError(
+    `no publishable crate in the plan for '${plan.registry}'${skipped ? `: skipped ${skipped}` : ''}`,
+    'check the `publish` field of the crates (and `target-registry`), or the `packages` input',
+    2
+  )
+}

@@ -1,4 +1,5 @@
 import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
+import { TOOL } from '../version.js'
 
 export type GateRefusalReason =
   | 'no_receipt'
@@ -116,6 +117,23 @@ export function decideGate(input: GateInput): GateDecision {
     }
   }
 
+  // Beyond FORMATS.md: a receipt edited by hand gives itself away, with or without its events.
+  const contradiction = selfContradiction(receipt)
+  if (contradiction) {
+    return refuse(
+      'inconsistent',
+      `the receipt at ${input.receiptPath} says passed=true but ${contradiction}`,
+      `a passing receipt must account for every crate; rehearse again: ${how}`
+    )
+  }
+  if (!input.events && receipt.tool?.name === TOOL.name) {
+    return refuse(
+      'inconsistent',
+      `the events.jsonl that ${TOOL.name} writes beside every receipt is missing next to ${input.receiptPath}`,
+      `download both files from one rehearsal artifact, or rehearse again: ${how}`
+    )
+  }
+
   const crates = receipt.packages?.map(p => `${p.name}@${p.version}`)
   const what = crates
     ? `${crates.length} package${crates.length === 1 ? '' : 's'} (${crates.join(', ')})`
@@ -128,6 +146,18 @@ export function decideGate(input: GateInput): GateDecision {
       `rehearsal accepted: ${what} rehearsed against '${receipt.registry}' for plan_id ` +
       `${receipt.plan_id}, completed ${receipt.completed_at}${content}${skipped(badLines)}`
   }
+}
+
+/** A passing receipt whose own counts or per-crate statuses say otherwise: edited by hand. */
+function selfContradiction(receipt: RehearsalReceipt): string | undefined {
+  if (receipt.packages_published !== receipt.packages_attempted) {
+    return `packages_published is ${receipt.packages_published} of packages_attempted ${receipt.packages_attempted}`
+  }
+  const bad = receipt.packages?.filter(p => p.status !== 'published' && p.status !== 'skipped')
+  if (bad && bad.length > 0) {
+    return `its packages say ${bad.map(p => `${p.name}@${p.version} ${p.status}`).join(', ')}`
+  }
+  return undefined
 }
 
 function checkContent(

@@ -7,14 +7,20 @@
  * uploads level by level with retries and reconciliation (executor.ts) → events.jsonl,
  * receipt.json and the `<artifact-name>-publish` artifact (record.ts).
  */
-import { isAbsolute, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { mergeEnv, tail } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
+import { prepareStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
-import { checkDroppedDevEdges, computeContentDigest, computePlan } from '../plan/index.js'
+import {
+  assertPlanNotEmpty,
+  checkDroppedDevEdges,
+  computeContentDigest,
+  computePlan
+} from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import {
   ALL_PACKAGES,
@@ -27,11 +33,12 @@ import { writeReceipt, type PublishResult } from '../record/receipt.js'
 import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
-import type { IndexEntry } from '../sparse/client.js'
+import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { decideGate, type GateDecision } from './gate.js'
 import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
 import { obtainProof, type ProofLocation } from './proof.js'
+import { retryDelayMs, shouldRetry } from './retry.js'
 import {
   buildReceipt,
   EVENTS_FILE,
@@ -100,10 +107,9 @@ export async function gateOnly(
       },
       { cargo: ctx.cargo, fetch: ctx.fetch, env: cargoEnv }
     ))
+  assertPlanNotEmpty(plan)
   const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: cargoEnv })
-  const stateDir = isAbsolute(options.stateDir)
-    ? options.stateDir
-    : resolve(plan.workspaceRoot, options.stateDir)
+  const stateDir = await prepareStateDir(options, plan.workspaceRoot)
   const env = mergeEnv(ctx.env)
   const artifacts = deps.artifacts ?? (await artifactStoreFromEnv(env))
 
@@ -350,7 +356,16 @@ class Session {
       fetch: ctx.fetch,
       clock: ctx.clock,
       env: ctx.env,
-      indexToken: target.isCratesIo ? undefined : staticToken
+      indexToken: target.isCratesIo ? undefined : staticToken,
+      authRequired:
+        !target.isCratesIo &&
+        (await fetchRegistryConfig(target.indexUrl, {
+          fetch: ctx.fetch,
+          ...(staticToken ? { token: staticToken } : {})
+        }).then(
+          config => config['auth-required'] === true,
+          () => false
+        ))
     }
     const live = liveRegistry(liveDeps)
     const records = plan.packages.map(pendingRecord)
@@ -365,9 +380,29 @@ class Session {
     // What the live index already has decides what is left to do.
     const present = new Map<string, IndexEntry | undefined>()
     const known = new Map<string, boolean>()
+    // A transient index error is retried like an upload's: one 5xx must not abort the release.
+    const firstLook = async (name: string): Promise<IndexEntry[] | null> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await live.entries(name)
+        } catch (error) {
+          if (!shouldRetry('retryable', attempt, options.maxAttempts)) throw error
+          const delay = retryDelayMs({
+            attempt,
+            baseMs: options.retryBaseMs,
+            maxMs: options.retryMaxMs,
+            random: ctx.random
+          })
+          ctx.logger.warning(
+            `reading ${name} from the live index failed (${this.scrub(message(error))}); retrying in ${Math.round(delay / 1000)}s`
+          )
+          await ctx.clock.sleep(delay)
+        }
+      }
+    }
     try {
       for (const crate of plan.packages) {
-        const entries = await live.entries(crate.name)
+        const entries = await firstLook(crate.name)
         known.set(crate.name, (entries?.length ?? 0) > 0)
         present.set(
           crate.name,

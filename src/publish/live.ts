@@ -20,6 +20,8 @@ export interface LiveDeps {
    * index, which is public: a token there would only be a leak.
    */
   indexToken: string | undefined
+  /** config.json `auth-required` of the live registry. */
+  authRequired: boolean
 }
 
 function commonArgs(deps: LiveDeps): string[] {
@@ -65,9 +67,11 @@ export async function verifyCrates(
   deps: LiveDeps
 ): Promise<CargoResult & { command: string }> {
   const args = ['package', ...crates.flatMap(c => ['-p', c.name]), ...commonArgs(deps)]
+  // The verification build runs build scripts: it gets the token only when the registry will
+  // not serve its index without one.
   const result = await deps.cargo(args, {
     cwd: deps.workspaceRoot,
-    env: { ...deps.env, ...deps.target.cargoEnv(deps.indexToken) }
+    env: { ...deps.env, ...deps.target.cargoEnv(deps.authRequired ? deps.indexToken : undefined) }
   })
   return { ...result, command: `cargo ${args.join(' ')}` }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { writeJsonAtomic } from './atomic.js'
 import { describeIssue, parseJsonText, readJsonFile } from './json.js'
+import { scrubDeep } from './scrub.js'
 
 export const REHEARSAL_SCHEMA = 'shipper.rehearsal.v1'
 export const REHEARSAL_FILE = 'rehearsal.json'
@@ -92,8 +93,12 @@ function ordered(receipt: RehearsalReceipt): Record<string, unknown> {
 }
 
 /** Validates and writes `<stateDir>/rehearsal.json` atomically; returns its path. */
-export async function writeRehearsal(stateDir: string, receipt: RehearsalReceipt): Promise<string> {
-  const valid = rehearsalReceiptSchema.parse(receipt)
+export async function writeRehearsal(
+  stateDir: string,
+  receipt: RehearsalReceipt,
+  secrets: readonly string[] = []
+): Promise<string> {
+  const valid = rehearsalReceiptSchema.parse(scrubDeep(receipt, secrets))
   const path = rehearsalPath(stateDir)
   await writeJsonAtomic(path, ordered(valid))
   return path

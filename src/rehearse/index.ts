@@ -29,15 +29,16 @@ import { promisify } from 'node:util'
 import { tail } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
-import { resolveStateDir } from '../options/parse.js'
+import { prepareStateDir } from '../options/parse.js'
+import { secretValues } from '../options/secrets.js'
 import type { Options } from '../options/types.js'
-import { computeContentDigest, computePlan } from '../plan/index.js'
+import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import { classifyCargoFailure } from '../publish/classify.js'
 import { ALL_PACKAGES, EventLog, packageKey, type EventType } from '../record/events.js'
 import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
-import { scrubSecrets } from '../record/scrub.js'
+import { scrubDeep, scrubSecrets } from '../record/scrub.js'
 import type { Failure, PackageOutcome, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import { mapLimit } from '../util/concurrency.js'
@@ -98,12 +99,12 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
       },
       { cargo: ctx.cargo, fetch: ctx.fetch, env: ctx.env }
     ))
-  const stateDir = resolveStateDir(options, thePlan.workspaceRoot)
+  assertPlanNotEmpty(thePlan)
+  const smokeCrates = options.skipRehearsal ? [] : smokeInstallCrates(options.smokeInstall, thePlan)
+  for (const crate of thePlan.packages) manifestFromRoot(thePlan.workspaceRoot, crate.manifestPath)
+  const stateDir = await prepareStateDir(options, thePlan.workspaceRoot)
 
   if (options.skipRehearsal) return bypass(thePlan, stateDir, startedAt, ctx)
-
-  const smokeCrates = smokeInstallCrates(options.smokeInstall, thePlan)
-  for (const crate of thePlan.packages) manifestFromRoot(thePlan.workspaceRoot, crate.manifestPath)
 
   await removeRehearsal(stateDir)
   const eventsPath = join(stateDir, EVENTS_FILE)
@@ -138,7 +139,8 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
         completedAt,
         commit: await commitOf(thePlan.workspaceRoot, ctx.env),
         failure: outcome.failure
-      })
+      }),
+      secretValues(options).concat(outcome.registry?.token || [])
     )
     ctx.progress(v.summary)
     if (outcome.rethrow) throw outcome.rethrow
@@ -237,7 +239,10 @@ class Session {
       status: 'pending',
       durationMs: 0
     }))
-    if (options.registryToken) this.secrets.push(options.registryToken)
+    for (const secret of secretValues(options)) {
+      this.secrets.push(secret)
+      events.addSecret(secret)
+    }
   }
 
   async run(endpoint: RegistryEndpoint | undefined): Promise<SessionOutcome> {
@@ -270,12 +275,8 @@ class Session {
         { type: 'registry_policy_applied', evidence: policyEvidence(this.registry) },
         ALL_PACKAGES
       )
-      if (this.plan.packages.length === 0) {
-        this.ctx.logger.warning('the publish plan is empty: there is nothing to rehearse')
-      } else {
-        scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'))
-        failure = await this.rehearseIn(scratch, this.registry)
-      }
+      scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'))
+      failure = await this.rehearseIn(scratch, this.registry)
     } catch (error) {
       failure = this.unexpected(error)
       if (error instanceof UserError && error.exitCode === 2) rethrow = error
@@ -290,7 +291,8 @@ class Session {
       cksums: this.cksums,
       digest: this.digest,
       registry: this.registry,
-      failure,
+      // One place scrubs every failure, whichever step produced it.
+      failure: failure && scrubDeep(failure, this.secrets),
       rethrow
     }
   }
@@ -309,7 +311,12 @@ class Session {
     for (const change of rewrite.changes) this.ctx.logger.debug(change)
 
     const targetDir = this.targetDir(scratch)
-    const env = { ...this.ctx.env, ...registryEnv(registry), CARGO_TARGET_DIR: targetDir }
+    // Builds run the workspace's build scripts and its dependencies' (third-party code): they get
+    // the registry token only when the registry will not even serve its index without one.
+    const uploadEnv = { ...this.ctx.env, ...registryEnv(registry), CARGO_TARGET_DIR: targetDir }
+    const env = registry.authRequired
+      ? uploadEnv
+      : { ...this.ctx.env, ...registryEnv({ ...registry, token: '' }), CARGO_TARGET_DIR: targetDir }
 
     this.ctx.progress(
       `packaging and verifying ${count(this.plan.packages.length, 'crate')} in one cargo run`
@@ -339,7 +346,7 @@ class Session {
             '--no-verify',
             '--allow-dirty'
           ],
-          { cwd: copy, env }
+          { cwd: copy, env: uploadEnv }
         ),
       waitVisible: (crate, cksum) =>
         waitForVersion(registry.indexUrl, crate.name, crate.version, {
@@ -360,7 +367,7 @@ class Session {
         class: failed.failure.class,
         message: failed.failure.message,
         hint: failed.failure.hint,
-        stderrTail: failed.failure.stderrTail && this.scrub(failed.failure.stderrTail)
+        ...(failed.failure.stderrTail ? { stderrTail: failed.failure.stderrTail } : {})
       }
     }
     return this.smoke(scratch, env, registry)
@@ -456,19 +463,25 @@ class Session {
       },
       class: classified.class,
       message: this.scrub(message),
-      hint: this.packageHint(stderr, classified.reason),
+      hint: this.packageHint(stderr, classified),
       stderrTail: this.scrub(tail(stderr))
     }
   }
 
   /** A cycle-closing dev-dependency missing from the live registry deserves the plan's own advice. */
-  private packageHint(stderr: string, reason: string): string {
+  private packageHint(stderr: string, classified: { class: string; reason: string }): string {
     for (const edge of this.plan.droppedDevEdges) {
       if (stderr.includes(`no matching package named \`${edge.to}\``)) {
         return `${edge.from} dev-depends on ${edge.to} ${edge.req} through a cycle, which resolves from versions already on ${this.plan.registry}; drop the version from that dev-dependency (keep only its path) so cargo strips it`
       }
     }
-    return `${reason}; a publish of this plan would fail the same way`
+    if (classified.class === 'permanent') {
+      return `${classified.reason}; a publish of this plan would fail the same way`
+    }
+    if (classified.class === 'retryable') {
+      return `${classified.reason}; packaging could not reach a registry it needs: run the rehearsal again once it answers`
+    }
+    return `${classified.reason}; cargo's output below says more`
   }
 
   private async smoke(

@@ -16,6 +16,8 @@ export interface RehearsalRegistry {
   /** Where uploads go (config.json `api`), without a trailing slash. */
   apiBase: string
   token: string
+  /** config.json `auth-required`: cargo then needs the token to read the index and download. */
+  authRequired: boolean
   embedded: boolean
   /** Stops the embedded registry; a no-op for a registry the rehearsal did not start. */
   close(): Promise<void>
@@ -304,6 +306,7 @@ export async function connectRegistry(
       indexUrl: embedded.indexUrl,
       apiBase: embedded.url,
       token: embedded.token,
+      authRequired: false,
       embedded: true,
       close: () => embedded.close()
     }
@@ -346,6 +349,7 @@ export async function connectRegistry(
     indexUrl: endpoint.indexUrl,
     apiBase,
     token,
+    authRequired: config['auth-required'] === true,
     embedded: false,
     close: async () => undefined
   }

@@ -1,0 +1,137 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  checkTargets,
+  keptNotes,
+  NOTES_BEGIN,
+  NOTES_END,
+  renderReport,
+  summarize,
+  type BenchReport,
+  type CaseResult
+} from '../report.js'
+import { median } from '../stats.js'
+import { cargoMarks, rehearsalMarks, type Measurement, type Variant } from '../variants.js'
+
+const runs = (variant: Variant, ...ms: number[]): Measurement[] => ms.map(x => ({ variant, ms: x }))
+
+const zeroLag: CaseResult = {
+  case: { shape: 'wide', size: 20, lagMs: 0 },
+  runs: {
+    a: runs('a', 20_000, 21_000, 19_000),
+    b: runs('b', 10_000, 10_400, 9_000),
+    c: runs('c', 10_500, 12_000, 10_900),
+    d: runs('d', 9_000, 9_500, 9_200)
+  }
+}
+
+const lagged: CaseResult = {
+  case: { shape: 'wide', size: 20, lagMs: 1000 },
+  runs: {
+    a: runs('a', 40_000, 40_000, 40_000),
+    b: runs('b', 12_000, 12_000, 12_000),
+    c: runs('c', 13_000, 13_000, 13_000),
+    d: []
+  }
+}
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(() => median([])).toThrow('empty')
+  })
+})
+
+describe('summarize', () => {
+  it('takes medians, and gives a lagged case the zero-lag compile floor', () => {
+    const [zero, lag] = summarize([zeroLag, lagged])
+    expect(zero?.ms).toEqual({ a: 20_000, b: 10_000, c: 10_900, d: 9_200 })
+    expect(zero?.dSource).toBe('measured')
+    expect(lag?.ms.d).toBe(9_200)
+    expect(lag?.dSource).toBe('zero-lag')
+  })
+})
+
+describe('checkTargets', () => {
+  it('checks the zero-lag, lagged, wide-only and plan targets with their limits', () => {
+    const checks = checkTargets(summarize([zeroLag, lagged]), {
+      size: 500,
+      levels: 23,
+      runs: 5,
+      metadataMs: 400,
+      computePlanMs: 2_600,
+      overheadMs: 2_200
+    })
+    expect(checks.map(c => [c.label, c.ok])).toEqual([
+      ['wide 20: c/b ≤ 1.10', true],
+      ['wide 20: c/d ≤ 1.15', false],
+      ['wide 20, 1 s lag: c/b ≤ 1.05', false],
+      ['wide 20, 1 s lag: c/a ≤ 0.30', false],
+      ['plan of 500 crates: computePlan − cargo metadata ≤ 2 s', false]
+    ])
+    expect(checks[2]?.value).toBeCloseTo(13 / 12)
+  })
+})
+
+describe('renderReport', () => {
+  const report: BenchReport = {
+    mode: 'full',
+    command: 'npm run bench',
+    startedAt: new Date('2026-01-02T03:04:05Z'),
+    durationMs: 125_000,
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      memoryGiB: 8,
+      os: 'Linux 6',
+      node: 'v20',
+      cargo: 'cargo 1.95.0',
+      rustc: 'rustc 1.95.0',
+      commit: 'abc1234'
+    },
+    units: 4,
+    runs: 3,
+    lagMs: 1000,
+    cli: 'dist/cli.js',
+    cliStartupMs: 200,
+    cases: [zeroLag, lagged],
+    notes: 'Hand-written analysis.'
+  }
+
+  it('shows the ratios, the misses and their size, the machine, and keeps the notes', () => {
+    const text = renderReport(report)
+    expect(text).toContain('| wide | 20 | 20.00 | 10.00 | 10.90 | 9.20 | 0.55 | 1.09 ✓ | 1.18 ✗ |')
+    expect(text).toContain('- ✗ wide 20, 1 s lag: c/b ≤ 1.05: 1.08 — missed by 3 %')
+    expect(text).toContain('the run took 2 min 5 s')
+    expect(text).toContain('Test CPU, 2 cores')
+    expect(keptNotes(text)).toBe('Hand-written analysis.')
+  })
+
+  it('keeps nothing from a file without both markers', () => {
+    expect(keptNotes(`${NOTES_BEGIN} half`)).toBeUndefined()
+    expect(keptNotes(`${NOTES_BEGIN}\nkept\n${NOTES_END}`)).toBe('kept')
+  })
+})
+
+describe('phase marks', () => {
+  it('finds the rehearsal phases in its progress lines', () => {
+    const marks = rehearsalMarks([
+      { ms: 300, stream: 'out', text: 'waiting for the rehearsal registry at http://x/api/v1/health' },
+      { ms: 310, stream: 'err', text: 'uploading is not a progress line on stderr' },
+      { ms: 350, stream: 'out', text: 'copied 12 files of the workspace (all but target/ and .git)' },
+      { ms: 360, stream: 'out', text: 'packaging and verifying 5 crates in one cargo run' },
+      { ms: 2000, stream: 'out', text: 'uploading bench-c000@0.1.0' },
+      { ms: 2100, stream: 'out', text: 'uploading bench-c001@0.1.0' }
+    ])
+    expect(marks).toEqual({ registry: 300, copy: 350, package: 360, upload: 2000 })
+  })
+
+  it("finds cargo's first Packaging and Uploading lines", () => {
+    expect(
+      cargoMarks([
+        { ms: 50, stream: 'err', text: '   Packaging bench-c000 v0.1.0 (/w/crates/bench-c000)' },
+        { ms: 900, stream: 'err', text: '   Uploading bench-c000 v0.1.0 (/w/crates/bench-c000)' }
+      ])
+    ).toEqual({ package: 50, upload: 900 })
+  })
+})
