@@ -34,6 +34,8 @@ export interface BenchReport {
   runs: number
   lagMs: number
   cli: string
+  /** Extra rehearsal flags of this run (experiments); empty = the defaults a user gets. */
+  cliArgs: string[]
   cliStartupMs: number
   cases: CaseResult[]
   plan?: PlanScaleResult
@@ -77,7 +79,7 @@ function markMedians(runs: Measurement[]): Record<string, number> {
 export function summarize(results: readonly CaseResult[]): CaseSummary[] {
   return results.map(result => {
     const ms: Partial<Record<Variant, number>> = {}
-    for (const v of ['a', 'b', 'c', 'd'] as const) {
+    for (const v of ['a', 'b', 'c', 'd', 'e'] as const) {
       if (result.runs[v].length > 0) ms[v] = median(result.runs[v].map(m => m.ms))
     }
     let dSource: CaseSummary['dSource'] = 'measured'
@@ -164,9 +166,11 @@ function ratioCell(value: number | undefined, limit?: number): string {
 }
 
 function casesTable(summaries: CaseSummary[], lagged: boolean): string[] {
+  const withE = summaries.some(s => s.ms.e !== undefined)
   const rows = [
-    '| shape | N | a (s) | b (s) | c (s) | d (s) | c/a | c/b | c/d | c peak RSS (MiB) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    '| shape | N | a (s) | b (s) | c (s) | d (s) | c/a | c/b | c/d | c peak RSS (MiB) |' +
+      (withE ? ' e (s) | e/b |' : ''),
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|' + (withE ? '---:|---:|' : '')
   ]
   for (const s of summaries) {
     const cb = lagged ? 1.05 : 1.1
@@ -175,7 +179,8 @@ function casesTable(summaries: CaseSummary[], lagged: boolean): string[] {
     rows.push(
       `| ${s.case.shape} | ${s.case.size} | ${sec(s.ms.a)} | ${sec(s.ms.b)} | ${sec(s.ms.c)} | ` +
         `${sec(s.ms.d)}${s.dSource === 'zero-lag' ? '*' : ''} | ${ratioCell(ratio(s, 'c', 'a'), ca)} | ` +
-        `${ratioCell(ratio(s, 'c', 'b'), cb)} | ${ratioCell(ratio(s, 'c', 'd'), cd)} | ${mib(s.rssKb)} |`
+        `${ratioCell(ratio(s, 'c', 'b'), cb)} | ${ratioCell(ratio(s, 'c', 'd'), cd)} | ${mib(s.rssKb)} |` +
+        (withE ? ` ${sec(s.ms.e)} | ${ratioCell(ratio(s, 'e', 'b'))} |` : '')
     )
   }
   return rows
@@ -236,7 +241,12 @@ export function renderReport(report: BenchReport): string {
     '',
     '## What is measured',
     '',
-    ...(['a', 'b', 'c', 'd'] as const).map(v => `- **${v}**: ${VARIANT_LABELS[v]}`),
+    ...(['a', 'b', 'c', 'd', 'e'] as const)
+      .filter(v => v !== 'e' || report.cases.some(r => r.runs.e.length > 0))
+      .map(v => `- **${v}**: ${VARIANT_LABELS[v]}`),
+    ...(report.cliArgs.length > 0
+      ? ['', `The rehearsal ran with extra flags: \`${report.cliArgs.join(' ')}\`.`]
+      : []),
     '',
     `Each cell is the median of ${report.runs} run(s), wall time. Every run is cold: a fresh embedded ` +
       'registry, a fresh CARGO_HOME (crates-io replaced by an empty local directory, nothing reaches ' +

@@ -7,8 +7,9 @@
  *   npm run bench                 # the full matrix, writes bench/RESULTS.md
  *   npm run bench -- --quick      # a subset in under 2 minutes, writes bench/results/RESULTS-quick.md
  *
- * Flags: --runs N, --units N, --shapes chain,wide,lattice, --sizes 5,20,50, --lag-ms MS (0 = no
- * lagged half), --variants a,b,c,d, --plan-size N (0 = skip), --cli PATH, --out PATH.
+ * Flags: --runs N, --units N, --shapes chain,wide,lattice, --sizes 5,20,50, --lags 0,1000 (index lag
+ * per version, ms), --variants a,b,c,d[,e] (e: see variants.ts), --plan-size N (0 = skip), --cli PATH,
+ * --cli-args '--max-concurrency 16' (extra rehearsal flags), --out PATH.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { measurePlanScale } from './plan-scale.js'
 import { keptNotes, renderReport, type BenchReport, type CaseResult, type MachineInfo } from './report.js'
 import { median } from './stats.js'
-import { VARIANTS, measure, type BenchCase, type Variant } from './variants.js'
+import { DEFAULT_VARIANTS, VARIANTS, measure, type BenchCase, type Variant } from './variants.js'
 import { SHAPES, type Shape } from './workspace.js'
 
 /** The repository root: this file runs as build/bench/bench/run.js. */
@@ -31,10 +32,11 @@ interface Settings {
   units: number
   shapes: Shape[]
   sizes: number[]
-  lagMs: number
+  lags: number[]
   variants: Variant[]
   planSize: number
   cli: string
+  cliArgs: string[]
   out: string
 }
 
@@ -49,8 +51,9 @@ function parseSettings(argv: string[]): Settings {
     units: DEFAULT_UNITS,
     shapes: quick ? ['wide', 'lattice'] : [...SHAPES],
     sizes: quick ? [5, 20] : [5, 20, 50],
-    lagMs: 1000,
-    variants: [...VARIANTS],
+    lags: [0, 1000],
+    variants: [...DEFAULT_VARIANTS],
+    cliArgs: [],
     planSize: 500,
     cli: join(ROOT, 'dist/cli.js'),
     out: quick ? join(ROOT, 'bench/results/RESULTS-quick.md') : join(ROOT, 'bench/RESULTS.md')
@@ -76,8 +79,8 @@ function parseSettings(argv: string[]): Settings {
       case '--sizes':
         settings.sizes = ints(flag, value).filter(n => n > 0)
         break
-      case '--lag-ms':
-        settings.lagMs = ints(flag, value)[0] as number
+      case '--lags':
+        settings.lags = ints(flag, value)
         break
       case '--plan-size':
         settings.planSize = ints(flag, value)[0] as number
@@ -96,6 +99,9 @@ function parseSettings(argv: string[]): Settings {
         break
       case '--cli':
         settings.cli = resolve(value)
+        break
+      case '--cli-args':
+        settings.cliArgs = value.split(/\s+/).filter(Boolean)
         break
       case '--out':
         settings.out = resolve(value)
@@ -141,7 +147,7 @@ function rotated<T>(items: readonly T[], by: number): T[] {
 }
 
 async function runCase(kase: BenchCase, settings: Settings): Promise<CaseResult> {
-  const runs: CaseResult['runs'] = { a: [], b: [], c: [], d: [] }
+  const runs: CaseResult['runs'] = { a: [], b: [], c: [], d: [], e: [] }
   // d never uploads: index lag cannot change it, so the lagged cases reuse the zero-lag floor.
   const variants = settings.variants.filter(v => !(v === 'd' && kase.lagMs > 0))
   for (let r = 0; r < settings.runs; r++) {
@@ -149,6 +155,7 @@ async function runCase(kase: BenchCase, settings: Settings): Promise<CaseResult>
       const m = await measure(variant, kase, {
         units: settings.units,
         cli: settings.cli,
+        cliArgs: settings.cliArgs,
         probe: join(ROOT, 'build/bench/bench/rss-probe.js')
       })
       runs[variant].push(m)
@@ -179,10 +186,10 @@ async function main(): Promise<void> {
   const t0 = performance.now()
   log(
     `${settings.quick ? 'quick' : 'full'} run: shapes ${settings.shapes.join(',')}, sizes ${settings.sizes.join(',')}, ` +
-      `${settings.runs} run(s), ${settings.units} units/crate, lag 0${settings.lagMs > 0 ? ` and ${settings.lagMs}` : ''} ms`
+      `${settings.runs} run(s), ${settings.units} units/crate, index lag ${settings.lags.join(' and ')} ms`
   )
   const cases: CaseResult[] = []
-  for (const lagMs of settings.lagMs > 0 ? [0, settings.lagMs] : [0]) {
+  for (const lagMs of settings.lags) {
     for (const shape of settings.shapes) {
       for (const size of settings.sizes) cases.push(await runCase({ shape, size, lagMs }, settings))
     }
@@ -202,8 +209,9 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     units: settings.units,
     runs: settings.runs,
-    lagMs: settings.lagMs,
+    lagMs: Math.max(...settings.lags),
     cli: relative(ROOT, settings.cli),
+    cliArgs: settings.cliArgs,
     cliStartupMs: await cliStartup(settings.cli),
     cases,
     plan,

@@ -5,6 +5,9 @@
  *   b  `cargo publish --workspace`
  *   c  our rehearsal, through the CLI, given the user's workspace as is
  *   d  `cargo package --workspace` (verification only: the compile floor)
+ *   e  exploratory, not in the default set: `cargo package --workspace`, then one
+ *      `cargo publish --no-verify -p X -p Y ...` per level — the upload path proposed for the
+ *      rehearsal, measured with plain cargo
  * a, b and d run on a workspace whose internal dependencies name the registry, as the rehearsal's
  * scratch copy does; c gets the plain workspace and rewrites its own copy.
  */
@@ -13,18 +16,22 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startRegistry, type EmbeddedRegistry } from '../src/registry/index.js'
-import { VERSION, writeWorkspace, type Shape } from './workspace.js'
+import { levelsOf, VERSION, writeWorkspace, type Shape } from './workspace.js'
 import { cargoWorld, outputTail, runTimed, type ChildRun, type TimedLine } from './world.js'
 
-export type Variant = 'a' | 'b' | 'c' | 'd'
+export type Variant = 'a' | 'b' | 'c' | 'd' | 'e'
 
-export const VARIANTS: readonly Variant[] = ['a', 'b', 'c', 'd']
+export const VARIANTS: readonly Variant[] = ['a', 'b', 'c', 'd', 'e']
+
+/** What `npm run bench` measures unless told otherwise (the issue's four). */
+export const DEFAULT_VARIANTS: readonly Variant[] = ['a', 'b', 'c', 'd']
 
 export const VARIANT_LABELS: Record<Variant, string> = {
   a: 'per-crate `cargo publish -p` (sequential)',
   b: '`cargo publish --workspace`',
   c: 'rehearsal (CLI)',
-  d: '`cargo package --workspace` (compile floor)'
+  d: '`cargo package --workspace` (compile floor)',
+  e: '`cargo package --workspace` + one `cargo publish --no-verify -p …` per level (proposed upload path, plain cargo)'
 }
 
 export interface BenchCase {
@@ -40,6 +47,8 @@ export interface MeasureConfig {
   cli: string
   /** Compiled rss-probe.js, preloaded into the CLI's node process. */
   probe: string
+  /** Extra flags for the rehearsal (experiments, e.g. `--max-concurrency 16`). */
+  cliArgs: string[]
 }
 
 export interface Measurement {
@@ -116,7 +125,8 @@ export async function measure(
             '--registry-token',
             registry.token,
             '--state-dir',
-            join(world.root, 'state')
+            join(world.root, 'state'),
+            ...config.cliArgs
           ],
           { cwd: ws.root, env: { ...world.env, BENCH_RSS_FILE: rssFile } }
         )
@@ -138,6 +148,16 @@ export async function measure(
           throw new Error(`cargo package left ${packaged.length} .crate files, not ${names.length}`)
         }
         measurement = { variant, ms: run.ms }
+        break
+      }
+      case 'e': {
+        const packaged = await cargo(['package', '--workspace', '--registry', REGISTRY])
+        let ms = packaged.ms
+        for (const level of levelsOf(ws.crates)) {
+          const args = ['publish', '--no-verify', '--registry', REGISTRY]
+          ms += (await cargo([...args, ...level.flatMap(name => ['-p', name])])).ms
+        }
+        measurement = { variant, ms, marks: { upload: packaged.ms } }
         break
       }
     }

@@ -20,7 +20,8 @@ const zeroLag: CaseResult = {
     a: runs('a', 20_000, 21_000, 19_000),
     b: runs('b', 10_000, 10_400, 9_000),
     c: runs('c', 10_500, 12_000, 10_900),
-    d: runs('d', 9_000, 9_500, 9_200)
+    d: runs('d', 9_000, 9_500, 9_200),
+    e: []
   }
 }
 
@@ -30,7 +31,8 @@ const lagged: CaseResult = {
     a: runs('a', 40_000, 40_000, 40_000),
     b: runs('b', 12_000, 12_000, 12_000),
     c: runs('c', 13_000, 13_000, 13_000),
-    d: []
+    d: [],
+    e: []
   }
 }
 
@@ -93,6 +95,7 @@ describe('renderReport', () => {
     runs: 3,
     lagMs: 1000,
     cli: 'dist/cli.js',
+    cliArgs: [],
     cliStartupMs: 200,
     cases: [zeroLag, lagged],
     notes: 'Hand-written analysis.'

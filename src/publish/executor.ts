@@ -173,7 +173,7 @@ async function publishOne(
         const reason =
           run.attempts === 0
             ? 'already published'
-            : 'already published by someone else during this run'
+            : 'already published (appeared in the index while this run was retrying)'
         finish('skipped', { reason, cksum: found.cksum })
         await emit({ type: 'package_skipped', reason })
         deps.progress(`${key}: ${reason}, skipped`)

@@ -35,6 +35,7 @@ import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
 import { executePlan, type CrateRun } from './executor.js'
+import { classifyCargoFailure } from './classify.js'
 import { decideGate, type GateDecision } from './gate.js'
 import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
 import { obtainProof, type ProofLocation } from './proof.js'
@@ -457,10 +458,14 @@ class Session {
       )
       const verified = await verifyCrates(remaining, liveDeps)
       if (verified.exitCode !== 0) {
+        // A registry that failed to serve a download is not a broken build.
+        const transient = classifyCargoFailure(verified.stderr).class === 'retryable'
         return stop({
-          class: 'permanent',
+          class: transient ? 'retryable' : 'permanent',
           message: `verification failed before any upload: ${this.scrub(cargoErrorLine(verified.stderr))}`,
-          hint: `fix the build, then rerun; \`${verified.command}\` reproduces it`,
+          hint: transient
+            ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
+            : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
           stderrTail: this.scrub(tail(verified.stderr, 40))
         })
       }
