@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js'
 import { indexFilePath, type IndexEntry } from '../sparse/client.js'
 import { AUTH_INVALID, AUTH_MISSING, identify, tokenFromHeader, type Caller } from './auth.js'
 import type { Faults } from './faults.js'
-import { readBody, send, sendError, sendInjected, sendJson } from './http.js'
+import { readBody, readJsonBody, send, sendError, sendInjected, sendJson } from './http.js'
 import { buildIndexEntry } from './index-line.js'
 import { parsePublishBody } from './publish-body.js'
 import { compareVersions, isSemver } from '../plan/semver.js'
@@ -224,13 +224,7 @@ export function createApi(state: RegistryState) {
       })
     }
     if (!requireOwner(req, res)) return
-    const read = await readBody(req, 64 * 1024)
-    let body: unknown
-    try {
-      body = read.ok ? JSON.parse(read.body.toString('utf8')) : undefined
-    } catch {
-      body = undefined
-    }
+    const body = await readJsonBody(req, 64 * 1024)
     const parsed = ownersBodySchema.safeParse(body)
     if (!parsed.success) return sendError(res, 400, 'invalid json request')
     if (!record) return sendError(res, 404, `crate \`${name}\` does not exist`)
@@ -288,13 +282,7 @@ export function createApi(state: RegistryState) {
   }
 
   const exchangeToken: Handler = async (req, res) => {
-    const read = await readBody(req, 64 * 1024)
-    let body: unknown
-    try {
-      body = read.ok ? JSON.parse(read.body.toString('utf8')) : undefined
-    } catch {
-      body = undefined
-    }
+    const body = await readJsonBody(req, 64 * 1024)
     const parsed = exchangeBodySchema.safeParse(body)
     if (!parsed.success) {
       return sendError(res, 400, 'Failed to deserialize the JSON body into the target type: jwt')

@@ -60,3 +60,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     req.on('error', reject)
   })
 }
+
+/** A small JSON request body; undefined when it is too large or not JSON (the caller's schema says why). */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const read = await readBody(req, limit)
+  if (!read.ok) return undefined
+  try {
+    return JSON.parse(read.body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
