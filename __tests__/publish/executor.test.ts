@@ -390,6 +390,6 @@ describe('executePlan', () => {
     }
     const result = await h.run([crate('a', 0)])
     expect(result.runs[0]).toMatchObject({ state: 'skipped', uploaded: false })
-    expect(result.runs[0]!.reason).toMatch(/someone else/)
+    expect(result.runs[0]!.reason).toMatch(/not uploaded by it/)
   })
 })

@@ -4,7 +4,9 @@ import { fakeClock } from '../../src/clock.js'
 import type { PlannedCrate } from '../../src/plan/types.js'
 import type { WaitResult } from '../../src/sparse/client.js'
 import {
+  batches,
   indexState,
+  uploadedByCargo,
   uploadLevels,
   type CrateOutcome,
   type IndexState,
@@ -42,10 +44,15 @@ const visible = (attempts = 1): WaitResult => ({ visible: true, attempts, durati
 /** Real milliseconds each fake upload takes, so the uploads of one level finish in a known order. */
 const DELAY: Record<string, number> = { a: 1, b: 1, c: 8, d: 1, e: 1, f: 1 }
 
-/** Fake cargo and index: uploads also take 100 ms of virtual time and are logged as they happen. */
+/**
+ * Fake cargo and index. A batch is one cargo invocation: it uploads its crates one after another
+ * (100 ms of virtual time each) and stops at the first failing one, as cargo does, reporting the
+ * crates it did upload with cargo's `Uploaded NAME vVERSION` lines.
+ */
 function harness(overrides: Partial<UploadDeps> & { failing?: Record<string, CargoResult> } = {}) {
   const clock = fakeClock()
   const log: string[] = []
+  const batchesSeen: string[][] = []
   let inFlight = 0
   let maxInFlight = 0
   const settled: CrateOutcome[] = []
@@ -53,21 +60,31 @@ function harness(overrides: Partial<UploadDeps> & { failing?: Record<string, Car
     clock,
     maxConcurrency: 2,
     readinessTimeoutMs: 5000,
-    publish: async c => {
+    publish: async batch => {
+      batchesSeen.push(batch.map(c => c.name))
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
-      log.push(`start ${c.name}`)
-      await new Promise(resolve => setTimeout(resolve, DELAY[c.name]))
-      await clock.sleep(100)
-      inFlight--
-      log.push(`end ${c.name}`)
-      return overrides.failing?.[c.name] ?? ok
+      let uploadedLines = ''
+      try {
+        for (const c of batch) {
+          log.push(`start ${c.name}`)
+          await new Promise(resolve => setTimeout(resolve, DELAY[c.name]))
+          await clock.sleep(100)
+          log.push(`end ${c.name}`)
+          const failure = overrides.failing?.[c.name]
+          if (failure) return { ...failure, stderr: uploadedLines + failure.stderr }
+          uploadedLines += `    Uploaded ${c.name} v${c.version} to registry \`r\`\n`
+        }
+        return ok
+      } finally {
+        inFlight--
+      }
     },
     waitVisible: async () => visible(),
     onSettled: o => void settled.push({ ...o }),
     ...overrides
   }
-  return { deps, log, settled, clock, maxInFlight: () => maxInFlight }
+  return { deps, log, settled, clock, batches: batchesSeen, maxInFlight: () => maxInFlight }
 }
 
 describe('indexState', () => {
@@ -107,8 +124,8 @@ describe('uploadLevels', () => {
     expect(h.settled.map(o => o.status)).toEqual(Array(6).fill('published'))
   })
 
-  it('stops after a failure once the uploads already in flight in that level settle', async () => {
-    // b fails while c (slower) is still uploading: c completes, d and e are never started
+  it('stops after a failure: cargo sends nothing after it, the other batch in flight settles, no later level starts', async () => {
+    // level 1 goes out as [b, c] and [d, e]; b fails, so cargo never sends c
     const failing = {
       b: {
         exitCode: 101,
@@ -120,15 +137,17 @@ describe('uploadLevels', () => {
     const h = harness({ failing })
     const outcomes = await uploadLevels(plan, cksums, absent, h.deps)
 
+    expect(h.batches).toEqual([['a'], ['b', 'c'], ['d', 'e']])
     expect(outcomes.map(o => [o.name, o.status])).toEqual([
       ['a', 'published'],
       ['b', 'failed'],
-      ['c', 'published'],
-      ['d', 'pending'],
-      ['e', 'pending'],
+      ['c', 'pending'],
+      ['d', 'published'],
+      ['e', 'published'],
       ['f', 'pending']
     ])
-    expect(h.log).not.toContain('start d')
+    expect(h.log).not.toContain('start c')
+    expect(h.log).not.toContain('start f')
     expect(outcomes[1]?.failure).toEqual({
       class: 'permanent',
       message:
@@ -136,6 +155,28 @@ describe('uploadLevels', () => {
       hint: expect.stringContaining('crates.io would refuse this upload too'),
       stderrTail: failing.b.stderr
     })
+  })
+
+  it('keeps a crate cargo reported as uploaded before a later one of its batch failed', async () => {
+    const failing = {
+      c: {
+        exitCode: 101,
+        stdout: '',
+        stderr:
+          'error: failed to publish c v1.0.0 to registry at http://x\n\nCaused by:\n  the remote server responded with an error (status 503 Service Unavailable): busy'
+      }
+    }
+    const h = harness({ failing })
+    const outcomes = await uploadLevels(plan, cksums, absent, h.deps)
+    expect(outcomes.map(o => [o.name, o.status])).toEqual([
+      ['a', 'published'],
+      ['b', 'published'],
+      ['c', 'failed'],
+      ['d', 'published'],
+      ['e', 'published'],
+      ['f', 'pending']
+    ])
+    expect(outcomes[2]?.failure?.class).toBe('retryable')
   })
 
   it('skips versions already there with the same bytes, uploading only the rest', async () => {
@@ -158,12 +199,7 @@ describe('uploadLevels', () => {
       durationMs: 0,
       reason: 'already in the rehearsal registry with the same contents'
     })
-    expect(h.log.filter(l => l.startsWith('start'))).toEqual([
-      'start b',
-      'start d',
-      'start e',
-      'start f'
-    ])
+    expect(h.batches).toEqual([['b', 'd'], ['e'], ['f']])
   })
 
   it('refuses a registry holding a planned version with other bytes before uploading anything', async () => {
@@ -255,5 +291,35 @@ describe('uploadLevels', () => {
     })
     await uploadLevels(plan, cksums, absent, h.deps)
     expect(asked.sort()).toEqual(packages.map(p => `${p.name}:sum-${p.name}`))
+  })
+})
+
+describe('batches', () => {
+  it('splits a level into at most n contiguous batches of near-equal size', () => {
+    expect(batches([1, 2, 3, 4, 5], 2)).toEqual([
+      [1, 2, 3],
+      [4, 5]
+    ])
+    expect(batches([1, 2, 3, 4, 5, 6, 7, 8, 9], 4)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [6, 7],
+      [8, 9]
+    ])
+    expect(batches([1, 2], 4)).toEqual([[1], [2]])
+    expect(batches([1, 2, 3], 1)).toEqual([[1, 2, 3]])
+    expect(batches([], 4)).toEqual([])
+  })
+})
+
+describe('uploadedByCargo', () => {
+  it("reads cargo's `Uploaded` lines, not its `Uploading` ones", () => {
+    const stderr = [
+      '   Uploading x v0.1.0 (/ws/x)',
+      '    Uploaded x v0.1.0 to registry `r`',
+      '   Uploading y v0.1.0 (/ws/y)',
+      'error: failed to publish y v0.1.0 to registry at http://127.0.0.1:1'
+    ].join('\n')
+    expect([...uploadedByCargo(stderr)]).toEqual(['x'])
   })
 })

@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { parse } from 'smol-toml'
 import { runCargo, type CargoRunner } from '../cargo/run.js'
 import { UserError } from '../errors.js'
+import { mapLimit } from '../util/concurrency.js'
 import { cargoErrorLine } from './cargo-error.js'
 import type { ContentDigest, Plan, PlannedCrate } from './types.js'
 
@@ -60,12 +61,16 @@ export async function computeContentDigest(
   const workspace = asTable(
     readToml(await readFile(rootManifestPath, 'utf8'), rootManifestPath).workspace
   )
-  const perCrate: Record<string, string> = {}
-  for (const crate of plan.packages) {
+  // One `cargo package --list` per crate (cargo prints several lists with nothing between them);
+  // they are independent, so a few run at once.
+  const digests = await mapLimit(plan.packages, 4, async crate => {
     const listed = await packagedFileList(crate, plan.workspaceRoot, cargo, deps.env)
     const entries = await crateEntries(crate, listed, plan.workspaceRoot, workspace)
-    perCrate[crate.name] = crateDigest(crate, entries)
-  }
+    return crateDigest(crate, entries)
+  })
+  const perCrate: Record<string, string> = Object.fromEntries(
+    plan.packages.map((c, i) => [c.name, digests[i] as string])
+  )
   const overall = plan.packages.map(c => `${c.name}\t${perCrate[c.name]}\n`).join('')
   return { digest: sha256(overall), perCrate }
 }

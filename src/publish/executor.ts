@@ -173,7 +173,7 @@ async function publishOne(
         const reason =
           run.attempts === 0
             ? 'already published'
-            : 'already published (appeared in the index while this run was retrying)'
+            : 'already published (it appeared in the index during this run, not uploaded by it)'
         finish('skipped', { reason, cksum: found.cksum })
         await emit({ type: 'package_skipped', reason })
         deps.progress(`${key}: ${reason}, skipped`)

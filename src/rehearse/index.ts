@@ -259,10 +259,13 @@ class Session {
         },
         ALL_PACKAGES
       )
-      this.digest = await computeContentDigest(this.plan, {
+      // The digest reads the original workspace only: it runs beside the registry start and the
+      // packaging of the copy, and is awaited once those are done.
+      const digesting = computeContentDigest(this.plan, {
         cargo: this.ctx.cargo,
         env: this.ctx.env
       })
+      digesting.catch(() => undefined)
       this.registry = await connectRegistry(this.options, endpoint, {
         fetch: this.ctx.fetch,
         clock: this.ctx.clock,
@@ -277,6 +280,7 @@ class Session {
       )
       scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'))
       failure = await this.rehearseIn(scratch, this.registry)
+      this.digest = await digesting
     } catch (error) {
       failure = this.unexpected(error)
       if (error instanceof UserError && error.exitCode === 2) rethrow = error
@@ -335,12 +339,11 @@ class Session {
       clock: this.ctx.clock,
       maxConcurrency: this.options.maxConcurrency,
       readinessTimeoutMs: this.options.readinessTimeoutMs,
-      publish: crate =>
+      publish: crates =>
         this.ctx.cargo(
           [
             'publish',
-            '-p',
-            crate.name,
+            ...crates.flatMap(c => ['-p', c.name]),
             '--registry',
             registry.name,
             '--no-verify',
@@ -356,7 +359,8 @@ class Session {
           token: registry.token || undefined,
           fetch: this.ctx.fetch
         }),
-      onStart: crate => this.ctx.progress(`uploading ${crate.name}@${crate.version}`),
+      onStart: crates =>
+        this.ctx.progress(`uploading ${crates.map(c => `${c.name}@${c.version}`).join(', ')}`),
       onSettled: outcome => this.settled(outcome)
     })
     const failed = this.crates.find(c => c.status === 'failed')

@@ -49,15 +49,18 @@ export interface CrateOutcome {
 export interface UploadDeps {
   clock: Clock
   maxConcurrency: number
-  /** `cargo publish -p NAME --no-verify` for one crate. */
-  publish(crate: PlannedCrate): Promise<CargoResult>
+  /**
+   * `cargo publish -p A -p B … --no-verify` for crates of one level: cargo uploads them one after
+   * another and then waits for the index once, as `cargo publish --workspace` does per level.
+   */
+  publish(crates: PlannedCrate[]): Promise<CargoResult>
   /** Polls the index until the version is listed with `cksum` (or gives up). */
   waitVisible(crate: PlannedCrate, cksum: string): Promise<WaitResult>
   readinessTimeoutMs: number
   /** Told about every crate as soon as it is settled (published, skipped or failed). */
   onSettled?(outcome: CrateOutcome): void | Promise<void>
-  /** Told just before an upload starts. */
-  onStart?(crate: PlannedCrate): void
+  /** Told just before the uploads of a batch start. */
+  onStart?(crates: PlannedCrate[]): void
 }
 
 export const DIFFERENT_CONTENTS_HINT =
@@ -69,11 +72,12 @@ export function differentContentsMessage(name: string, version: string): string 
 }
 
 /**
- * Uploads the plan level by level, at most `maxConcurrency` uploads in flight within a level.
- * Versions already in the index with the packaged checksum are skipped (a rehearsal can be rerun);
- * one held with other bytes fails the rehearsal before anything is uploaded. The first failure
- * stops the plan once the uploads already in flight in its level have settled; crates never
- * started stay `pending`.
+ * Uploads the plan level by level. The crates of a level are split into at most `maxConcurrency`
+ * batches that upload in parallel, each through one cargo invocation, so a level waits for a
+ * lagging index about once instead of once per crate. Versions already in the index with the
+ * packaged checksum are skipped (a rehearsal can be rerun); one held with other bytes fails the
+ * rehearsal before anything is uploaded. The first failure stops the plan once the batches
+ * already running in its level have settled; crates never started stay `pending`.
  */
 export async function uploadLevels(
   plan: Pick<Plan, 'packages' | 'levels'>,
@@ -88,6 +92,12 @@ export async function uploadLevels(
     ])
   )
   const inPlanOrder = () => plan.packages.map(c => outcomes.get(c.name) as CrateOutcome)
+  const settle = async (name: string, update: Partial<CrateOutcome>) => {
+    const outcome = outcomes.get(name) as CrateOutcome
+    Object.assign(outcome, update)
+    await deps.onSettled?.(outcome)
+    return outcome
+  }
 
   const blocking = plan.packages.filter(c => {
     const state = states.get(c.name)
@@ -95,10 +105,10 @@ export async function uploadLevels(
   })
   if (blocking.length > 0) {
     for (const crate of blocking) {
-      const outcome = outcomes.get(crate.name) as CrateOutcome
-      outcome.status = 'failed'
-      outcome.failure = preflightFailure(crate, states.get(crate.name) as IndexState)
-      await deps.onSettled?.(outcome)
+      await settle(crate.name, {
+        status: 'failed',
+        failure: preflightFailure(crate, states.get(crate.name) as IndexState)
+      })
     }
     return inPlanOrder()
   }
@@ -106,52 +116,95 @@ export async function uploadLevels(
   const byName = new Map(plan.packages.map(c => [c.name, c]))
   for (const level of plan.levels) {
     const crates = level.map(name => byName.get(name) as PlannedCrate)
+    const toUpload: PlannedCrate[] = []
+    for (const crate of crates) {
+      if (states.get(crate.name)?.kind === 'same') {
+        await settle(crate.name, {
+          status: 'skipped',
+          cksum: cksums.get(crate.name) as string,
+          reason: 'already in the rehearsal registry with the same contents'
+        })
+      } else {
+        toUpload.push(crate)
+      }
+    }
     const settled = await mapLimit(
-      crates,
+      batches(toUpload, deps.maxConcurrency),
       deps.maxConcurrency,
-      async crate => {
-        const outcome = outcomes.get(crate.name) as CrateOutcome
-        Object.assign(outcome, await uploadOne(crate, cksums, states, deps))
-        await deps.onSettled?.(outcome)
-        return outcome
+      async batch => {
+        const results = await uploadBatch(batch, cksums, deps)
+        const done: CrateOutcome[] = []
+        for (const [name, update] of results) done.push(await settle(name, update))
+        return done
       },
-      { stopWhen: outcome => outcome.status === 'failed' }
+      { stopWhen: done => done.some(o => o.status === 'failed') }
     )
-    if (settled.some(o => o?.status === 'failed')) break
+    if (settled.some(done => done?.some(o => o.status === 'failed'))) break
   }
   return inPlanOrder()
 }
 
-async function uploadOne(
-  crate: PlannedCrate,
+/** Pure: `crates` split into at most `n` contiguous batches of near-equal size, in order. */
+export function batches<T>(crates: readonly T[], n: number): T[][] {
+  const count = Math.max(1, Math.min(n, crates.length))
+  const out: T[][] = []
+  let from = 0
+  for (let i = 0; i < count; i++) {
+    const size = Math.ceil((crates.length - from) / (count - i))
+    if (size > 0) out.push(crates.slice(from, from + size))
+    from += size
+  }
+  return out
+}
+
+/** Pure: which crates of a batch cargo reported as uploaded (`Uploaded NAME vVERSION`). */
+export function uploadedByCargo(stderr: string): Set<string> {
+  return new Set([...stderr.matchAll(/^\s*Uploaded (\S+) v\S+/gm)].map(m => m[1] as string))
+}
+
+/** One cargo invocation for the batch, then the index decides, crate by crate. */
+async function uploadBatch(
+  batch: PlannedCrate[],
   cksums: ReadonlyMap<string, string>,
-  states: ReadonlyMap<string, IndexState>,
+  deps: UploadDeps
+): Promise<[string, Partial<CrateOutcome>][]> {
+  const start = deps.clock.now()
+  deps.onStart?.(batch)
+  const result = await deps.publish(batch)
+  const uploaded = result.exitCode === 0 ? undefined : uploadedByCargo(result.stderr)
+  const out: [string, Partial<CrateOutcome>][] = []
+  for (const crate of batch) {
+    if (uploaded && !uploaded.has(crate.name)) {
+      // cargo stops at the first failed upload: that crate failed, the rest were never sent.
+      if (out.some(([, o]) => o.status === 'failed')) continue
+      const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
+      out.push([
+        crate.name,
+        {
+          status: 'failed',
+          durationMs: deps.clock.now() - start,
+          failure: {
+            class: classified.class,
+            message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
+            hint: uploadHint(classified.class, classified.reason),
+            stderrTail: tail(result.stderr)
+          }
+        }
+      ])
+      continue
+    }
+    out.push([crate.name, await proveVisible(crate, cksums.get(crate.name) as string, start, deps)])
+  }
+  return out
+}
+
+/** cargo's exit code proves nothing: the index must list the exact packaged checksum. */
+async function proveVisible(
+  crate: PlannedCrate,
+  cksum: string,
+  start: number,
   deps: UploadDeps
 ): Promise<Partial<CrateOutcome>> {
-  const cksum = cksums.get(crate.name) as string
-  if (states.get(crate.name)?.kind === 'same') {
-    return {
-      status: 'skipped',
-      cksum,
-      reason: 'already in the rehearsal registry with the same contents'
-    }
-  }
-  const start = deps.clock.now()
-  deps.onStart?.(crate)
-  const result = await deps.publish(crate)
-  if (result.exitCode !== 0) {
-    const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
-    return {
-      status: 'failed',
-      durationMs: deps.clock.now() - start,
-      failure: {
-        class: classified.class,
-        message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
-        hint: uploadHint(classified.class, classified.reason),
-        stderrTail: tail(result.stderr)
-      }
-    }
-  }
   const seen = await deps.waitVisible(crate, cksum)
   const durationMs = deps.clock.now() - start
   if (seen.visible) return { status: 'published', durationMs, cksum }
