@@ -36,7 +36,12 @@ export async function measurePlanScale(size: number, runs: number): Promise<Plan
       if (run.code !== 0) throw new Error(`cargo metadata failed:\n${outputTail(run)}`)
       const start = performance.now()
       const plan = await computePlan(
-        { manifestPath: ws.manifestPath, packages: [], targetRegistry: 'crates-io', targetRegistryUrl: '' },
+        {
+          manifestPath: ws.manifestPath,
+          packages: [],
+          targetRegistry: 'crates-io',
+          targetRegistryUrl: ''
+        },
         { env: world.env }
       )
       const planMs = performance.now() - start

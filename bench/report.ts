@@ -119,12 +119,18 @@ export interface TargetCheck {
 }
 
 const ratio = (s: CaseSummary, x: Variant, y: Variant) =>
-  s.ms[x] !== undefined && s.ms[y] !== undefined ? (s.ms[x] as number) / (s.ms[y] as number) : undefined
+  s.ms[x] !== undefined && s.ms[y] !== undefined
+    ? (s.ms[x] as number) / (s.ms[y] as number)
+    : undefined
 
-const caseLabel = (c: BenchCase) => `${c.shape} ${c.size}${c.lagMs > 0 ? `, ${c.lagMs / 1000} s lag` : ''}`
+const caseLabel = (c: BenchCase) =>
+  `${c.shape} ${c.size}${c.lagMs > 0 ? `, ${c.lagMs / 1000} s lag` : ''}`
 
 /** The issue's targets, checked case by case. */
-export function checkTargets(summaries: readonly CaseSummary[], plan?: PlanScaleResult): TargetCheck[] {
+export function checkTargets(
+  summaries: readonly CaseSummary[],
+  plan?: PlanScaleResult
+): TargetCheck[] {
   const checks: TargetCheck[] = []
   const add = (label: string, value: number | undefined, limit: number) => {
     if (value !== undefined) checks.push({ label, value, limit, ok: value <= limit, unit: 'ratio' })
@@ -188,7 +194,7 @@ function casesTable(summaries: CaseSummary[], lagged: boolean): string[] {
 
 function phasesTable(summaries: CaseSummary[]): string[] {
   const rows = [
-    '| case | c: plan + digest | c: registry + copy | c: package + verify | c: uploads | c total | b: package + verify | b: uploads | b total |',
+    '| case | c: start + plan | c: registry + copy | c: package + verify | c: uploads | c total | b: package + verify | b: uploads | b total |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
   ]
   for (const s of summaries) {
@@ -258,7 +264,14 @@ export function renderReport(report: BenchReport): string {
     ''
   ]
   if (zero.length > 0) {
-    lines.push('## No index lag', '', 'Targets: c/b ≤ 1.10, c/d ≤ 1.15.', '', ...casesTable(zero, false), '')
+    lines.push(
+      '## No index lag',
+      '',
+      'Targets: c/b ≤ 1.10, c/d ≤ 1.15.',
+      '',
+      ...casesTable(zero, false),
+      ''
+    )
   }
   if (lagged.length > 0) {
     const lagS = report.lagMs / 1000
@@ -277,9 +290,9 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     '## Where the time goes',
     '',
-    'Medians of when each phase began, from the timestamps of the rehearsal\'s progress lines and ' +
-      'of cargo\'s status lines. "plan + digest" includes node startup, `cargo metadata`, and the ' +
-      'content digest (`cargo package --list` per crate).',
+    "Medians of when each phase began, from the timestamps of the rehearsal's progress lines and " +
+      'of cargo\'s status lines. "start + plan" is everything before the CLI turns to the registry: ' +
+      'node startup, options, `cargo metadata` and the plan. "package + verify" ends at the first upload.',
     '',
     ...phasesTable(summaries),
     ''

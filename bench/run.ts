@@ -12,13 +12,20 @@
  * --cli-args '--max-concurrency 16' (extra rehearsal flags), --out PATH.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, release, totalmem, type } from 'node:os'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, release, tmpdir, totalmem, type } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { measurePlanScale } from './plan-scale.js'
-import { keptNotes, renderReport, type BenchReport, type CaseResult, type MachineInfo } from './report.js'
+import {
+  keptNotes,
+  renderReport,
+  type BenchReport,
+  type CaseResult,
+  type MachineInfo
+} from './report.js'
 import { median } from './stats.js'
 import { DEFAULT_VARIANTS, VARIANTS, measure, type BenchCase, type Variant } from './variants.js'
 import { SHAPES, type Shape } from './workspace.js'
@@ -49,7 +56,7 @@ function parseSettings(argv: string[]): Settings {
     quick,
     runs: quick ? 1 : 3,
     units: DEFAULT_UNITS,
-    shapes: quick ? ['wide', 'lattice'] : [...SHAPES],
+    shapes: quick ? ['wide'] : [...SHAPES],
     sizes: quick ? [5, 20] : [5, 20, 50],
     lags: [0, 1000],
     variants: [...DEFAULT_VARIANTS],
@@ -178,10 +185,41 @@ async function cliStartup(cli: string): Promise<number> {
   return median(samples)
 }
 
+/**
+ * A private copy of the CLI bundle for the whole run: a rebuild of dist/ while the benchmark runs
+ * must not split the measurements between two versions.
+ */
+function snapshotCli(cli: string): { path: string; sha256: string; cleanup(): void } {
+  const bytes = readFileSync(cli)
+  const dir = mkdtempSync(join(tmpdir(), 'shipper-bench-cli-'))
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
+  writeFileSync(join(dir, 'cli.js'), bytes)
+  return {
+    path: join(dir, 'cli.js'),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2)
   const settings = parseSettings(argv)
   if (!existsSync(settings.cli)) throw new Error(`no CLI at ${settings.cli}: run \`npm run build\``)
+  const snapshot = snapshotCli(settings.cli)
+  try {
+    await benchmark(argv, settings, snapshot)
+  } finally {
+    snapshot.cleanup()
+  }
+}
+
+async function benchmark(
+  argv: string[],
+  settings: Settings,
+  snapshot: { path: string; sha256: string }
+): Promise<void> {
+  const machine = machineInfo()
+  const measured = { ...settings, cli: snapshot.path }
   const started = new Date()
   const t0 = performance.now()
   log(
@@ -191,7 +229,7 @@ async function main(): Promise<void> {
   const cases: CaseResult[] = []
   for (const lagMs of settings.lags) {
     for (const shape of settings.shapes) {
-      for (const size of settings.sizes) cases.push(await runCase({ shape, size, lagMs }, settings))
+      for (const size of settings.sizes) cases.push(await runCase({ shape, size, lagMs }, measured))
     }
   }
   let plan: BenchReport['plan']
@@ -206,23 +244,29 @@ async function main(): Promise<void> {
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     startedAt: started,
     durationMs: performance.now() - t0,
-    machine: machineInfo(),
+    machine,
     units: settings.units,
     runs: settings.runs,
     lagMs: Math.max(...settings.lags),
-    cli: relative(ROOT, settings.cli),
+    cli: `${relative(ROOT, settings.cli)} (sha256 ${snapshot.sha256.slice(0, 12)})`,
     cliArgs: settings.cliArgs,
-    cliStartupMs: await cliStartup(settings.cli),
+    cliStartupMs: await cliStartup(snapshot.path),
     cases,
     plan,
     notes: existsSync(settings.out) ? keptNotes(readFileSync(settings.out, 'utf8')) : undefined
   }
   mkdirSync(dirname(settings.out), { recursive: true })
   writeFileSync(settings.out, renderReport(report))
-  const raw = join(ROOT, 'bench/results', `${started.toISOString().replace(/[:.]/g, '-')}-${report.mode}.json`)
+  const raw = join(
+    ROOT,
+    'bench/results',
+    `${started.toISOString().replace(/[:.]/g, '-')}-${report.mode}.json`
+  )
   mkdirSync(dirname(raw), { recursive: true })
   writeFileSync(raw, `${JSON.stringify(report, null, 2)}\n`)
-  log(`wrote ${relative(ROOT, settings.out)} and ${relative(ROOT, raw)} after ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  log(
+    `wrote ${relative(ROOT, settings.out)} and ${relative(ROOT, raw)} after ${((performance.now() - t0) / 1000).toFixed(0)} s`
+  )
 }
 
 main().catch(error => {

@@ -100,7 +100,8 @@ export async function measure(
     switch (variant) {
       case 'a': {
         let ms = 0
-        for (const name of names) ms += (await cargo(['publish', '-p', name, '--registry', REGISTRY])).ms
+        for (const name of names)
+          ms += (await cargo(['publish', '-p', name, '--registry', REGISTRY])).ms
         measurement = { variant, ms }
         break
       }
@@ -204,7 +205,10 @@ export function cargoMarks(lines: TimedLine[]): Record<string, number> {
 export function rehearsalMarks(lines: TimedLine[]): Record<string, number> {
   const out = lines.filter(l => l.stream === 'out')
   return defined({
-    registry: firstMatch(out, /^(waiting for the rehearsal registry|started the embedded registry)/),
+    registry: firstMatch(
+      out,
+      /^(waiting for the rehearsal registry|started the embedded registry)/
+    ),
     copy: firstMatch(out, /^copied \d+ files/),
     package: firstMatch(out, /^packaging and verifying/),
     upload: firstMatch(out, /^uploading /)

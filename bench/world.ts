@@ -20,7 +20,8 @@ export interface CargoWorld {
 }
 
 /** Variables of the runner's own environment that would leak state into a measurement. */
-const SCRUBBED = /^(CARGO_(HOME|TARGET_DIR|BUILD_.*|REGISTRIES_.*|REGISTRY_.*|INCREMENTAL)|RUSTFLAGS|RUSTC_WRAPPER)$/
+const SCRUBBED =
+  /^(CARGO_(HOME|TARGET_DIR|BUILD_.*|REGISTRIES_.*|REGISTRY_.*|INCREMENTAL)|RUSTFLAGS|RUSTC_WRAPPER)$/
 
 export function cargoWorld(prefix = 'shipper-bench-'): CargoWorld {
   const root = mkdtempSync(join(tmpdir(), prefix))

@@ -119,9 +119,17 @@ describe('renderReport', () => {
 describe('phase marks', () => {
   it('finds the rehearsal phases in its progress lines', () => {
     const marks = rehearsalMarks([
-      { ms: 300, stream: 'out', text: 'waiting for the rehearsal registry at http://x/api/v1/health' },
+      {
+        ms: 300,
+        stream: 'out',
+        text: 'waiting for the rehearsal registry at http://x/api/v1/health'
+      },
       { ms: 310, stream: 'err', text: 'uploading is not a progress line on stderr' },
-      { ms: 350, stream: 'out', text: 'copied 12 files of the workspace (all but target/ and .git)' },
+      {
+        ms: 350,
+        stream: 'out',
+        text: 'copied 12 files of the workspace (all but target/ and .git)'
+      },
       { ms: 360, stream: 'out', text: 'packaging and verifying 5 crates in one cargo run' },
       { ms: 2000, stream: 'out', text: 'uploading bench-c000@0.1.0' },
       { ms: 2100, stream: 'out', text: 'uploading bench-c001@0.1.0' }
