@@ -44,9 +44,18 @@ describe('liveTarget', () => {
     expect(() =>
       liveTarget({ targetRegistry: 'crates-io', targetRegistryUrl: 'https://x' })
     ).toThrow(UserError)
-    expect(() => liveTarget({ targetRegistry: 'other', targetRegistryUrl: '' })).toThrow(
+    expect(() => liveTarget({ targetRegistry: 'other', targetRegistryUrl: '' }, {})).toThrow(
       /has no URL/
     )
+  })
+
+  it("takes a named registry's index from its cargo env var when no URL is given", () => {
+    const target = liveTarget(
+      { targetRegistry: 'other', targetRegistryUrl: '' },
+      { CARGO_REGISTRIES_OTHER_INDEX: 'sparse+https://reg.example/index/' }
+    )
+    expect(target.indexUrl).toBe('sparse+https://reg.example/index/')
+    expect(target.registryArgs).toEqual(['--registry', 'other'])
   })
 })
 

@@ -27,7 +27,8 @@ export interface LiveTarget {
  * the plan (config.json `api`), which needs this target's cargo env to read the manifests.
  */
 export function liveTarget(
-  options: Pick<Options, 'targetRegistry' | 'targetRegistryUrl'>
+  options: Pick<Options, 'targetRegistry' | 'targetRegistryUrl'>,
+  env: Record<string, string | undefined> = process.env
 ): LiveTarget {
   if (!options.targetRegistryUrl && options.targetRegistry === CRATES_IO.name) {
     return {
@@ -46,15 +47,17 @@ export function liveTarget(
       2
     )
   }
-  if (!options.targetRegistryUrl) {
+  const key = registryEnvKey(options.targetRegistry)
+  // As for the plan_id's API base: the registry's own cargo env var stands in for the input.
+  const url = options.targetRegistryUrl || env[`CARGO_REGISTRIES_${key}_INDEX`]?.trim()
+  if (!url) {
     throw new UserError(
       `live registry '${options.targetRegistry}' has no URL`,
-      'set `target-registry-url` to its base URL or sparse index URL',
+      `set \`target-registry-url\` to its base URL or sparse index URL (or CARGO_REGISTRIES_${key}_INDEX)`,
       2
     )
   }
-  const key = registryEnvKey(options.targetRegistry)
-  const indexUrl = indexUrlFor(options.targetRegistryUrl)
+  const indexUrl = indexUrlFor(url)
   return {
     name: options.targetRegistry,
     isCratesIo: false,
