@@ -34,6 +34,8 @@ export interface BenchReport {
   runs: number
   lagMs: number
   cli: string
+  /** sha256 of the CLI bundle that was measured (the runner measures a private copy of it). */
+  cliSha256: string
   /** Extra rehearsal flags of this run (experiments); empty = the defaults a user gets. */
   cliArgs: string[]
   cliStartupMs: number
@@ -236,7 +238,7 @@ export function renderReport(report: BenchReport): string {
     `- CPU: ${m.cpu}, ${m.cores} cores (\`nproc\`); memory ${m.memoryGiB.toFixed(1)} GiB`,
     `- OS: ${m.os}; node ${m.node}`,
     `- ${m.cargo}; ${m.rustc}`,
-    `- shipper-rehearse at commit ${m.commit}, CLI \`${report.cli}\` (node startup + \`--version\`: ${sec(report.cliStartupMs)} s)`,
+    `- shipper-rehearse at commit ${m.commit}, CLI \`${report.cli}\` (sha256 ${report.cliSha256.slice(0, 12)}; node startup + \`--version\`: ${sec(report.cliStartupMs)} s)`,
     ...(loads.length > 0
       ? [
           `- 1-minute load average after each measurement: median ${times(median(loads))}, max ` +
@@ -290,7 +292,7 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     '## Where the time goes',
     '',
-    "Medians of when each phase began, from the timestamps of the rehearsal's progress lines and " +
+    "Median length of each phase (s), from the timestamps of the rehearsal's progress lines and " +
       'of cargo\'s status lines. "start + plan" is everything before the CLI turns to the registry: ' +
       'node startup, options, `cargo metadata` and the plan. "package + verify" ends at the first upload.',
     '',
@@ -326,13 +328,14 @@ export function renderReport(report: BenchReport): string {
     `${checks.length - missed.length} of ${checks.length} met.`,
     '',
     ...checks.map(c => {
-      const value = c.unit === 'ms' ? `${sec(c.value)} s` : times(c.value)
-      const miss =
-        c.ok || c.unit === 'ms'
-          ? c.ok
-            ? ''
-            : ` — missed by ${sec(c.value - c.limit)} s`
-          : ` — missed by ${((c.value / c.limit - 1) * 100).toFixed(0)} %`
+      const value = c.unit === 'ms' ? `${sec(c.value)} s` : c.value.toFixed(3)
+      let miss = ''
+      if (!c.ok) {
+        miss =
+          c.unit === 'ms'
+            ? ` — missed by ${sec(c.value - c.limit)} s`
+            : ` — missed by ${((c.value / c.limit - 1) * 100).toFixed(1)} %`
+      }
       return `- ${c.ok ? '✓' : '✗'} ${c.label}: ${value}${miss}`
     }),
     '',

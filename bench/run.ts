@@ -10,6 +10,7 @@
  * Flags: --runs N, --units N, --shapes chain,wide,lattice, --sizes 5,20,50, --lags 0,1000 (index lag
  * per version, ms), --variants a,b,c,d[,e] (e: see variants.ts), --plan-size N (0 = skip), --cli PATH,
  * --cli-args '--max-concurrency 16' (extra rehearsal flags), --out PATH.
+ *   node build/bench/bench/run.js --render bench/results/<run>.json   # rewrite RESULTS.md from raw
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -18,6 +19,7 @@ import { cpus, release, tmpdir, totalmem, type } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import * as prettier from 'prettier'
 import { measurePlanScale } from './plan-scale.js'
 import {
   keptNotes,
@@ -29,6 +31,7 @@ import {
 import { median } from './stats.js'
 import { DEFAULT_VARIANTS, VARIANTS, measure, type BenchCase, type Variant } from './variants.js'
 import { SHAPES, type Shape } from './workspace.js'
+import { abandonAll } from './world.js'
 
 /** The repository root: this file runs as build/bench/bench/run.js. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -201,11 +204,42 @@ function snapshotCli(cli: string): { path: string; sha256: string; cleanup(): vo
   }
 }
 
+/** `--render RAW.json [--out PATH]`: rewrites a report from a run's raw JSON (notes kept). */
+async function rerender(argv: string[]): Promise<void> {
+  const raw = argv[argv.indexOf('--render') + 1]
+  if (raw === undefined) throw new Error('--render needs the raw JSON of a run')
+  const outAt = argv.indexOf('--out')
+  const report = JSON.parse(readFileSync(raw, 'utf8')) as BenchReport
+  const out =
+    outAt === -1
+      ? join(ROOT, report.mode === 'quick' ? 'bench/results/RESULTS-quick.md' : 'bench/RESULTS.md')
+      : resolve(argv[outAt + 1] as string)
+  report.startedAt = new Date(report.startedAt)
+  report.notes = existsSync(out) ? keptNotes(readFileSync(out, 'utf8')) : undefined
+  writeFileSync(out, await formatted(out, renderReport(report)))
+  log(`wrote ${relative(ROOT, out)} from ${raw}`)
+}
+
+/** The report as the repository's prettier writes markdown, so `npm run lint` stays green. */
+async function formatted(file: string, markdown: string): Promise<string> {
+  const options = (await prettier.resolveConfig(file)) ?? {}
+  return prettier.format(markdown, { ...options, filepath: file })
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2)
+  if (argv.includes('--render')) return rerender(argv)
   const settings = parseSettings(argv)
   if (!existsSync(settings.cli)) throw new Error(`no CLI at ${settings.cli}: run \`npm run build\``)
   const snapshot = snapshotCli(settings.cli)
+  const interrupted = async (signal: NodeJS.Signals) => {
+    await abandonAll()
+    snapshot.cleanup()
+    process.stderr.write(`bench interrupted by ${signal}; temporary files removed\n`)
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+  process.once('SIGINT', signal => void interrupted(signal))
+  process.once('SIGTERM', signal => void interrupted(signal))
   try {
     await benchmark(argv, settings, snapshot)
   } finally {
@@ -248,7 +282,8 @@ async function benchmark(
     units: settings.units,
     runs: settings.runs,
     lagMs: Math.max(...settings.lags),
-    cli: `${relative(ROOT, settings.cli)} (sha256 ${snapshot.sha256.slice(0, 12)})`,
+    cli: relative(ROOT, settings.cli),
+    cliSha256: snapshot.sha256,
     cliArgs: settings.cliArgs,
     cliStartupMs: await cliStartup(snapshot.path),
     cases,
@@ -256,16 +291,18 @@ async function benchmark(
     notes: existsSync(settings.out) ? keptNotes(readFileSync(settings.out, 'utf8')) : undefined
   }
   mkdirSync(dirname(settings.out), { recursive: true })
-  writeFileSync(settings.out, renderReport(report))
+  writeFileSync(settings.out, await formatted(settings.out, renderReport(report)))
   const raw = join(
     ROOT,
     'bench/results',
     `${started.toISOString().replace(/[:.]/g, '-')}-${report.mode}.json`
   )
   mkdirSync(dirname(raw), { recursive: true })
-  writeFileSync(raw, `${JSON.stringify(report, null, 2)}\n`)
+  // The raw data lives beside the report (so it can be re-rendered) and in the run history.
+  const beside = settings.out.replace(/\.md$/, '') + '.json'
+  for (const file of [raw, beside]) writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
   log(
-    `wrote ${relative(ROOT, settings.out)} and ${relative(ROOT, raw)} after ${((performance.now() - t0) / 1000).toFixed(0)} s`
+    `wrote ${relative(ROOT, settings.out)}, ${relative(ROOT, beside)} and ${relative(ROOT, raw)} after ${((performance.now() - t0) / 1000).toFixed(0)} s`
   )
 }
 

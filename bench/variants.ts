@@ -6,8 +6,9 @@
  *   c  our rehearsal, through the CLI, given the user's workspace as is
  *   d  `cargo package --workspace` (verification only: the compile floor)
  *   e  exploratory, not in the default set: `cargo package --workspace`, then one
- *      `cargo publish --no-verify -p X -p Y ...` per level — the upload path proposed for the
- *      rehearsal, measured with plain cargo
+ *      `cargo publish --no-verify --workspace` for the whole plan — the rehearsal's shape (verify
+ *      once, then upload what was verified) with cargo ordering the levels, measured with plain
+ *      cargo: the floor of a rehearsal that leaves all uploads to one cargo run
  * a, b and d run on a workspace whose internal dependencies name the registry, as the rehearsal's
  * scratch copy does; c gets the plain workspace and rewrites its own copy.
  */
@@ -16,7 +17,7 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startRegistry, type EmbeddedRegistry } from '../src/registry/index.js'
-import { levelsOf, VERSION, writeWorkspace, type Shape } from './workspace.js'
+import { VERSION, writeWorkspace, type Shape } from './workspace.js'
 import { cargoWorld, outputTail, runTimed, type ChildRun, type TimedLine } from './world.js'
 
 export type Variant = 'a' | 'b' | 'c' | 'd' | 'e'
@@ -31,7 +32,7 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   b: '`cargo publish --workspace`',
   c: 'rehearsal (CLI)',
   d: '`cargo package --workspace` (compile floor)',
-  e: '`cargo package --workspace` + one `cargo publish --no-verify -p …` per level (proposed upload path, plain cargo)'
+  e: '`cargo package --workspace`, then one `cargo publish --no-verify --workspace` (exploratory)'
 }
 
 export interface BenchCase {
@@ -71,7 +72,8 @@ export async function measure(
   config: MeasureConfig
 ): Promise<Measurement> {
   const world = cargoWorld(`shipper-bench-${variant}-`)
-  const registry = await startRegistry()
+  // Inside the world, so an interrupted run leaves nothing behind once the world is removed.
+  const registry = await startRegistry({ dataDir: join(world.root, 'registry') })
   try {
     const ws = writeWorkspace(join(world.root, 'ws'), {
       shape: kase.shape,
@@ -153,12 +155,14 @@ export async function measure(
       }
       case 'e': {
         const packaged = await cargo(['package', '--workspace', '--registry', REGISTRY])
-        let ms = packaged.ms
-        for (const level of levelsOf(ws.crates)) {
-          const args = ['publish', '--no-verify', '--registry', REGISTRY]
-          ms += (await cargo([...args, ...level.flatMap(name => ['-p', name])])).ms
-        }
-        measurement = { variant, ms, marks: { upload: packaged.ms } }
+        const upload = await cargo([
+          'publish',
+          '--no-verify',
+          '--workspace',
+          '--registry',
+          REGISTRY
+        ])
+        measurement = { variant, ms: packaged.ms + upload.ms, marks: { upload: packaged.ms } }
         break
       }
     }

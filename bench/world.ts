@@ -5,7 +5,7 @@
  * source, so nothing can reach crates.io) and its own target dir — what a CI release job starts
  * from without a cache.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,8 +23,12 @@ export interface CargoWorld {
 const SCRUBBED =
   /^(CARGO_(HOME|TARGET_DIR|BUILD_.*|REGISTRIES_.*|REGISTRY_.*|INCREMENTAL)|RUSTFLAGS|RUSTC_WRAPPER)$/
 
+/** Roots of the worlds not yet cleaned up, for the runner's Ctrl-C handler. */
+export const liveWorlds = new Set<string>()
+
 export function cargoWorld(prefix = 'shipper-bench-'): CargoWorld {
   const root = mkdtempSync(join(tmpdir(), prefix))
+  liveWorlds.add(root)
   const cargoHome = join(root, 'cargo-home')
   const standIn = join(root, 'crates-io-stand-in')
   mkdirSync(cargoHome, { recursive: true })
@@ -41,6 +45,9 @@ export function cargoWorld(prefix = 'shipper-bench-'): CargoWorld {
     ].join('\n')
   )
   const targetDir = join(root, 'target')
+  // The rehearsal's scratch copy goes to TMPDIR: inside the world, it goes when the world goes.
+  const tmp = join(root, 'tmp')
+  mkdirSync(tmp)
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !SCRUBBED.test(k)) env[k] = v
@@ -50,13 +57,17 @@ export function cargoWorld(prefix = 'shipper-bench-'): CargoWorld {
     CARGO_TARGET_DIR: targetDir,
     CARGO_TERM_COLOR: 'never',
     // What CI caches set; incremental state would only be written, never reused, in a cold run.
-    CARGO_INCREMENTAL: '0'
+    CARGO_INCREMENTAL: '0',
+    TMPDIR: tmp
   })
   return {
     root,
     targetDir,
     env,
-    cleanup: () => rmSync(root, { recursive: true, force: true })
+    cleanup: () => {
+      rmSync(root, { recursive: true, force: true })
+      liveWorlds.delete(root)
+    }
   }
 }
 
@@ -71,6 +82,23 @@ export interface ChildRun {
   code: number | null
   ms: number
   lines: TimedLine[]
+}
+
+/** Children still running, so an interrupted runner can stop them before removing their files. */
+const liveChildren = new Set<ChildProcess>()
+
+/** Stops the running children and removes every world; for the runner's signal handler. */
+export async function abandonAll(): Promise<void> {
+  const exits = [...liveChildren].map(
+    child =>
+      new Promise<void>(resolve =>
+        child.exitCode !== null ? resolve() : child.once('close', () => resolve())
+      )
+  )
+  for (const child of liveChildren) child.kill('SIGTERM')
+  await Promise.race([Promise.all(exits), new Promise(resolve => setTimeout(resolve, 5000))])
+  for (const root of liveWorlds) rmSync(root, { recursive: true, force: true })
+  liveWorlds.clear()
 }
 
 /** Runs a command to completion, timestamping every output line as it arrives. */
@@ -97,6 +125,8 @@ export function runTimed(
         for (const text of parts) lines.push({ ms, stream, text })
       }
     }
+    liveChildren.add(child)
+    child.once('close', () => liveChildren.delete(child))
     child.stdout.on('data', collect('out'))
     child.stderr.on('data', collect('err'))
     child.on('error', reject)

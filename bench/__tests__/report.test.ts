@@ -95,6 +95,7 @@ describe('renderReport', () => {
     runs: 3,
     lagMs: 1000,
     cli: 'dist/cli.js',
+    cliSha256: '4bb744817cbb0123',
     cliArgs: [],
     cliStartupMs: 200,
     cases: [zeroLag, lagged],
@@ -104,7 +105,7 @@ describe('renderReport', () => {
   it('shows the ratios, the misses and their size, the machine, and keeps the notes', () => {
     const text = renderReport(report)
     expect(text).toContain('| wide | 20 | 20.00 | 10.00 | 10.90 | 9.20 | 0.55 | 1.09 ✓ | 1.18 ✗ |')
-    expect(text).toContain('- ✗ wide 20, 1 s lag: c/b ≤ 1.05: 1.08 — missed by 3 %')
+    expect(text).toContain('- ✗ wide 20, 1 s lag: c/b ≤ 1.05: 1.083 — missed by 3.2 %')
     expect(text).toContain('the run took 2 min 5 s')
     expect(text).toContain('Test CPU, 2 cores')
     expect(keptNotes(text)).toBe('Hand-written analysis.')
