@@ -6,10 +6,11 @@
  * from without a cache.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { isolatedCargoHome } from '../__tests__/helpers/cargo-home.js'
 
 export interface CargoWorld {
   root: string
@@ -31,19 +32,7 @@ export function cargoWorld(prefix = 'shipper-bench-'): CargoWorld {
   liveWorlds.add(root)
   const cargoHome = join(root, 'cargo-home')
   const standIn = join(root, 'crates-io-stand-in')
-  mkdirSync(cargoHome, { recursive: true })
-  mkdirSync(standIn, { recursive: true })
-  writeFileSync(
-    join(cargoHome, 'config.toml'),
-    [
-      '[source.crates-io]',
-      'replace-with = "crates-io-stand-in"',
-      '',
-      '[source.crates-io-stand-in]',
-      `directory = ${JSON.stringify(standIn)}`,
-      ''
-    ].join('\n')
-  )
+  isolatedCargoHome(cargoHome, standIn)
   const targetDir = join(root, 'target')
   // The rehearsal's scratch copy goes to TMPDIR: inside the world, it goes when the world goes.
   const tmp = join(root, 'tmp')

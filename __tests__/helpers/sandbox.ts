@@ -1,6 +1,7 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isolatedCargoHome } from './cargo-home.js'
 
 /**
  * An isolated cargo world for one test: its own CARGO_HOME whose config replaces crates-io with an
@@ -24,22 +25,7 @@ export function cargoSandbox(prefix = 'sr-test-'): CargoSandbox {
   const cargoHome = join(root, 'cargo-home')
   const targetDir = join(root, 'target')
   const vendorDir = join(root, 'crates-io-stand-in')
-  mkdirSync(cargoHome, { recursive: true })
-  mkdirSync(vendorDir, { recursive: true })
-  writeFileSync(
-    join(cargoHome, 'config.toml'),
-    [
-      '[source.crates-io]',
-      'replace-with = "crates-io-stand-in"',
-      '',
-      '[source.crates-io-stand-in]',
-      `directory = ${JSON.stringify(vendorDir)}`,
-      '',
-      '[net]',
-      'retry = 0',
-      ''
-    ].join('\n')
-  )
+  isolatedCargoHome(cargoHome, vendorDir, { netRetry: 0 })
   const env: Record<string, string> = {
     CARGO_HOME: cargoHome,
     CARGO_TARGET_DIR: targetDir,
