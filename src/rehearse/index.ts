@@ -109,7 +109,6 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
   await removeRehearsal(stateDir)
   const eventsPath = join(stateDir, EVENTS_FILE)
   const events = await EventLog.open(eventsPath, ctx.clock)
-  if (options.registryToken) events.addSecret(options.registryToken)
   try {
     const session = new Session(options, ctx, thePlan, events, smokeCrates)
     const outcome = await session.run(endpoint)
