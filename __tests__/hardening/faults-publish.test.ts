@@ -4,7 +4,13 @@ import { join } from 'node:path'
 import type { Options } from '../../src/options/types.js'
 import { publish } from '../../src/publish/index.js'
 import type { RunResult } from '../../src/result.js'
-import { CRATES, RehearsedFixture, testContext, type TestContext } from '../publish/helpers.js'
+import {
+  CRATES,
+  readFactLines,
+  RehearsedFixture,
+  testContext,
+  type TestContext
+} from '../publish/helpers.js'
 import {
   ALL_VERSIONS,
   expectIntactEvents,
@@ -271,7 +277,8 @@ describe('fault matrix, publish mode: bookkeeping', () => {
     await run(ws)
     await rerunCompletes(ws)
     const types = typesOf(eventsOf(ws))
-    expect(types.filter(t => t === 'gate_decision')).toHaveLength(2)
+    const facts = readFactLines(join(ws, '.shipper', 'events.jsonl'))
+    expect(facts.filter(f => f.event_type.type === 'gate_decision')).toHaveLength(2)
     expect(types.filter(t => t === 'execution_started')).toHaveLength(2)
     expect(types.filter(t => t === 'execution_finished')).toHaveLength(2)
     expectUploadedOnce([live().faults.uploads()], ALL_VERSIONS)

@@ -1,6 +1,7 @@
 import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { readAsShipper } from '../helpers/shipper-reader.js'
 import { CRATES } from '../publish/helpers.js'
 
 /** Every version of the publish fixture, as the registry counts uploads. */
@@ -34,6 +35,8 @@ export function expectIntactEvents(path: string): RawEvent[] {
   const text = readFileSync(path, 'utf8')
   expect(text.length).toBeGreaterThan(0)
   expect(text.endsWith('\n')).toBe(true)
+  // Shipper's strict reader: a killed or faulted run must still leave a file shipper can read.
+  readAsShipper(text)
   return text
     .slice(0, -1)
     .split('\n')

@@ -120,7 +120,7 @@ describe('publish mode', () => {
     killGroup(first.pid)
     const killed = await first.done
     expect(killed.signal).toBe('SIGKILL')
-    expect(existsSync(join(ws, '.shipper', 'receipt.json'))).toBe(false)
+    expect(existsSync(join(ws, '.shipper', 'publish-record.json'))).toBe(false)
     const before = typesOf(eventsOf(ws))
     expect(before).toContain('execution_started')
     expect(before).not.toContain('execution_finished')
@@ -134,7 +134,9 @@ describe('publish mode', () => {
     expectUploadedOnce([live().faults.uploads()])
     const types = typesOf(eventsOf(ws))
     expect(types.filter(t => t === 'execution_finished')).toHaveLength(1)
-    const receipt = JSON.parse(readFileSync(join(ws, '.shipper', 'receipt.json'), 'utf8')) as {
+    const receipt = JSON.parse(
+      readFileSync(join(ws, '.shipper', 'publish-record.json'), 'utf8')
+    ) as {
       result: string
     }
     expect(receipt.result).toBe('success')

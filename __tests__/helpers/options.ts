@@ -1,7 +1,10 @@
 import { expect } from '@jest/globals'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Options } from '../../src/options/types.js'
-import { eventSchema, type Event } from '../../src/record/events.js'
+import { eventSchema, factSchema, type Event, type Fact } from '../../src/record/events.js'
+import { FACTS_FILE } from '../../src/record/facts.js'
+import { expectShipperReadable } from './shipper-reader.js'
 
 /**
  * Options as the action's defaults give them, for a manifest, with what tests need changed: no
@@ -45,10 +48,14 @@ export function testOptions(manifestPath: string, overrides: Partial<Options> = 
   }
 }
 
-/** Every line of events.jsonl, each validated against the record schema and shipper's key order. */
+/**
+ * Every line of events.jsonl, each read by shipper's own strict reader (any line shipper would
+ * reject fails the test) and validated against the record schema and shipper's key order.
+ */
 export function readEventLines(path: string): Event[] {
   const text = readFileSync(path, 'utf8')
   expect(text.endsWith('\n')).toBe(true)
+  expectShipperReadable(path)
   return text
     .trimEnd()
     .split('\n')
@@ -57,4 +64,16 @@ export function readEventLines(path: string): Event[] {
       expect(Object.keys(raw)).toEqual(['timestamp', 'event_type', 'package'])
       return eventSchema.parse(raw)
     })
+}
+
+/** Every line of the facts file beside the events.jsonl at `eventsPath` (none when it is absent). */
+export function readFactLines(eventsPath: string): Fact[] {
+  const path = join(dirname(eventsPath), FACTS_FILE)
+  if (!existsSync(path)) return []
+  const text = readFileSync(path, 'utf8')
+  expect(text.endsWith('\n')).toBe(true)
+  return text
+    .trimEnd()
+    .split('\n')
+    .map(line => factSchema.parse(JSON.parse(line)))
 }

@@ -268,7 +268,11 @@ describe('executePlan', () => {
       'package_published'
     ])
     expect(h.events.find(e => e.type === 'publish_reconciled')!.event).toMatchObject({
-      outcome: 'published'
+      outcome: {
+        outcome: 'published',
+        attempts: expect.any(Number),
+        elapsed_ms: expect.any(Number)
+      }
     })
   })
 
@@ -288,7 +292,7 @@ describe('executePlan', () => {
     expect(result.runs[0]).toMatchObject({ state: 'published', attempts: 2 })
     expect(h.live.uploads).toEqual(['a@1.0.0'])
     expect(h.events.find(e => e.type === 'publish_reconciled')!.event).toMatchObject({
-      outcome: 'not_published'
+      outcome: { outcome: 'not_published', elapsed_ms: 10_000 }
     })
     // The whole reconcile window was spent looking before the second upload.
     expect(h.clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000)

@@ -12,7 +12,7 @@ import { publishReceiptSchema, type PublishReceipt } from '../../src/record/rece
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry, EmbeddedRegistryOptions } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
-import { readEventLines, testOptions } from '../helpers/options.js'
+import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'publish')
@@ -166,16 +166,16 @@ export class RehearsedFixture {
   }
 }
 
-/** The events a publish run appended (the log also carries the rehearsal's). */
+/** The events a publish run appended (the log also carries the rehearsal's, up to its end). */
 export function afterGate(events: Event[]): Event[] {
-  const i = events.findIndex(e => ['gate_decision', 'gate_bypassed'].includes(e.event_type.type))
-  return i === -1 ? [] : events.slice(i)
+  const types = events.map(e => e.event_type.type)
+  return events.slice(types.lastIndexOf('rehearsal_complete') + 1)
 }
 
 export function receiptOf(ws: string): PublishReceipt {
   return publishReceiptSchema.parse(
-    JSON.parse(readFileSync(join(ws, '.shipper', 'receipt.json'), 'utf8'))
+    JSON.parse(readFileSync(join(ws, '.shipper', 'publish-record.json'), 'utf8'))
   )
 }
 
-export { readEventLines }
+export { readEventLines, readFactLines }

@@ -131,10 +131,17 @@ describe('the publish record', () => {
 
   it('uploads only the record files that exist, relative to the state dir', async () => {
     writeFileSync(join(stateDir, 'events.jsonl'), '{}\n')
+    writeFileSync(join(stateDir, 'rehearse-events.jsonl'), '{}\n')
+    writeFileSync(join(stateDir, 'publish-record.json'), '{}')
     writeFileSync(join(stateDir, 'receipt.json'), '{}')
     const store = new MemoryArtifacts()
     const id = await uploadRecord(store, 'x-publish', stateDir, 3, memoryLogger())
     expect(id).toBe(1001)
-    expect([...store.uploaded[0]!.files.keys()].sort()).toEqual(['events.jsonl', 'receipt.json'])
+    // shipper's own receipt.json in the same state dir is not ours to upload.
+    expect([...store.uploaded[0]!.files.keys()].sort()).toEqual([
+      'events.jsonl',
+      'publish-record.json',
+      'rehearse-events.jsonl'
+    ])
   })
 })

@@ -12,6 +12,7 @@ import {
   eventTypes,
   MemoryArtifacts,
   readEventLines,
+  readFactLines,
   receiptOf,
   RehearsedFixture,
   testContext
@@ -61,11 +62,22 @@ describe('publish after a rehearsal', () => {
 
     const events = readEventLines(join(ws, '.shipper', 'events.jsonl'))
     const types = eventTypes(events)
-    // The same log carries the rehearsal, then the publish.
-    expect(types.indexOf('rehearsal_complete')).toBeLessThan(types.indexOf('gate_decision'))
-    expect(types.slice(types.indexOf('gate_decision'), types.indexOf('gate_decision') + 4)).toEqual(
-      ['gate_decision', 'plan_created', 'auth_evidence_recorded', 'execution_started']
-    )
+    // The same log carries the rehearsal, then the publish; our own facts go beside it.
+    expect(types.indexOf('rehearsal_complete')).toBeLessThan(types.indexOf('plan_created'))
+    expect(eventTypes(afterGate(events)).slice(0, 3)).toEqual([
+      'plan_created',
+      'auth_evidence_recorded',
+      'execution_started'
+    ])
+    const facts = readFactLines(join(ws, '.shipper', 'events.jsonl'))
+    expect(facts.map(f => f.event_type)).toEqual([
+      {
+        type: 'gate_decision',
+        decision: 'proceed',
+        reason: expect.stringMatching(/^rehearsal accepted/)
+      },
+      { type: 'auth_selected', method: 'token', source: 'input' }
+    ])
     expect(types.at(-1)).toBe('execution_finished')
     expect(events.at(-1)!.event_type).toEqual({ type: 'execution_finished', result: 'success' })
     expect(eventTypes(afterGate(events), 'shr-app@0.1.0')).toEqual([
@@ -81,7 +93,14 @@ describe('publish after a rehearsal', () => {
     const auth = events.find(e => e.event_type.type === 'auth_evidence_recorded')!
     expect(auth.event_type).toEqual({
       type: 'auth_evidence_recorded',
-      evidence: { method: 'token', source: 'input' }
+      evidence: {
+        schema_version: 'shipper.auth_evidence.v1',
+        registry: 'live',
+        auth_mode: 'cargo_token',
+        token_detected: true,
+        oidc_request_url_present: false,
+        oidc_request_token_present: false
+      }
     })
     const text = readFileSync(join(ws, '.shipper', 'events.jsonl'), 'utf8')
     expect(text).not.toContain(live.token)
@@ -128,8 +147,13 @@ describe('the gate refuses, uploading nothing', () => {
     expect(result.published).toEqual([])
     expect(result.packages.map(p => p.status)).toEqual(['pending', 'pending', 'pending'])
     expect(receiptOf(ws)).toMatchObject({ result: 'refused', gate: { decision: 'refuse' } })
-    const types = eventTypes(afterGate(readEventLines(join(ws, '.shipper', 'events.jsonl'))))
-    expect(types).toEqual(['gate_decision'])
+    const eventsPath = join(ws, '.shipper', 'events.jsonl')
+    expect(eventTypes(afterGate(readEventLines(eventsPath)))).toEqual([])
+    expect(
+      readFactLines(eventsPath)
+        .map(f => f.event_type.type)
+        .at(-1)
+    ).toBe('gate_decision')
     return result.failure!
   }
 
@@ -226,7 +250,10 @@ describe('the proof as a workflow artifact', () => {
     expect(result.outcome).toBe('published')
     expect(result.artifactId).toBe(1001)
     expect(artifacts.uploaded.map(u => [u.name, [...u.files.keys()].sort()])).toEqual([
-      ['shipper-rehearsal-publish', ['events.jsonl', 'receipt.json', 'rehearsal.json']]
+      [
+        'shipper-rehearsal-publish',
+        ['events.jsonl', 'publish-record.json', 'rehearsal.json', 'rehearse-events.jsonl']
+      ]
     ])
     const uploadedEvents = artifacts.uploaded[0]!.files.get('events.jsonl')!.toString('utf8')
     expect(uploadedEvents).toContain('"rehearsal_complete"')
@@ -249,8 +276,9 @@ describe('operator bypass and dry run', () => {
     expect(ctx.logger.lines.join('\n')).toMatch(
       /warning: skip-rehearsal is set: publishing is proceeding WITHOUT a rehearsal/
     )
-    const events = readEventLines(join(ws, '.shipper', 'events.jsonl'))
-    expect(events[0]!.event_type).toMatchObject({
+    const eventsPath = join(ws, '.shipper', 'events.jsonl')
+    expect(readEventLines(eventsPath)[0]!.event_type.type).toBe('plan_created')
+    expect(readFactLines(eventsPath)[0]!.event_type).toMatchObject({
       type: 'gate_bypassed',
       plan_id: result.plan!.planId
     })
@@ -470,12 +498,20 @@ describe('failures on the live registry', () => {
       testContext({ ...env(), CARGO_REGISTRIES_LIVE_TOKEN: live.token })
     )
     expect(result.outcome).toBe('published')
-    const auth = readEventLines(join(ws, '.shipper', 'events.jsonl')).find(
+    const eventsPath = join(ws, '.shipper', 'events.jsonl')
+    const auth = readEventLines(eventsPath).find(
       e => e.event_type.type === 'auth_evidence_recorded'
     )!
-    expect(auth.event_type).toEqual({
-      type: 'auth_evidence_recorded',
-      evidence: { method: 'token', source: 'env', detail: 'CARGO_REGISTRIES_LIVE_TOKEN' }
+    expect(auth.event_type).toMatchObject({
+      evidence: { auth_mode: 'cargo_token', token_detected: true, registry: 'live' }
+    })
+    expect(
+      readFactLines(eventsPath).find(f => f.event_type.type === 'auth_selected')!.event_type
+    ).toEqual({
+      type: 'auth_selected',
+      method: 'token',
+      source: 'env',
+      detail: 'CARGO_REGISTRIES_LIVE_TOKEN'
     })
   })
 })

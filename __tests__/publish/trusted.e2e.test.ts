@@ -9,7 +9,14 @@ import { UserError } from '../../src/errors.js'
 import { publish } from '../../src/publish/index.js'
 import { encodePublishBody } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
-import { afterGate, readEventLines, receiptOf, RehearsedFixture, testContext } from './helpers.js'
+import {
+  afterGate,
+  readEventLines,
+  readFactLines,
+  receiptOf,
+  RehearsedFixture,
+  testContext
+} from './helpers.js'
 
 const ISSUER = 'https://token.actions.test'
 const SECRET = 'oidc-test-signing-secret'
@@ -163,12 +170,28 @@ describe('trusted publishing against the registry’s exchange', () => {
     })
     expect(reuse.status).toBe(403)
 
-    const events = afterGate(readEventLines(join(ws, '.shipper', 'events.jsonl')))
+    const eventsPath = join(ws, '.shipper', 'events.jsonl')
+    const events = afterGate(readEventLines(eventsPath))
     expect(events.find(e => e.event_type.type === 'auth_evidence_recorded')!.event_type).toEqual({
       type: 'auth_evidence_recorded',
-      evidence: { method: 'trusted_publishing', source: 'oidc', detail: live.url }
+      evidence: {
+        schema_version: 'shipper.auth_evidence.v1',
+        registry: 'live',
+        auth_mode: 'trusted_publishing_context',
+        token_detected: false,
+        oidc_request_url_present: true,
+        oidc_request_token_present: true
+      }
     })
-    for (const file of ['events.jsonl', 'receipt.json']) {
+    expect(
+      readFactLines(eventsPath).find(f => f.event_type.type === 'auth_selected')!.event_type
+    ).toEqual({
+      type: 'auth_selected',
+      method: 'trusted_publishing',
+      source: 'oidc',
+      detail: live.url
+    })
+    for (const file of ['events.jsonl', 'rehearse-events.jsonl', 'publish-record.json']) {
       const text = readFileSync(join(ws, '.shipper', file), 'utf8')
       expect(text).not.toContain(watch.minted[0]!)
       expect(text).not.toContain(REQUEST_TOKEN)

@@ -39,16 +39,16 @@ afterEach(async () => {
 })
 
 describe('publish receipt', () => {
-  it('round-trips through receipt.json', async () => {
+  it("round-trips through publish-record.json, not shipper's receipt.json", async () => {
     const path = await writeReceipt(dir, receipt())
-    expect(path).toBe(join(dir, 'receipt.json'))
+    expect(path).toBe(join(dir, 'publish-record.json'))
     expect(await readReceipt(dir)).toEqual({ kind: 'ok', receipt: receipt() })
   })
 
   it('writes keys in schema order whatever order the caller used, and no temp file', async () => {
     const scrambled = Object.fromEntries(Object.entries(receipt()).reverse()) as PublishReceipt
     await writeReceipt(dir, scrambled)
-    const text = await readFile(join(dir, 'receipt.json'), 'utf8')
+    const text = await readFile(join(dir, 'publish-record.json'), 'utf8')
     expect(Object.keys(JSON.parse(text))).toEqual([
       'schema_version',
       'plan_id',
@@ -62,12 +62,12 @@ describe('publish receipt', () => {
       'tool'
     ])
     expect(text).toMatch(/^\{\n {2}"schema_version"/)
-    expect(await readdir(dir)).toEqual(['receipt.json'])
+    expect(await readdir(dir)).toEqual(['publish-record.json'])
   })
 
   it('masks secrets in error messages before they reach the file', async () => {
     await writeReceipt(dir, receipt(), ['cio_LIVE'])
-    const text = await readFile(join(dir, 'receipt.json'), 'utf8')
+    const text = await readFile(join(dir, 'publish-record.json'), 'utf8')
     expect(text).not.toContain('cio_LIVE')
     expect(text).toContain('the registry rejected token ***')
   })
@@ -83,7 +83,7 @@ describe('publish receipt', () => {
   it('reads missing, foreign and malformed receipts as such', async () => {
     expect(await readReceipt(dir)).toEqual({ kind: 'missing' })
     await writeFile(
-      join(dir, 'receipt.json'),
+      join(dir, 'publish-record.json'),
       JSON.stringify({ ...receipt(), schema_version: 'shipper.rehearsal.v1' })
     )
     expect(await readReceipt(dir)).toEqual({
@@ -91,7 +91,7 @@ describe('publish receipt', () => {
       problem: `foreign schema: schema_version is "shipper.rehearsal.v1", expected 'shipper-rehearse.receipt.v1'`
     })
     const { gate: _gate, ...noGate } = receipt()
-    await writeFile(join(dir, 'receipt.json'), JSON.stringify(noGate))
+    await writeFile(join(dir, 'publish-record.json'), JSON.stringify(noGate))
     const read = await readReceipt(dir)
     expect(read.kind === 'invalid' && read.problem).toMatch(/^field 'gate' is invalid/)
   })

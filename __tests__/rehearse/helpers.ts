@@ -8,7 +8,7 @@ import type { RunContext } from '../../src/context.js'
 import { memoryLogger } from '../../src/log.js'
 import type { Options } from '../../src/options/types.js'
 import type { Event } from '../../src/record/events.js'
-import { readEventLines, testOptions } from '../helpers/options.js'
+import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
 import { rehearsalReceiptSchema, type RehearsalReceipt } from '../../src/record/rehearsal.js'
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'rehearse')
@@ -59,4 +59,4 @@ export function eventTypes(events: Event[]): string[] {
   return events.map(e => e.event_type.type)
 }
 
-export { readEventLines }
+export { readEventLines, readFactLines }

@@ -7,6 +7,9 @@ import { checkDroppedDevEdges } from '../plan/dropped-edges.js'
 import { computePlan } from '../plan/index.js'
 import { indexUrlFor } from '../plan/registry-url.js'
 import type { Plan } from '../plan/types.js'
+import { EVENTS_FILE } from '../record/events.js'
+import { FACTS_FILE } from '../record/facts.js'
+import { REHEARSAL_FILE } from '../record/rehearsal.js'
 import { publish } from '../publish/index.js'
 import { withLiveRegistry } from '../publish/target.js'
 import { rehearse } from '../rehearse/index.js'
@@ -43,7 +46,7 @@ export function defaultArtifacts(env: Env): () => Promise<ArtifactStore | undefi
   return () => artifactStoreFromEnv(env)
 }
 
-const REHEARSAL_FILES = ['rehearsal.json', 'events.jsonl']
+const REHEARSAL_FILES = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE]
 
 /**
  * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job

@@ -98,7 +98,7 @@ export const INPUTS: readonly InputSpec[] = [
     kind: 'string',
     default: '.shipper',
     description:
-      'Where events.jsonl, rehearsal.json and receipt.json live; relative to the workspace root.'
+      'Where events.jsonl, rehearse-events.jsonl, rehearsal.json and publish-record.json live; relative to the workspace root.'
   },
   {
     name: 'artifact-name',
@@ -231,7 +231,7 @@ export const OUTPUTS: readonly { name: string; description: string }[] = [
   },
   {
     name: 'receipt-path',
-    description: 'Path of rehearsal.json (rehearse) or receipt.json (publish).'
+    description: 'Path of rehearsal.json (rehearse) or publish-record.json (publish).'
   },
   { name: 'events-path', description: 'Path of events.jsonl.' },
   { name: 'artifact-id', description: 'Id of the uploaded artifact; empty when none was uploaded.' }

@@ -267,7 +267,14 @@ async function reconcile(
     windowMs,
     () => undefined
   )
-  await emit({ type: 'publish_reconciled', outcome: seen.visible ? 'published' : 'not_published' })
+  await emit({
+    type: 'publish_reconciled',
+    outcome: {
+      outcome: seen.visible ? 'published' : 'not_published',
+      attempts: seen.attempts,
+      elapsed_ms: Math.round(seen.durationMs)
+    }
+  })
   return seen.visible
 }
 

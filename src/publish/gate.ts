@@ -1,3 +1,5 @@
+import type { Event, Fact } from '../record/events.js'
+import { FACTS_FILE } from '../record/facts.js'
 import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
 
@@ -27,8 +29,37 @@ export interface GateInput {
    * it has none) and the numbers of lines that could not be read. Omitted when there is no file.
    */
   events?: { complete?: { passed: boolean; plan_id: string } | null; badLines: number[] }
+  /** What this action's facts file beside the receipt says about the last rehearsal. */
+  facts?: GateFacts
   /** A concrete way to produce a receipt, quoted in hints. */
   howToRehearse: string
+}
+
+/** The facts (rehearse-events.jsonl) the gate needs, reduced to what it checks. */
+export interface GateFacts {
+  /** When the last rehearsal recorded in this state dir was bypassed with `skip-rehearsal`. */
+  bypassedAt?: string
+  /** `name@version` of the crates the last rehearsal found already uploaded with its bytes. */
+  skipped: string[]
+}
+
+/**
+ * Reduces the facts file to the last rehearsal's facts: those not older than its
+ * `rehearsal_started` event (a state dir keeps the records of earlier runs too). Pure.
+ */
+export function gateFacts(events: readonly Event[], facts: readonly Fact[]): GateFacts {
+  const starts = events.filter(e => e.event_type.type === 'rehearsal_started')
+  const since = starts.length > 0 ? Date.parse(starts[starts.length - 1]!.timestamp) : -Infinity
+  const recent = facts.filter(f => Date.parse(f.timestamp) >= since)
+  const bypass = recent.filter(f => f.event_type.type === 'rehearsal_bypassed').pop()
+  return {
+    ...(bypass ? { bypassedAt: bypass.timestamp } : {}),
+    skipped: recent.flatMap(f =>
+      f.event_type.type === 'rehearsal_package_skipped'
+        ? [`${f.event_type.name}@${f.event_type.version}`]
+        : []
+    )
+  }
 }
 
 export type GateDecision =
@@ -54,9 +85,13 @@ export function decideGate(input: GateInput): GateDecision {
 
   const read = input.receipt
   if (read.kind === 'missing') {
+    const bypassed = input.facts?.bypassedAt
     return refuse(
       'no_receipt',
-      `no rehearsal receipt at ${input.receiptPath}`,
+      `no rehearsal receipt at ${input.receiptPath}` +
+        (bypassed
+          ? `: the rehearsal recorded beside it was bypassed with skip-rehearsal at ${bypassed}, so nothing was rehearsed`
+          : ''),
       `produce one by rehearsing this plan first: ${how}`
     )
   }
@@ -126,6 +161,15 @@ export function decideGate(input: GateInput): GateDecision {
       `a passing receipt must account for every crate; rehearse again: ${how}`
     )
   }
+  const unrecorded = unrecordedSkips(receipt, input.facts)
+  if (unrecorded.length > 0) {
+    return refuse(
+      'inconsistent',
+      `the receipt at ${input.receiptPath} says ${unrecorded.join(', ')} ${unrecorded.length === 1 ? 'was' : 'were'} ` +
+        `already in the rehearsal registry, but the ${FACTS_FILE} beside it records no such skip`,
+      `download every file of one rehearsal artifact, or rehearse again: ${how}`
+    )
+  }
   if (!input.events && receipt.tool?.name === TOOL.name) {
     return refuse(
       'inconsistent',
@@ -158,6 +202,19 @@ function selfContradiction(receipt: RehearsalReceipt): string | undefined {
     return `its packages say ${bad.map(p => `${p.name}@${p.version} ${p.status}`).join(', ')}`
   }
   return undefined
+}
+
+/**
+ * Crates this action's receipt calls skipped that its facts file does not confirm. A skip counts
+ * as rehearsed (the registry had these exact bytes), so it must be on record like an upload.
+ */
+function unrecordedSkips(receipt: RehearsalReceipt, facts: GateFacts | undefined): string[] {
+  if (receipt.tool?.name !== TOOL.name) return []
+  const recorded = new Set(facts?.skipped ?? [])
+  return (receipt.packages ?? [])
+    .filter(p => p.status === 'skipped')
+    .map(p => `${p.name}@${p.version}`)
+    .filter(key => !recorded.has(key))
 }
 
 function checkContent(

@@ -5,7 +5,7 @@
  * Steps: plan and content digest → proof (proof.ts) → gate (gate.ts) → credentials (tokens.ts) →
  * what the live index already has → one verification build of everything left (live.ts) →
  * uploads level by level with retries and reconciliation (executor.ts) → events.jsonl,
- * receipt.json and the `<artifact-name>-publish` artifact (record.ts).
+ * rehearse-events.jsonl, publish-record.json and the `<artifact-name>-publish` artifact (record.ts).
  */
 import { join } from 'node:path'
 import { mergeEnv, tail } from '../cargo/run.js'
@@ -27,8 +27,11 @@ import {
   EventLog,
   lastRehearsalComplete,
   readEvents,
+  readFacts,
   type EventType
 } from '../record/events.js'
+import { shipperAuthEvidence } from '../record/auth-evidence.js'
+import { FACTS_FILE } from '../record/facts.js'
 import { writeReceipt, type PublishResult } from '../record/receipt.js'
 import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
@@ -36,7 +39,7 @@ import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
-import { decideGate, type GateDecision } from './gate.js'
+import { decideGate, gateFacts, type GateDecision } from './gate.js'
 import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
 import { obtainProof, type ProofLocation } from './proof.js'
 import { retryDelayMs, shouldRetry } from './retry.js'
@@ -130,6 +133,7 @@ export async function gateOnly(
     ? { kind: 'missing' }
     : await readRehearsal(stateDir)
   const read = proof.missing ? undefined : await readEvents(join(stateDir, EVENTS_FILE))
+  const facts = proof.missing ? undefined : await readFacts(join(stateDir, FACTS_FILE))
   const decision = decideGate({
     skipRehearsal: options.skipRehearsal,
     bind: options.bind,
@@ -141,6 +145,7 @@ export async function gateOnly(
     ...(read && !read.missing
       ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
       : {}),
+    ...(read && facts ? { facts: gateFacts(read.events, facts.events) } : {}),
     howToRehearse: proof.howToRehearse
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }
@@ -315,7 +320,13 @@ class Session {
       plan_id: plan.planId,
       package_count: plan.packages.length
     })
-    await this.emit({ type: 'auth_evidence_recorded', evidence: { ...auth.evidence } })
+    const env = mergeEnv(ctx.env)
+    const tokenDetected = Boolean(options.token.trim() || env[this.target.tokenEnvVar]?.trim())
+    await this.emit({
+      type: 'auth_evidence_recorded',
+      evidence: shipperAuthEvidence(this.target.name, tokenDetected, env)
+    })
+    await this.emit({ type: 'auth_selected', ...auth.evidence })
     ctx.progress(
       `publishing plan ${plan.planId} (content ${digest.digest.slice(0, 12)}) to '${this.target.name}'${options.dryRun ? ' — dry run' : ''}`
     )

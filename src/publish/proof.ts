@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ArtifactStore } from '../github/artifact.js'
+import { FACTS_FILE } from '../record/facts.js'
 import { rehearsalPath, REHEARSAL_FILE } from '../record/rehearsal.js'
 import { EVENTS_FILE } from './record.js'
 
@@ -56,6 +57,7 @@ export async function obtainProof(
       : `check that run ${request.rehearsalRunId} rehearsed this commit with \`artifact-name: ${request.artifactName}\` and that its artifact has not expired, or rehearse again`
   await rm(join(request.stateDir, REHEARSAL_FILE), { force: true })
   await rm(join(request.stateDir, EVENTS_FILE), { force: true })
+  await rm(join(request.stateDir, FACTS_FILE), { force: true })
   const downloaded = await store.download(
     request.artifactName,
     {

@@ -10,6 +10,7 @@ import {
   type PublishReceipt,
   type PublishResult
 } from '../record/receipt.js'
+import { FACTS_FILE } from '../record/facts.js'
 import { REHEARSAL_FILE } from '../record/rehearsal.js'
 import type { PackageOutcome, PackageStatus } from '../result.js'
 import { TOOL } from '../version.js'
@@ -128,7 +129,7 @@ export async function uploadRecord(
     )
     return undefined
   }
-  const files = [REHEARSAL_FILE, EVENTS_FILE, RECEIPT_FILE]
+  const files = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE]
     .map(f => join(stateDir, f))
     .filter(f => existsSync(f))
   try {

@@ -1,199 +1,51 @@
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { systemClock, type Clock } from '../clock.js'
+import { FACT_FIELDS, FACTS_FILE, factTypeSchema, isFact, type FactType } from './facts.js'
 import { scrubDeep } from './scrub.js'
-
-const count = z.number().int().nonnegative()
-const errorClass = z.enum(['retryable', 'permanent', 'ambiguous'])
+import {
+  SHIPPER_EVENT_FIELDS,
+  shipperEventTypeSchema,
+  shipperReadSchema,
+  type ShipperEventType
+} from './shipper-events.js'
 
 /**
- * One schema per event variant. The shape's key order IS the on-disk field order (FORMATS.md),
- * so never reorder the keys below.
+ * What a run records: shipper's variants go to events.jsonl, this action's facts to the file
+ * beside it (facts.ts). Callers append both through one EventLog and never choose the file.
  */
-function variant<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
-  return z.object({ type: z.literal(type), ...shape })
-}
-
-// Rehearsal events (shipper's names and field order).
-export const rehearsalStartedEvent = variant('rehearsal_started', {
-  registry: z.string(),
-  plan_id: z.string(),
-  package_count: count
-})
-export const registryPolicyAppliedEvent = variant('registry_policy_applied', {
-  evidence: z.object({
-    posture: z.string(),
-    allow_private: z.boolean(),
-    allow_loopback: z.boolean(),
-    /** `scheme://host:port` */
-    credential_authority: z.string().nullable(),
-    /** `scheme://host:port` */
-    index_authority: z.string().nullable()
-  })
-})
-export const rehearsalPackagePublishedEvent = variant('rehearsal_package_published', {
-  name: z.string(),
-  version: z.string(),
-  duration_ms: count
-})
-export const rehearsalPackageFailedEvent = variant('rehearsal_package_failed', {
-  name: z.string(),
-  version: z.string(),
-  class: errorClass,
-  message: z.string()
-})
-export const rehearsalSmokeCheckStartedEvent = variant('rehearsal_smoke_check_started', {
-  name: z.string(),
-  version: z.string(),
-  registry: z.string()
-})
-export const rehearsalSmokeCheckSucceededEvent = variant('rehearsal_smoke_check_succeeded', {
-  name: z.string(),
-  version: z.string(),
-  duration_ms: count
-})
-export const rehearsalSmokeCheckFailedEvent = variant('rehearsal_smoke_check_failed', {
-  name: z.string(),
-  version: z.string(),
-  message: z.string()
-})
-export const rehearsalCompleteEvent = variant('rehearsal_complete', {
-  passed: z.boolean(),
-  registry: z.string(),
-  plan_id: z.string(),
-  summary: z.string()
-})
-
-// Events shipper has no word for.
-export const rehearsalPackageSkippedEvent = variant('rehearsal_package_skipped', {
-  name: z.string(),
-  version: z.string(),
-  reason: z.string()
-})
-export const rehearsalBypassedEvent = variant('rehearsal_bypassed', { reason: z.string() })
-export const gateBypassedEvent = variant('gate_bypassed', {
-  plan_id: z.string(),
-  reason: z.string()
-})
-export const gateDecisionEvent = variant('gate_decision', {
-  decision: z.enum(['proceed', 'refuse']),
-  reason: z.string()
-})
-
-// Publish events (shipper's names and field order).
-export const planCreatedEvent = variant('plan_created', {
-  plan_id: z.string(),
-  package_count: count
-})
-export const executionStartedEvent = variant('execution_started', {})
-export const executionFinishedEvent = variant('execution_finished', {
-  result: z.enum(['success', 'partial_failure', 'complete_failure'])
-})
-export const packageStartedEvent = variant('package_started', {
-  name: z.string(),
-  version: z.string()
-})
-export const packageAttemptedEvent = variant('package_attempted', {
-  attempt: count,
-  command: z.string(),
-  max_attempts: count
-})
-export const packageOutputEvent = variant('package_output', {
-  stdout_tail: z.string(),
-  stderr_tail: z.string()
-})
-export const packageUploadedEvent = variant('package_uploaded', {})
-export const packagePublishedEvent = variant('package_published', { duration_ms: count })
-export const packageFailedEvent = variant('package_failed', {
-  class: errorClass,
-  message: z.string()
-})
-export const packageSkippedEvent = variant('package_skipped', { reason: z.string() })
-export const retryScheduledEvent = variant('retry_scheduled', {
-  attempt: count,
-  max_attempts: count,
-  delay_ms: count,
-  /** RFC 3339 UTC */
-  next_attempt_at: z.string(),
-  reason: z.string(),
-  message: z.string()
-})
-export const rateLimitObservedEvent = variant('rate_limit_observed', {
-  is_new_crate: z.boolean(),
-  retry_after_ms: count.nullable(),
-  message: z.string()
-})
-export const publishReconcilingEvent = variant('publish_reconciling', {
-  method: z.enum(['api', 'index', 'both'])
-})
-export const publishReconciledEvent = variant('publish_reconciled', { outcome: z.string() })
-export const readinessStartedEvent = variant('readiness_started', { method: z.string() })
-export const readinessPollEvent = variant('readiness_poll', {
-  attempt: count,
-  visible: z.boolean()
-})
-export const readinessCompleteEvent = variant('readiness_complete', {
-  duration_ms: count,
-  attempts: count
-})
-export const readinessTimeoutEvent = variant('readiness_timeout', { max_wait_ms: count })
-export const authEvidenceRecordedEvent = variant('auth_evidence_recorded', {
-  evidence: z.record(z.string(), z.unknown())
-})
-
-const VARIANTS = [
-  rehearsalStartedEvent,
-  registryPolicyAppliedEvent,
-  rehearsalPackagePublishedEvent,
-  rehearsalPackageFailedEvent,
-  rehearsalSmokeCheckStartedEvent,
-  rehearsalSmokeCheckSucceededEvent,
-  rehearsalSmokeCheckFailedEvent,
-  rehearsalCompleteEvent,
-  rehearsalPackageSkippedEvent,
-  rehearsalBypassedEvent,
-  gateBypassedEvent,
-  gateDecisionEvent,
-  planCreatedEvent,
-  executionStartedEvent,
-  executionFinishedEvent,
-  packageStartedEvent,
-  packageAttemptedEvent,
-  packageOutputEvent,
-  packageUploadedEvent,
-  packagePublishedEvent,
-  packageFailedEvent,
-  packageSkippedEvent,
-  retryScheduledEvent,
-  rateLimitObservedEvent,
-  publishReconcilingEvent,
-  publishReconciledEvent,
-  readinessStartedEvent,
-  readinessPollEvent,
-  readinessCompleteEvent,
-  readinessTimeoutEvent,
-  authEvidenceRecordedEvent
-] as const
-
-export const eventTypeSchema = z.discriminatedUnion('type', VARIANTS)
-export type EventType = z.infer<typeof eventTypeSchema>
+export type EventType = ShipperEventType | FactType
 export type EventTypeName = EventType['type']
 /** The variant of EventType whose `type` is `T`. */
 export type EventOf<T extends EventTypeName> = Extract<EventType, { type: T }>
 
-/** `type` first, then the variant's fields in spec order, listed once per variant. */
-export const EVENT_FIELDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  VARIANTS.map(schema => [schema.shape.type.value, Object.keys(schema.shape)])
-)
-const KNOWN_TYPES = new Set(Object.keys(EVENT_FIELDS))
+/** `type` first, then the variant's fields in on-disk order, for both files. */
+export const EVENT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  ...SHIPPER_EVENT_FIELDS,
+  ...FACT_FIELDS
+}
 
+const envelope = { timestamp: z.string(), package: z.string() }
+
+/** One line of events.jsonl as read: shipper's envelope around one of its variants. */
 export const eventSchema = z.object({
-  timestamp: z.string(),
-  event_type: eventTypeSchema,
-  package: z.string()
+  timestamp: envelope.timestamp,
+  event_type: shipperEventTypeSchema,
+  package: envelope.package
 })
 export type Event = z.infer<typeof eventSchema>
+
+/** One line of the facts file. */
+export const factSchema = z.object({
+  timestamp: envelope.timestamp,
+  event_type: factTypeSchema,
+  package: envelope.package
+})
+export type Fact = z.infer<typeof factSchema>
+
+/** shipper's event log file name, in the state dir. */
+export const EVENTS_FILE = 'events.jsonl'
 
 /** The `package` value of run-level events. */
 export const ALL_PACKAGES = 'all'
@@ -204,17 +56,20 @@ export function packageKey(name: string, version: string): string {
 }
 
 /**
- * Validates an event and rebuilds it key by key in canonical order; zod also orders nested
- * objects by their shape, so the caller's key order never reaches the file.
+ * Validates an event against its file's schema and rebuilds it key by key in on-disk order; zod
+ * also orders nested objects by their shape, so the caller's key order never reaches the file.
  */
 function canonicalEventType(eventType: EventType): Record<string, unknown> {
-  const parsed = eventTypeSchema.parse(eventType) as Record<string, unknown>
+  const schema = isFact(eventType) ? factTypeSchema : shipperEventTypeSchema
+  const parsed = schema.parse(eventType) as Record<string, unknown>
   const out: Record<string, unknown> = {}
-  for (const key of EVENT_FIELDS[eventType.type]!) out[key] = parsed[key]
+  for (const key of EVENT_FIELDS[eventType.type]!) {
+    if (parsed[key] !== undefined) out[key] = parsed[key]
+  }
   return out
 }
 
-/** One serialized line of events.jsonl, `\n` included. */
+/** One serialized line of events.jsonl (or of the facts file), `\n` included. */
 export function serializeEvent(
   timestamp: string,
   eventType: EventType,
@@ -229,17 +84,29 @@ export function serializeEvent(
   return `${JSON.stringify(event)}\n`
 }
 
-/** The append-only events.jsonl writer: every event is one write followed by an fsync. */
+/** The facts file that goes with an events.jsonl: same directory. */
+export function factsPathFor(eventsPath: string): string {
+  return join(dirname(eventsPath), FACTS_FILE)
+}
+
+/**
+ * The append-only record of a run: shipper's variants to events.jsonl, this action's facts to the
+ * facts file beside it (created on the first fact). Every line is one write followed by an fsync.
+ */
 export class EventLog {
   private tail: Promise<void> = Promise.resolve()
   private closed = false
   private readonly secrets: string[] = []
+  private factsHandle?: Promise<FileHandle>
+  readonly factsPath: string
 
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     private readonly clock: Clock
-  ) {}
+  ) {
+    this.factsPath = factsPathFor(path)
+  }
 
   static async open(path: string, clock: Clock = systemClock): Promise<EventLog> {
     await mkdir(dirname(path), { recursive: true })
@@ -264,45 +131,73 @@ export class EventLog {
     } catch (error) {
       return Promise.reject(error)
     }
-    const written = this.tail.then(() => this.writeLine(line))
+    const target = isFact(eventType) ? () => this.facts() : async () => this.handle
+    const written = this.tail.then(async () => writeLine(await target(), line))
     this.tail = written.catch(() => undefined)
     return written
   }
 
-  /** Waits for pending appends, then closes the file. Idempotent. */
+  /** Waits for pending appends, then closes the files. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     await this.tail
     await this.handle.close()
+    const facts = await this.factsHandle?.catch(() => undefined)
+    await facts?.close()
   }
 
-  private async writeLine(line: string): Promise<void> {
-    const bytes = Buffer.from(line, 'utf8')
-    let offset = 0
-    // A regular file takes the whole buffer in one write; the loop only matters on a short
-    // write (disk nearly full), which must not leave half a line behind silently.
-    while (offset < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset)
-      offset += bytesWritten
-    }
-    await this.handle.sync()
+  private facts(): Promise<FileHandle> {
+    this.factsHandle ??= open(this.factsPath, 'a')
+    return this.factsHandle
   }
 }
 
-export interface ReadEventsResult {
-  events: Event[]
+async function writeLine(handle: FileHandle, line: string): Promise<void> {
+  const bytes = Buffer.from(line, 'utf8')
+  let offset = 0
+  // A regular file takes the whole buffer in one write; the loop only matters on a short
+  // write (disk nearly full), which must not leave half a line behind silently.
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset)
+    offset += bytesWritten
+  }
+  await handle.sync()
+}
+
+export interface ReadResult<T> {
+  events: T[]
   /** 1-based numbers of lines that were not a valid event of a known type. */
   badLines: number[]
   /** True when the file does not exist (events and badLines are then empty). */
   missing: boolean
 }
+export type ReadEventsResult = ReadResult<Event>
 
 /**
- * Reads events.jsonl leniently: unknown `type` values are skipped (shipper may add events), and
- * lines that are not valid events are reported by number instead of failing the read.
+ * Reads events.jsonl as leniently as shipper writes it: variants shipper may add later are
+ * skipped, a `package_attempted` without `max_attempts` reads as 0, timestamps keep whatever
+ * precision they have, and lines that are not valid events are reported by number instead of
+ * failing the read.
  */
-export async function readEvents(path: string): Promise<ReadEventsResult> {
+export function readEvents(path: string): Promise<ReadEventsResult> {
+  return readLines(path, type => {
+    const schema = shipperReadSchema(type)
+    return schema && z.object({ ...envelope, event_type: schema })
+  }) as Promise<ReadEventsResult>
+}
+
+/** Reads the facts file the same way. */
+export function readFacts(path: string): Promise<ReadResult<Fact>> {
+  return readLines(path, type => (type in FACT_FIELDS ? factSchema : undefined)) as Promise<
+    ReadResult<Fact>
+  >
+}
+
+async function readLines(
+  path: string,
+  schemaFor: (type: string) => z.ZodType | undefined
+): Promise<ReadResult<unknown>> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -312,30 +207,29 @@ export async function readEvents(path: string): Promise<ReadEventsResult> {
     }
     throw error
   }
-  const events: Event[] = []
+  const events: unknown[] = []
   const badLines: number[] = []
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return
-    const parsed = parseLine(line)
-    if (parsed === 'unknown') return
-    if (parsed === 'bad') badLines.push(index + 1)
-    else events.push(parsed)
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      badLines.push(index + 1)
+      return
+    }
+    const type = (value as { event_type?: { type?: unknown } } | null)?.event_type?.type
+    if (typeof type !== 'string') {
+      badLines.push(index + 1)
+      return
+    }
+    const schema = schemaFor(type)
+    if (!schema) return
+    const result = schema.safeParse(value)
+    if (result.success) events.push(result.data)
+    else badLines.push(index + 1)
   })
   return { events, badLines, missing: false }
-}
-
-function parseLine(line: string): Event | 'unknown' | 'bad' {
-  let value: unknown
-  try {
-    value = JSON.parse(line)
-  } catch {
-    return 'bad'
-  }
-  const type = (value as { event_type?: { type?: unknown } } | null)?.event_type?.type
-  if (typeof type !== 'string') return 'bad'
-  if (!KNOWN_TYPES.has(type)) return 'unknown'
-  const result = eventSchema.safeParse(value)
-  return result.success ? result.data : 'bad'
 }
 
 /** The last `rehearsal_complete` event, the one the gate compares a receipt against. */

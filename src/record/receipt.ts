@@ -5,7 +5,11 @@ import { describeIssue, readJsonFile } from './json.js'
 import { scrubSecrets } from './scrub.js'
 
 export const RECEIPT_SCHEMA = 'shipper-rehearse.receipt.v1'
-export const RECEIPT_FILE = 'receipt.json'
+/**
+ * Not `receipt.json`: that is shipper's publish receipt, which its `inspect-receipt`, yank and
+ * remediation commands read in their own shape.
+ */
+export const RECEIPT_FILE = 'publish-record.json'
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits')
 const rfc3339 = z.iso.datetime({ offset: true })
@@ -65,7 +69,7 @@ export function receiptPath(stateDir: string): string {
 }
 
 /**
- * Validates and writes `<stateDir>/receipt.json` atomically; error messages and the gate's
+ * Validates and writes `<stateDir>/publish-record.json` atomically; error messages and the gate's
  * reason are scrubbed of `secrets` and credential-shaped text. Returns the path.
  */
 export async function writeReceipt(

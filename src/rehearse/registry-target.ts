@@ -142,7 +142,7 @@ export function authority(url: string): string {
 /** shipper's `registry_policy_applied` evidence for a rehearsal registry. Pure. */
 export function policyEvidence(registry: Pick<RehearsalRegistry, 'indexUrl' | 'apiBase'>) {
   return {
-    posture: 'rehearsal_or_test',
+    posture: 'rehearsal_or_test' as const,
     allow_private: true,
     allow_loopback: true,
     credential_authority: authority(registry.apiBase),
