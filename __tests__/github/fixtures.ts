@@ -18,6 +18,8 @@ export function samplePlan(): Plan {
     registry: 'crates-io',
     apiBase: 'https://crates.io',
     workspaceRoot: root,
+    shipperOrder: ['demo-core', 'demo-macros', 'demo-app', 'cli'],
+    devOnlySelection: [],
     packages: [
       crate('demo-core', 0, []),
       crate('demo-macros', 0, []),

@@ -54,8 +54,10 @@ export function testOptions(manifestPath: string, overrides: Partial<Options> = 
  */
 export function readEventLines(path: string): Event[] {
   const text = readFileSync(path, 'utf8')
-  expect(text.endsWith('\n')).toBe(true)
   expectShipperReadable(path)
+  // A run that recorded only facts of ours leaves shipper's log empty.
+  if (text === '') return []
+  expect(text.endsWith('\n')).toBe(true)
   return text
     .trimEnd()
     .split('\n')

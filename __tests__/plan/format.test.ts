@@ -1,14 +1,17 @@
 import { describe, expect, it } from '@jest/globals'
-import { formatPlanText, planToJson } from '../../src/plan/format.js'
+import { formatPlanText, planToJson, shipperPlanCommand } from '../../src/plan/format.js'
 import { buildPlan } from '../../src/plan/plan.js'
-import { computePlanId } from '../../src/plan/plan-id.js'
+import { planIdOf } from '../../src/plan/index.js'
 import type { ContentDigest, Plan } from '../../src/plan/types.js'
 import { metadataFixture } from './fixtures.js'
 
-function planOf(fixture: string): Plan {
-  const draft = buildPlan(metadataFixture(fixture), { packages: [], targetRegistry: 'crates-io' })
-  const apiBase = 'https://crates.io'
-  return { ...draft, apiBase, planId: computePlanId(apiBase, draft.packages) }
+function planOf(
+  fixture: string,
+  packages: string[] = [],
+  target = { registry: 'crates-io', apiBase: 'https://crates.io' }
+): Plan {
+  const draft = buildPlan(metadataFixture(fixture), { packages, targetRegistry: target.registry })
+  return { ...draft, apiBase: target.apiBase, planId: planIdOf(target.apiBase, draft) }
 }
 
 const digest: ContentDigest = {
@@ -80,5 +83,48 @@ describe('formatPlanText', () => {
     const empty: Plan = { ...plan, packages: [], levels: [] }
     expect(formatPlanText(empty)).toContain('nothing to publish')
     expect(formatPlanText(empty)).not.toContain('content digest')
+  })
+})
+
+describe("agreeing with shipper's plan_id", () => {
+  it("shows shipper's order under the plan_id when the publish order differs", () => {
+    const text = formatPlanText(planOf('dev-reorder'))
+    expect(text).toContain('  1. zebra 0.1.0  (level 0)')
+    expect(text).toContain(
+      "  hashed in shipper's order (normal and build dependencies only): aardvark, zebra;"
+    )
+    expect(planToJson(planOf('dev-reorder')).plan_id_order).toEqual(['aardvark', 'zebra'])
+    expect(formatPlanText(planOf('chain'))).not.toContain("shipper's order")
+  })
+
+  it('says when a selection closed over a dev-dependency gives shipper another plan_id, and how to match it', () => {
+    const plan = planOf('dev-reorder', ['aardvark'])
+    const text = formatPlanText(plan, undefined, ['aardvark'])
+    expect(text).toContain(
+      "  differs from shipper's plan_id for the same --package selection: shipper does not follow dev-dependencies, so it leaves out zebra (dev-dependency of aardvark)"
+    )
+    expect(text).toContain(
+      '  same plan_id with shipper: shipper plan --package aardvark --package zebra'
+    )
+    expect(planToJson(plan, undefined, ['aardvark'])).toMatchObject({
+      dev_only_selection: [{ name: 'zebra', dependents: ['aardvark'] }],
+      shipper_command: 'shipper plan --package aardvark --package zebra'
+    })
+  })
+
+  it('names the live registry with --registry and --api-base, which shipper reads for its plan_id', () => {
+    const plan = planOf('chain', [], { registry: 'corp', apiBase: 'https://crates.corp.example/' })
+    expect(shipperPlanCommand(plan, [])).toBe(
+      'shipper plan --registry corp --api-base https://crates.corp.example'
+    )
+    expect(formatPlanText(plan)).toContain(
+      '  same plan_id with shipper: shipper plan --registry corp --api-base https://crates.corp.example'
+    )
+  })
+
+  it('prints no command where a plain `shipper plan` already agrees', () => {
+    expect(shipperPlanCommand(planOf('chain'), [])).toBeUndefined()
+    expect(planToJson(planOf('chain')).shipper_command).toBeNull()
+    expect(formatPlanText(planOf('chain'))).not.toContain('same plan_id with shipper')
   })
 })

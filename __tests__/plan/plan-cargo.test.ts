@@ -15,12 +15,14 @@ describe('computePlan with real cargo', () => {
   let layered: string
   let serdeLike: string
   let single: string
+  let softEdge: string
 
   beforeAll(() => {
     sandbox = cargoSandbox()
     layered = sandbox.copyFixture(workspaceFixture('layered'), 'layered')
     serdeLike = sandbox.copyFixture(workspaceFixture('serde-like'), 'serde-like')
     single = sandbox.copyFixture(workspaceFixture('single'), 'single')
+    softEdge = sandbox.copyFixture(workspaceFixture('soft-edge'), 'soft-edge')
   })
 
   afterAll(() => sandbox.cleanup())
@@ -64,6 +66,14 @@ describe('computePlan with real cargo', () => {
     expect(plan.packages[0]?.hasLib).toBe(true)
     // printf 'https://crates.io\ntinyser_derive@0.2.0\ntinyser@0.2.0\n' | sha256sum
     expect(plan.planId).toBe('7818c01363b760023182d5459af5b4ec322f5bf59da9cb5917717ddb0c1b7487')
+  })
+
+  it("gives a workspace ordered by a versioned dev-dependency shipper's plan_id", async () => {
+    const plan = await planFor(softEdge)
+    expect(plan.packages.map(p => p.name)).toEqual(['b', 'a'])
+    expect(plan.shipperOrder).toEqual(['a', 'b'])
+    // printf 'https://crates.io\na@0.1.0\nb@0.1.0\n' | sha256sum
+    expect(plan.planId).toBe('fc02c8f9f62d63326bee6b3ca9c3806c3cf14dc2eb4c96cf2842004156b3c50c')
   })
 
   it('plans a single-package manifest', async () => {

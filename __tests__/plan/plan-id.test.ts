@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { buildPlan } from '../../src/plan/plan.js'
+import { planIdOf } from '../../src/plan/index.js'
 import { computePlanId } from '../../src/plan/plan-id.js'
 import { metadataFixture } from './fixtures.js'
 
@@ -39,6 +40,37 @@ describe('computePlanId', () => {
     ]
     expect(computePlanId('http://127.0.0.1:8000', crates)).toBe(
       '66a77fdf259fe67730a45b2258bc8644b78cfd9bafdbf34c235688e3f8721be0'
+    )
+  })
+
+  it("hashes shipper's order, not the publish order a versioned dev-dependency imposes", () => {
+    const draft = buildPlan(metadataFixture('dev-reorder'), {
+      packages: [],
+      targetRegistry: 'crates-io'
+    })
+    expect(draft.packages.map(p => p.name)).toEqual(['zebra', 'aardvark'])
+    // printf 'https://crates.io\naardvark@0.1.0\nzebra@0.1.0\n' | sha256sum
+    expect(planIdOf('https://crates.io', draft)).toBe(
+      '05ab12fe7776941aa4f10b6acf875526d3025dbff0aca5c1cde1fee8e133ae54'
+    )
+  })
+
+  it('keeps the id of a plan whose orders agree (serde-style cycle, publish = false)', () => {
+    const serde = buildPlan(metadataFixture('serde-like'), {
+      packages: [],
+      targetRegistry: 'crates-io'
+    })
+    // printf 'https://crates.io\nserde_derive@1.0.152\nserde@1.0.152\n' | sha256sum
+    expect(planIdOf('https://crates.io', serde)).toBe(
+      'd7d34a96b62459c11b65dcc52504ed03cdd908b03b4f52c5ef4e947e5ece385a'
+    )
+    const published = buildPlan(metadataFixture('publish'), {
+      packages: [],
+      targetRegistry: 'crates-io'
+    })
+    // printf 'https://crates.io\npub-both@0.1.0\npub-open@0.1.0\npub-app@0.1.0\n' | sha256sum
+    expect(planIdOf('https://crates.io', published)).toBe(
+      '47f03c945a387d518ea783a5b4121a307e1f70369bd9c99689ee116db2bdefe2'
     )
   })
 

@@ -97,6 +97,8 @@ describe('buildPlan', () => {
     it('orders by a versioned dev-dependency where alphabetical order would fail', () => {
       const draft = plan('dev-reorder')
       expect(order(draft)).toEqual(['zebra', 'aardvark'])
+      // shipper ignores dev-dependencies: the plan_id's order stays alphabetical here.
+      expect(draft.shipperOrder).toEqual(['aardvark', 'zebra'])
       expect([...order(draft)].sort(byteCompare)).not.toEqual(order(draft))
       expect(draft.packages.find(p => p.name === 'aardvark')?.dependencies).toEqual(['zebra'])
       expect(draft.levels).toEqual([['zebra'], ['aardvark']])
@@ -106,6 +108,7 @@ describe('buildPlan', () => {
     it('drops and lists a versioned dev-dependency that closes a cycle (serde/serde_derive)', () => {
       const draft = plan('serde-like')
       expect(order(draft)).toEqual(['serde_derive', 'serde'])
+      expect(draft.shipperOrder).toEqual(['serde_derive', 'serde'])
       expect(draft.droppedDevEdges).toEqual([{ from: 'serde_derive', to: 'serde', req: '^1.0' }])
       expect(draft.packages.find(p => p.name === 'serde_derive')?.dependencies).toEqual([])
       expect(draft.packages.find(p => p.name === 'serde')?.dependencies).toEqual(['serde_derive'])
@@ -193,8 +196,15 @@ describe('buildPlan', () => {
       expect(order(plan('diamond', ['top']))).toEqual(['bottom', 'left', 'right', 'top'])
     })
 
-    it('closes a selection over kept versioned dev-dependencies', () => {
-      expect(order(plan('dev-reorder', ['aardvark']))).toEqual(['zebra', 'aardvark'])
+    it('closes a selection over kept versioned dev-dependencies, and says shipper does not', () => {
+      const draft = plan('dev-reorder', ['aardvark'])
+      expect(order(draft)).toEqual(['zebra', 'aardvark'])
+      expect(draft.devOnlySelection).toEqual([{ name: 'zebra', dependents: ['aardvark'] }])
+    })
+
+    it('reports no dev-only selection when nothing was selected, or hard edges reach it too', () => {
+      expect(plan('dev-reorder').devOnlySelection).toEqual([])
+      expect(plan('diamond', ['top']).devOnlySelection).toEqual([])
     })
 
     it('keeps a dropped edge of a selected crate even when its target is not selected', () => {

@@ -76,6 +76,8 @@ const plan: Plan = {
   registry: 'live',
   apiBase: 'http://127.0.0.1:1',
   workspaceRoot: '/ws',
+  shipperOrder: [],
+  devOnlySelection: [],
   packages: [],
   levels: [],
   skipped: [],

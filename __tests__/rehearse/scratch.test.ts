@@ -139,6 +139,8 @@ describe('rewriteScratchManifests', () => {
     registry: 'crates-io',
     apiBase: 'https://crates.io',
     workspaceRoot: root,
+    shipperOrder: ['a', 'b'],
+    devOnlySelection: [],
     packages: [
       {
         name: 'a',

@@ -31,8 +31,8 @@ export async function planCommand(
   const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: ctx.env })
   term.out(
     format === 'json'
-      ? JSON.stringify(planToJson(plan, digest), null, 2)
-      : formatPlanText(plan, digest)
+      ? JSON.stringify(planToJson(plan, digest, options.packages), null, 2)
+      : formatPlanText(plan, digest, options.packages)
   )
   return 0
 }

@@ -2,7 +2,7 @@ import { UserError } from '../errors.js'
 import type { CargoRunner } from '../cargo/run.js'
 import { resolveApiBase } from './api-base.js'
 import { loadMetadata } from './metadata.js'
-import { buildPlan } from './plan.js'
+import { buildPlan, type PlanDraft } from './plan.js'
 import { computePlanId } from './plan-id.js'
 import type { Plan } from './types.js'
 
@@ -32,7 +32,19 @@ export async function computePlan(inputs: PlanInputs, deps: PlanDeps = {}): Prom
     fetch: deps.fetch ?? globalThis.fetch,
     env: deps.env === undefined ? process.env : { ...process.env, ...deps.env }
   })
-  return { ...draft, apiBase, planId: computePlanId(apiBase, draft.packages) }
+  return { ...draft, apiBase, planId: planIdOf(apiBase, draft) }
+}
+
+/** shipper's plan_id of a plan: its crates hashed in shipper's order, not the publish order. */
+export function planIdOf(
+  apiBase: string,
+  draft: Pick<PlanDraft, 'packages' | 'shipperOrder'>
+): string {
+  const byName = new Map(draft.packages.map(p => [p.name, p]))
+  return computePlanId(
+    apiBase,
+    draft.shipperOrder.map(name => byName.get(name)!)
+  )
 }
 
 export { CRATES_IO, CRATES_IO_API, registryEnvName, resolveApiBase } from './api-base.js'

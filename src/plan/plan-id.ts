@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 
 /**
  * shipper's plan_id: SHA-256 (lowercase hex) of the live registry's API base, a newline, then
- * `name@version` and a newline for each planned crate in publish order.
+ * `name@version` and a newline for each planned crate, in the order given (shipper's order:
+ * see planIdOf).
  */
 export function computePlanId(
   apiBase: string,

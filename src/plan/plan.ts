@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js'
 import type { CargoMetadata, MetadataPackage } from './metadata.js'
-import type { DroppedDevEdge, Plan, PlannedCrate, SkippedCrate } from './types.js'
+import type { DevOnlySelection, DroppedDevEdge, Plan, PlannedCrate, SkippedCrate } from './types.js'
 
 export interface PlanRequest {
   /** Selected crate names; empty = every publishable member. */
@@ -72,6 +72,15 @@ export function buildPlan(metadata: CargoMetadata, request: PlanRequest): PlanDr
     depsOf.set(name, [...new Set(deps)].sort(byteCompare))
   }
   const order = kahnOrder([...inPlan], depsOf)
+  // shipper's order hashes the plan_id: hard edges only. They are a subset of the ordering
+  // edges, so this cannot meet a cycle the line above did not.
+  const hardDepsOf = new Map<string, string[]>()
+  for (const name of inPlan) {
+    const deps = edges.filter(e => e.kind === 'hard' && e.from === name && inPlan.has(e.to))
+    hardDepsOf.set(name, [...new Set(deps.map(e => e.to))].sort(byteCompare))
+  }
+  const shipperOrder = kahnOrder([...inPlan], hardDepsOf)
+  const devOnlySelection = devOnlySelected(request, roots, inPlan, edges)
 
   const levelOf = new Map<string, number>()
   const packages: PlannedCrate[] = order.map(name => {
@@ -99,6 +108,8 @@ export function buildPlan(metadata: CargoMetadata, request: PlanRequest): PlanDr
   return {
     registry: request.targetRegistry,
     workspaceRoot: metadata.workspace_root,
+    shipperOrder,
+    devOnlySelection,
     packages,
     levels,
     skipped,
@@ -194,6 +205,36 @@ function closeSelection(
     }
   }
   return { inPlan, unorderable }
+}
+
+/** Planned crates a selection reaches through soft edges only, where shipper's closure stops. */
+function devOnlySelected(
+  request: PlanRequest,
+  roots: string[],
+  inPlan: Set<string>,
+  edges: Edge[]
+): DevOnlySelection[] {
+  if (request.packages.length === 0) return []
+  const byHard = new Set<string>()
+  const queue = [...roots]
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    if (byHard.has(name)) continue
+    byHard.add(name)
+    for (const e of edges) if (e.kind === 'hard' && e.from === name) queue.push(e.to)
+  }
+  return [...inPlan]
+    .filter(name => !byHard.has(name))
+    .sort(byteCompare)
+    .map(name => ({
+      name,
+      dependents: [
+        ...new Set(
+          edges
+            .filter(e => e.kind === 'soft' && e.to === name && inPlan.has(e.from))
+            .map(e => e.from)
+        )
+      ].sort(byteCompare)
+    }))
 }
 
 /** Kahn's algorithm taking the byte-wise smallest ready crate first. */

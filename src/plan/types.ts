@@ -33,9 +33,28 @@ export interface DroppedDevEdge {
   req: string
 }
 
+/**
+ * A crate that a `packages` selection brought into the plan only through a versioned
+ * dev-dependency. shipper closes a selection over normal and build dependencies only, so its
+ * plan (and plan_id) for the same selection lacks the crate.
+ */
+export interface DevOnlySelection {
+  name: string
+  /** The planned crates that dev-depend on it. */
+  dependents: string[]
+}
+
 export interface Plan {
-  /** 64-hex shipper-compatible plan id. */
+  /** 64-hex plan id, byte-identical to shipper's: over `shipperOrder`, not the publish order. */
   planId: string
+  /**
+   * The planned crates in shipper's order (Kahn's algorithm over normal and build dependencies
+   * only, ready set by name), which the plan_id hashes. `packages` holds this action's publish
+   * order, which also follows kept soft edges and may differ.
+   */
+  shipperOrder: string[]
+  /** Crates selected through dev-dependencies only (empty without a `packages` selection). */
+  devOnlySelection: DevOnlySelection[]
   /** Live target registry name (`crates-io` by default). */
   registry: string
   /** API base that entered the plan id (`https://crates.io` for crates-io). */

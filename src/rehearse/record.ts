@@ -82,7 +82,8 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
     packages_published: facts.verdict.packagesPublished,
     summary: facts.verdict.summary,
     started_at: facts.startedAt,
-    completed_at: facts.completedAt
+    completed_at: facts.completedAt,
+    publish_order: facts.plan.packages.map(p => `${p.name}@${p.version}`)
   }
   if (facts.digest) {
     const digest = facts.digest
