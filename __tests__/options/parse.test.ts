@@ -2,10 +2,12 @@ import { describe, expect, it, beforeAll, afterAll } from '@jest/globals'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fakeClock } from '../../src/clock.js'
 import { UserError } from '../../src/errors.js'
 import { parseDuration } from '../../src/options/duration.js'
 import { INPUTS } from '../../src/options/inputs.js'
 import { parseOptions, resolveStateDir, type RawInputs } from '../../src/options/parse.js'
+import { waitForVersion } from '../../src/sparse/client.js'
 
 let dir: string
 const env = {}
@@ -207,6 +209,78 @@ describe('.shipper.toml', () => {
     const ws = withConfig('[retry]\nmax_attempts = "many"\n')
     const error = await parseError({ config: join(ws, '.shipper.toml') })
     expect(error.line).toMatch(/`retry.max_attempts` is invalid/)
+  })
+
+  it('reads an integer duration as milliseconds, as shipper does: 300000 bounds a readiness wait at 5 minutes', async () => {
+    const ws = withConfig('[readiness]\nmax_total_wait = 300000\n')
+    const options = await parseOptions({}, { cwd: ws, env })
+    expect(options.readinessTimeoutMs).toBe(300_000)
+    const clock = fakeClock()
+    const start = clock.now()
+    const notThere: typeof fetch = async () => new Response('', { status: 404 })
+    const seen = await waitForVersion('sparse+http://127.0.0.1:1/index/', 'a', '0.1.0', {
+      timeoutMs: options.readinessTimeoutMs,
+      clock,
+      fetch: notThere
+    })
+    expect(seen.visible).toBe(false)
+    expect(clock.now() - start).toBe(5 * 60 * 1000)
+  })
+
+  it.each([
+    ['"5min"', 300_000],
+    ['"90s"', 90_000],
+    ['"1h 30m"', 5_400_000],
+    ['"2 hours"', 7_200_000],
+    ['"1m30s"', 90_000],
+    ['"250ms"', 250],
+    ['"1d"', 86_400_000]
+  ])('reads max_total_wait = %s as %d ms, and the retry delays alike', async (value, ms) => {
+    const ws = withConfig(
+      `[readiness]\nmax_total_wait = ${value}\n[retry]\nbase_delay = ${value}\nmax_delay = ${value}\n`
+    )
+    expect(await parseOptions({}, { cwd: ws, env })).toMatchObject({
+      readinessTimeoutMs: ms,
+      retryBaseMs: ms,
+      retryMaxMs: ms
+    })
+  })
+
+  it.each([
+    ['readiness', 'max_total_wait', '"5 minutes please"'],
+    ['readiness', 'max_total_wait', '"300"'],
+    ['retry', 'base_delay', '"1.5s"'],
+    ['retry', 'max_delay', '-5'],
+    ['retry', 'max_delay', '2.5']
+  ])('refuses [%s] %s = %s in one line naming the key', async (table, key, value) => {
+    const ws = withConfig(`[${table}]\n${key} = ${value}\n`)
+    const failure = await parseOptions({}, { cwd: ws, env }).catch((e: UserError) => e)
+    expect(failure).toBeInstanceOf(UserError)
+    const { message, hint } = failure as UserError
+    expect(message).toMatch(new RegExp(`: \`${table}\\.${key}\` is not a (positive )?duration: `))
+    expect(message.startsWith(join(ws, '.shipper.toml'))).toBe(true)
+    expect(message.endsWith(JSON.stringify(JSON.parse(value)))).toBe(true)
+    expect(message).not.toContain('\n')
+    expect(hint).toMatch(/milliseconds as an integer.*"5min"/)
+  })
+
+  it('refuses a readiness wait of zero, naming the key, but accepts retry delays of zero', async () => {
+    const ws = withConfig('[readiness]\nmax_total_wait = 0\n')
+    const failure = await parseOptions({}, { cwd: ws, env }).catch((e: UserError) => e)
+    expect((failure as UserError).message).toBe(
+      `${join(ws, '.shipper.toml')}: \`readiness.max_total_wait\` is not a positive duration: 0`
+    )
+    const retry = withConfig('[retry]\nbase_delay = 0\nmax_delay = "0s"\n')
+    expect(await parseOptions({}, { cwd: retry, env })).toMatchObject({
+      retryBaseMs: 0,
+      retryMaxMs: 0
+    })
+  })
+
+  it('keeps the inputs in their documented forms: readiness-timeout 45 is 45 seconds', async () => {
+    const ws = withConfig('[readiness]\nmax_total_wait = "5min"\n')
+    const options = await parseOptions({ 'readiness-timeout': '45' }, { cwd: ws, env })
+    expect(options.readinessTimeoutMs).toBe(45_000)
   })
 
   it('rejects a config input that points at nothing', async () => {

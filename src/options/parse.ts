@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { UserError } from '../errors.js'
 import { loadShipperConfig, registryEntries, type ShipperConfig } from './config-file.js'
-import { parseDuration } from './duration.js'
+import { configDurationMs, parseDuration } from './duration.js'
 import { INPUTS, type InputSpec } from './inputs.js'
 import type { Options } from './types.js'
 
@@ -121,7 +121,7 @@ class InputReader {
 }
 
 /** Maps the config file's keys onto input names, as strings, so inputs can override them. */
-function configAsInputs(config: ShipperConfig): Partial<Record<string, string>> {
+function configAsInputs(config: ShipperConfig, path: string): Partial<Record<string, string>> {
   const out: Partial<Record<string, string>> = {}
   if (config.state_dir) out['state-dir'] = config.state_dir
   const rehearsalName = config.rehearsal?.registry
@@ -139,24 +139,13 @@ function configAsInputs(config: ShipperConfig): Partial<Record<string, string>> 
     out['target-registry-url'] = config.registry.api_base
   }
   const wait = config.readiness?.max_total_wait
-  if (wait !== undefined) out['readiness-timeout'] = String(wait)
+  if (wait !== undefined) {
+    out['readiness-timeout'] = `${configDurationMs(wait, 'readiness.max_total_wait', path, true)}ms`
+  }
   if (config.retry?.max_attempts !== undefined)
     out['max-attempts'] = String(config.retry.max_attempts)
   if (config.flags?.allow_dirty !== undefined) out['allow-dirty'] = String(config.flags.allow_dirty)
   return out
-}
-
-function configDuration(value: string | number | undefined, key: string, fallback: number): number {
-  if (value === undefined) return fallback
-  const ms = parseDuration(String(value))
-  if (ms === undefined) {
-    throw new UserError(
-      `.shipper.toml: \`${key}\` has an invalid duration '${value}'`,
-      'use e.g. `2s`, `2m`',
-      2
-    )
-  }
-  return ms
 }
 
 /**
@@ -172,7 +161,10 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
     ? resolve(ctx.cwd, configInput)
     : [resolve(dirname(manifestPath), '.shipper.toml')].find(p => existsSync(p))
   const config = configPath ? await loadShipperConfig(configPath) : {}
-  const r = new InputReader(raw, configAsInputs(config))
+  const configName = configPath ?? '.shipper.toml'
+  const r = new InputReader(raw, configAsInputs(config, configName))
+  const fromConfig = (value: string | number | undefined, key: string, fallback: number) =>
+    value === undefined ? fallback : configDurationMs(value, key, configName)
 
   const registryName = r.get('registry-name')
   if (!REGISTRY_NAME.test(registryName)) {
@@ -225,8 +217,8 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
     maxConcurrency: r.int('max-concurrency', 1, 64) ?? 4,
     readinessTimeoutMs: r.duration('readiness-timeout'),
     maxAttempts: r.int('max-attempts', 1, 100) ?? 6,
-    retryBaseMs: configDuration(config.retry?.base_delay, 'retry.base_delay', 2000),
-    retryMaxMs: configDuration(config.retry?.max_delay, 'retry.max_delay', 120_000),
+    retryBaseMs: fromConfig(config.retry?.base_delay, 'retry.base_delay', 2000),
+    retryMaxMs: fromConfig(config.retry?.max_delay, 'retry.max_delay', 120_000),
     bind: r.oneOf('bind', ['plan', 'content'] as const),
     cache: r.bool('cache'),
     allowDirty: r.bool('allow-dirty'),
