@@ -14,9 +14,9 @@ import { expectUploadedOnce, leaked } from './helpers.js'
 /**
  * Secrets: rehearse and publish run with recognizable tokens, and the registries are made to echo
  * them back in error bodies, which cargo prints. No token may then appear in stdout, stderr, the
- * job summary, the outputs file, events.jsonl, rehearsal.json, receipt.json, or the files handed
- * to the artifact upload. (The action's `::add-mask::` commands are the one place a token must
- * appear: they tell the runner what to hide.)
+ * job summary, the outputs file, events.jsonl, rehearse-events.jsonl, rehearsal.json,
+ * publish-record.json, or the files handed to the artifact upload. (The action's `::add-mask::`
+ * commands are the one place a token must appear: they tell the runner what to hide.)
  */
 const LIVE_TOKEN = 'shrlive-SECRET-4c1d9e7a0b5f'
 const REHEARSAL_TOKEN = 'shrreh-SECRET-8e2f6a1c3d7b'
