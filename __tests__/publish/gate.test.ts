@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
-import { decideGate, type GateInput } from '../../src/publish/gate.js'
+import { decideGate, gateFacts, type GateInput } from '../../src/publish/gate.js'
+import type { Event, Fact } from '../../src/record/events.js'
 import type { RehearsalReceipt } from '../../src/record/rehearsal.js'
+import { TOOL } from '../../src/version.js'
 
 const PLAN = '1'.repeat(64)
 const OTHER_PLAN = '2'.repeat(64)
@@ -316,5 +318,70 @@ describe('gate', () => {
       const { events: _dropped, ...noEvents } = input({ bind: 'plan' })
       expect(decideGate(noEvents).decision).toBe('proceed')
     })
+  })
+})
+
+describe('the facts beside the log (rehearse-events.jsonl)', () => {
+  const at = (timestamp: string, eventType: Fact['event_type']): Fact => ({
+    timestamp,
+    event_type: eventType,
+    package: 'all'
+  })
+  const started = (timestamp: string): Event => ({
+    timestamp,
+    event_type: { type: 'rehearsal_started', registry: 'r', plan_id: PLAN, package_count: 2 },
+    package: 'all'
+  })
+  const skip = (name: string, version: string, timestamp = '2026-04-17T12:00:30.000Z') =>
+    at(timestamp, { type: 'rehearsal_package_skipped', name, version, reason: 'same bytes' })
+
+  it("keeps only the last rehearsal's facts, whatever their timestamp precision", () => {
+    const facts = gateFacts(
+      [started('2026-04-17T11:00:00Z'), started('2026-04-17T12:00:00.000000001Z')],
+      [
+        skip('a', '0.1.0', '2026-04-17T11:00:01.000Z'),
+        at('2026-04-17T11:30:00.000Z', { type: 'rehearsal_bypassed', reason: 'skip' }),
+        skip('b', '0.2.0'),
+        at('2026-04-17T12:00:40.000Z', { type: 'gate_decision', decision: 'proceed', reason: 'ok' })
+      ]
+    )
+    expect(facts).toEqual({ skipped: ['b@0.2.0'] })
+  })
+
+  it('says the missing receipt is missing because that rehearsal was bypassed', () => {
+    const facts = gateFacts(
+      [],
+      [at('2026-04-17T12:00:00.000Z', { type: 'rehearsal_bypassed', reason: 'skip-rehearsal' })]
+    )
+    const decision = refusal(input({ receipt: { kind: 'missing' }, facts }))
+    expect(decision.reason).toBe('no_receipt')
+    expect(decision.message).toBe(
+      `no rehearsal receipt at ${PATH}: the rehearsal recorded beside it was bypassed with skip-rehearsal at 2026-04-17T12:00:00.000Z, so nothing was rehearsed`
+    )
+  })
+
+  it("refuses this action's receipt calling a crate skipped that the facts do not record", () => {
+    const ours = receipt({ tool: { name: TOOL.name, version: TOOL.version } })
+    ours.packages![1]!.status = 'skipped'
+    const decision = refusal(
+      input({ receipt: { kind: 'ok', receipt: ours }, facts: { skipped: [] } })
+    )
+    expect(decision.reason).toBe('inconsistent')
+    expect(decision.message).toBe(
+      `the receipt at ${PATH} says b@0.2.0 was already in the rehearsal registry, but the rehearse-events.jsonl beside it records no such skip`
+    )
+    const recorded = decideGate(
+      input({ receipt: { kind: 'ok', receipt: ours }, facts: { skipped: ['b@0.2.0'] } })
+    )
+    expect(recorded.decision).toBe('proceed')
+  })
+
+  it("does not ask another tool's receipt for facts only this action writes", () => {
+    const foreign = receipt()
+    foreign.packages![1]!.status = 'skipped'
+    const decision = decideGate(
+      input({ receipt: { kind: 'ok', receipt: foreign }, facts: { skipped: [] } })
+    )
+    expect(decision.decision).toBe('proceed')
   })
 })

@@ -79,7 +79,7 @@ export function decideGate(input: GateInput): GateDecision {
       bypassed: true,
       message:
         `skip-rehearsal is set: publishing is proceeding WITHOUT a rehearsal for plan_id ` +
-        `${input.planId}; the event log will show no rehearsal for it, only a gate_bypassed event`
+        `${input.planId}; the event log will show no rehearsal for it, and ${FACTS_FILE} records the bypass`
     }
   }
 
