@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -147,6 +148,47 @@ describe('a rehearsal inside a workflow', () => {
     expect(summary).toMatch(/Release preview/)
     expect(summary).toMatch(/demo-cli/)
     expect(captured.annotations).toEqual([])
+  })
+
+  it("uploads this action's facts file with the record: a skipped rehearsal's artifact says so", async () => {
+    const ws = sandbox.copyFixture(resolve('examples/demo'), 'demo-skip')
+    const captured: Captured = {
+      uploads: [],
+      restores: [],
+      state: new Map(),
+      summary: [],
+      annotations: [],
+      statuses: []
+    }
+    const env = {
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+      ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/',
+      GITHUB_REPOSITORY: 'octo/widgets',
+      GITHUB_RUN_ID: '78',
+      GITHUB_STEP_SUMMARY: join(sandbox.root, 'summary-skip.md'),
+      GITHUB_WORKSPACE: ws,
+      RUNNER_TEMP: sandbox.root
+    }
+    const options = testOptions(join(ws, 'Cargo.toml'), {
+      targetRegistry: 'live',
+      targetRegistryUrl: live.url,
+      skipRehearsal: true
+    })
+
+    const result = await runInWorkflow(
+      options,
+      integrationContext(sandbox.env),
+      fakes(env, captured)
+    )
+
+    expect(result.outcome).toBe('skipped')
+    const stateDir = join(ws, '.shipper')
+    expect(captured.uploads.map(u => u.files)).toEqual([
+      [join(stateDir, 'events.jsonl'), join(stateDir, 'rehearse-events.jsonl')]
+    ])
+    expect(readFileSync(join(stateDir, 'rehearse-events.jsonl'), 'utf8')).toContain(
+      '"type":"rehearsal_bypassed"'
+    )
   })
 
   it('stops before anything is rehearsed when a cycle-closing dev-dependency has no version on the live registry', async () => {

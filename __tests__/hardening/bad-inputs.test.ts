@@ -276,8 +276,8 @@ const CASES: BadInput[] = [
     mode: 'publish',
     prepare: ws => writeFileSync(join(ws, '.shipper.toml'), '[retry]\nbase_delay = "soon"\n'),
     exit: 2,
-    problem: /`retry\.base_delay` has an invalid duration 'soon'/,
-    fix: /2s/
+    problem: /\.shipper\.toml: `retry\.base_delay` is not a duration: "soon"/,
+    fix: /milliseconds as an integer \(300000\) or a humantime string such as "90s", "5min"/
   },
 
   // The rehearsal record publish mode reads.

@@ -107,6 +107,7 @@ describe('buildReceipt', () => {
       'summary',
       'started_at',
       'completed_at',
+      'publish_order',
       'content_digest',
       'packages',
       'commit',
@@ -119,6 +120,7 @@ describe('buildReceipt', () => {
       plan_id: plan.planId,
       passed: false,
       summary: 'rehearsal stopped at 2/3: y broke',
+      publish_order: plan.packages.map(p => `${p.name}@${p.version}`),
       content_digest: hex('d'),
       tool: { name: TOOL.name, version: TOOL.version },
       failure: {

@@ -39,12 +39,12 @@ export type RehearsedPackage = z.infer<typeof rehearsedPackageSchema>
 
 /** Fields this action adds after the nine; shipper ignores them. Written in this order. */
 const extraShape = {
-  content_digest: hex64.optional(),
   /**
    * `name@version` in this action's publish order, which may differ from the order plan_id
    * hashes (shipper's: normal and build dependencies only).
    */
   publish_order: z.array(z.string()).optional(),
+  content_digest: hex64.optional(),
   packages: z.array(rehearsedPackageSchema).optional(),
   commit: z.string().optional(),
   tool: z.object({ name: z.string(), version: z.string() }).optional(),
