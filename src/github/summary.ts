@@ -142,7 +142,7 @@ function loudNotice(result: RunResult, bypassed: boolean): string[] {
     return [
       '> [!CAUTION]',
       `> The rehearsal gate was bypassed (\`skip-rehearsal\`): this run went ahead without a rehearsal`,
-      `> for plan${planId}. The event log records the bypass, not a rehearsal.`
+      `> for plan${planId}. \`rehearse-events.jsonl\` records the bypass; no rehearsal is on record.`
     ]
   }
   return []
