@@ -58,7 +58,7 @@ export function firstCargoError(output: string): string | undefined {
   )
   const location = lines.map(l => /^\s*-->\s+(\S+)/.exec(l)?.[1]).find(Boolean)
   if (location) return `${head} (${location})`
-  const manifest = /^failed to (?:parse|load|read) manifest at `([^`]+)`/.exec(head)
+  const manifest = /failed to parse manifest at `([^`]+)`/.exec(block)
   const toml = block.match(/TOML parse error at line (\d+), column (\d+)/)
   if (manifest && toml) {
     const said = lines

@@ -62,6 +62,7 @@ export function buildPlan(metadata: CargoMetadata, request: PlanRequest): PlanDr
 
   const roots = selectRoots(request, members, skipReasons)
   const { inPlan, unorderable } = closeSelection(roots, ordering, skipReasons)
+  checkVersionedPathDeps(inPlan, ordering, byName)
   const dropped = [...unorderable, ...edges.filter(e => closesCycle(e) && inPlan.has(e.from))]
     .map(({ from, to, req }): DroppedDevEdge => ({ from, to, req }))
     .sort((a, b) => byteCompare(a.from, b.from) || byteCompare(a.to, b.to))
@@ -194,6 +195,28 @@ function closeSelection(
     }
   }
   return { inPlan, unorderable }
+}
+
+/**
+ * cargo refuses to package a crate whose normal or build dependency on a sibling has only a path
+ * (`req` is then `*`). Caught here, before any crate is packaged, so the crate that needs the fix
+ * is the one blamed, and the fix names both crates and the manifest to edit.
+ */
+function checkVersionedPathDeps(
+  inPlan: Set<string>,
+  ordering: Edge[],
+  byName: Map<string, MetadataPackage>
+): void {
+  for (const edge of ordering) {
+    if (edge.kind !== 'hard' || edge.req !== '*' || !inPlan.has(edge.from)) continue
+    const from = byName.get(edge.from) as MetadataPackage
+    const to = byName.get(edge.to) as MetadataPackage
+    throw new UserError(
+      `${edge.from} depends on ${edge.to} by path without a version requirement, so cargo cannot publish ${edge.from}`,
+      `in ${from.manifest_path}, give the ${edge.to} dependency a version beside its path, e.g. \`${edge.to} = { path = "…", version = "${to.version}" }\``,
+      2
+    )
+  }
 }
 
 /** Kahn's algorithm taking the byte-wise smallest ready crate first. */
