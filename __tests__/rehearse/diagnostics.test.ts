@@ -74,7 +74,7 @@ describe('a crate that builds only through feature unification', () => {
     expect(text).toMatch(/error\[E0425\]/)
     expect(text).not.toMatch(/shipper-rehearse-/)
     expect(text).not.toContain(registry.token)
-    expect(JSON.stringify(readReceipt(join(ws, '.shipper')))).toMatch(/error\\[E0425\\]/)
+    expect(JSON.stringify(readReceipt(join(ws, '.shipper')))).toMatch(/error\[E0425\]/)
   })
 })
 
