@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { runCargo } from './cargo/run.js'
+import { watchCargo } from './cargo/watch.js'
 import { systemClock } from './clock.js'
 import type { RunContext } from './context.js'
 import { UserError, describeError } from './errors.js'
@@ -25,7 +26,12 @@ function actionContext(): RunContext {
   return {
     logger: actionLogger,
     clock: systemClock,
-    cargo: runCargo,
+    // cargo's output in the log, one ::group:: per command, and a progress line while it works.
+    cargo: watchCargo(runCargo, {
+      progress: line => core.info(line),
+      now: () => systemClock.now(),
+      groups: { write: line => core.info(line) }
+    }),
     fetch: globalThis.fetch.bind(globalThis),
     env: {},
     random: Math.random,

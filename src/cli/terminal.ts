@@ -1,5 +1,6 @@
 import { systemClock } from '../clock.js'
 import { runCargo } from '../cargo/run.js'
+import { watchCargo } from '../cargo/watch.js'
 import type { RunContext } from '../context.js'
 import type { Logger } from '../log.js'
 
@@ -40,7 +41,10 @@ export function terminalContext(term: Terminal): RunContext {
   return {
     logger,
     clock: systemClock,
-    cargo: runCargo,
+    cargo: watchCargo(runCargo, {
+      progress: line => term.out(logger.mask(line)),
+      now: () => systemClock.now()
+    }),
     fetch: globalThis.fetch.bind(globalThis),
     env: {},
     random: Math.random,
