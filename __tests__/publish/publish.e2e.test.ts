@@ -226,7 +226,7 @@ describe('the proof as a workflow artifact', () => {
     expect(result.outcome).toBe('published')
     expect(result.artifactId).toBe(1001)
     expect(artifacts.uploaded.map(u => [u.name, [...u.files.keys()].sort()])).toEqual([
-      ['shipper-rehearsal-publish', ['events.jsonl', 'receipt.json', 'rehearsal.json']]
+      ['shipper-rehearsal-publish', ['cargo.log', 'events.jsonl', 'receipt.json', 'rehearsal.json']]
     ])
     const uploadedEvents = artifacts.uploaded[0]!.files.get('events.jsonl')!.toString('utf8')
     expect(uploadedEvents).toContain('"rehearsal_complete"')

@@ -1,3 +1,4 @@
+import { cargoEvidence } from '../cargo/diagnostics.js'
 import type { CargoResult } from '../cargo/run.js'
 import { tail } from '../cargo/run.js'
 import type { Clock } from '../clock.js'
@@ -209,7 +210,7 @@ async function publishOne(
     }
 
     const verdict = classifyCargoFailure(result.stderr, { now: clock.now() })
-    const stderrTail = tail(result.stderr, 40)
+    const stderrTail = cargoEvidence(result.stderr)
     if (verdict.alreadyExists) {
       // The version exists although the index did not list it a moment ago: an earlier attempt
       // of ours landed, or someone else published it. The index, read with patience, decides.

@@ -8,7 +8,9 @@
  * receipt.json and the `<artifact-name>-publish` artifact (record.ts).
  */
 import { join } from 'node:path'
-import { mergeEnv, tail } from '../cargo/run.js'
+import { cargoEvidence } from '../cargo/diagnostics.js'
+import { CargoLog } from '../cargo/log.js'
+import { mergeEnv } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
@@ -171,7 +173,20 @@ export async function publish(
   }
   addSecret(options.token)
   addSecret(options.githubToken)
-  const session = new Session(options, ctx, plan, target, log, addSecret, secrets)
+  const cargoLog = await CargoLog.create(
+    stateDir,
+    `cargo log of the publish of plan ${plan.planId} (${startedAt})`
+  )
+  cargoLog.rewrite = text => scrubSecrets(text, secrets)
+  const session = new Session(
+    options,
+    { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
+    plan,
+    target,
+    log,
+    addSecret,
+    secrets
+  )
   let outcome: SessionOutcome
   try {
     outcome =
@@ -180,6 +195,7 @@ export async function publish(
         : await session.proceed(decision, auth, digest)
   } finally {
     await log.close()
+    await cargoLog.flush()
   }
 
   const completedAt = iso(ctx.clock.now())
@@ -229,6 +245,7 @@ export async function publish(
     receiptPath,
     eventsPath,
     ...(outcome.failure ? { failure: outcome.failure } : {}),
+    cargoLog: cargoLog.path,
     registry: { name: target.name, url: plan.apiBase, embedded: false },
     gate:
       decision.decision === 'refuse'
@@ -466,7 +483,7 @@ class Session {
           hint: transient
             ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
             : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
-          stderrTail: this.scrub(tail(verified.stderr, 40))
+          stderrTail: this.scrub(cargoEvidence(verified.stderr))
         })
       }
     }
