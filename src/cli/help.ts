@@ -222,10 +222,7 @@ export function mainHelp(): string {
 /** The command a help request is about: `registry serve` is two words. */
 export function findCommand(words: readonly string[]): CommandHelp | undefined {
   const two = words.slice(0, 2).join(' ')
-  return (
-    COMMANDS.find(c => c.name === two) ??
-    COMMANDS.find(c => c.name.split(' ')[0] === words[0])
-  )
+  return COMMANDS.find(c => c.name === two) ?? COMMANDS.find(c => c.name.split(' ')[0] === words[0])
 }
 
 /** True when argv asks for help anywhere among a command's own words. */
