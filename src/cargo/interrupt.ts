@@ -11,6 +11,7 @@ export type InterruptSignal = 'SIGINT' | 'SIGTERM'
 export const activeCargoGroups = new Set<number>()
 
 let interrupted: InterruptSignal | undefined
+const listeners = new Set<(signal: InterruptSignal) => void>()
 
 export function interruptedBy(): InterruptSignal | undefined {
   return interrupted
@@ -39,7 +40,22 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 /** Marks the run interrupted and stops every cargo process group in flight. */
 export function interruptCargo(signal: InterruptSignal): void {
   interrupted ??= signal
+  for (const listener of listeners) listener(interrupted)
   for (const pid of activeCargoGroups) signalGroup(pid, signal)
+}
+
+/**
+ * `work`, or InterruptedError as soon as the run is interrupted: for waits that are not cargo
+ * (a readiness poll's sleep), so an interrupt does not wait minutes for them.
+ */
+export function interruptible<T>(work: Promise<T>): Promise<T> {
+  if (interrupted) return Promise.reject(new InterruptedError(interrupted))
+  let listener: ((signal: InterruptSignal) => void) | undefined
+  const stopped = new Promise<never>((_, reject) => {
+    listener = signal => reject(new InterruptedError(signal))
+    listeners.add(listener)
+  })
+  return Promise.race([work, stopped]).finally(() => listeners.delete(listener as never))
 }
 
 /** For a process about to exit: nothing cargo started may outlive it. */

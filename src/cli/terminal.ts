@@ -1,4 +1,5 @@
 import { systemClock } from '../clock.js'
+import { interruptible } from '../cargo/interrupt.js'
 import { runCargo } from '../cargo/run.js'
 import { watchCargo } from '../cargo/watch.js'
 import type { RunContext } from '../context.js'
@@ -40,7 +41,8 @@ export function terminalContext(term: Terminal): RunContext {
   const logger = terminalLogger(term)
   return {
     logger,
-    clock: systemClock,
+    // A readiness wait ends with the run when it is interrupted, not minutes later.
+    clock: { now: () => systemClock.now(), sleep: ms => interruptible(systemClock.sleep(ms)) },
     cargo: watchCargo(runCargo, {
       progress: line => term.out(logger.mask(line)),
       now: () => systemClock.now()
