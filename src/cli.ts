@@ -1,5 +1,4 @@
-import { killCargoGroups } from './cargo/interrupt.js'
-import { handleInterrupts } from './cli/interrupt.js'
+import { handleInterrupts, killCargoGroups } from './cargo/interrupt.js'
 import { main } from './cli/main.js'
 
 const argv = process.argv.slice(2)

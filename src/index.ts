@@ -1,5 +1,9 @@
-import { interruptedBy, interruptExitCode, killCargoGroups } from './cargo/interrupt.js'
-import { handleInterrupts } from './cli/interrupt.js'
+import {
+  handleInterrupts,
+  interruptedBy,
+  interruptExitCode,
+  killCargoGroups
+} from './cargo/interrupt.js'
 import { run } from './main.js'
 
 // A cancelled job gets SIGINT, then SIGTERM: stop cargo, let the run record the failure.

@@ -68,3 +68,35 @@ export function killCargoGroups(): void {
 export function resetInterrupt(): void {
   interrupted = undefined
 }
+
+export interface SignalSource {
+  on(event: InterruptSignal, listener: () => void): unknown
+  off(event: InterruptSignal, listener: () => void): unknown
+}
+
+/**
+ * Ctrl-C, SIGTERM, a cancelled job. The first signal stops cargo's process groups and lets the
+ * run unwind on its own: scratch copies and temporary registries are removed by the code that made
+ * them, and the rehearsal records a failing result ("interrupted by SIGINT"). A second signal does
+ * not wait for that. Returns a function removing the handlers.
+ */
+export function handleInterrupts(
+  signals: SignalSource,
+  forceExit: (code: number) => void
+): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map(signal => {
+    const handler = () => {
+      if (interruptedBy()) {
+        killCargoGroups()
+        forceExit(interruptExitCode(signal))
+        return
+      }
+      interruptCargo(signal)
+    }
+    signals.on(signal, handler)
+    return [signal, handler] as const
+  })
+  return () => {
+    for (const [signal, handler] of handlers) signals.off(signal, handler)
+  }
+}
