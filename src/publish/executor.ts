@@ -221,7 +221,10 @@ async function publishOne(
         stderrTail
       )
     }
-    if (verdict.class === 'permanent') return fail('permanent', verdict.reason, stderrTail)
+    if (verdict.class === 'permanent') {
+      const fix = verdict.fix ? ` (fix: ${verdict.fix})` : ''
+      return fail('permanent', `${verdict.reason}${fix}`, stderrTail)
+    }
 
     const rateLimited = /\b429\b/.test(verdict.reason)
     if (rateLimited) {

@@ -36,6 +36,7 @@ import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
+import { unresolvedFailure, unresolvedHost } from '../sparse/dns.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, type GateDecision } from './gate.js'
@@ -404,6 +405,7 @@ class Session {
         try {
           return await live.entries(name)
         } catch (error) {
+          if (unresolvedHost(error)) throw error
           if (!shouldRetry('retryable', attempt, options.maxAttempts)) throw error
           const delay = retryDelayMs({
             attempt,
@@ -428,6 +430,8 @@ class Session {
         )
       }
     } catch (error) {
+      const host = unresolvedHost(error)
+      if (host) return stop(unresolvedFailure(host, target.name))
       return stop({
         class: 'retryable',
         message: `could not read the live index of '${target.name}': ${this.scrub(message(error))}`,

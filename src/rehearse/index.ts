@@ -497,12 +497,16 @@ class Session {
   }
 
   /** A cycle-closing dev-dependency missing from the live registry deserves the plan's own advice. */
-  private packageHint(stderr: string, classified: { class: string; reason: string }): string {
+  private packageHint(
+    stderr: string,
+    classified: { class: string; reason: string; fix?: string }
+  ): string {
     for (const edge of this.plan.droppedDevEdges) {
       if (stderr.includes(`no matching package named \`${edge.to}\``)) {
         return `${edge.from} dev-depends on ${edge.to} ${edge.req} through a cycle, which resolves from versions already on ${this.plan.registry}; drop the version from that dev-dependency (keep only its path) so cargo strips it`
       }
     }
+    if (classified.fix) return `${classified.reason}: ${classified.fix}`
     if (classified.class === 'permanent') {
       return `${classified.reason}; a publish of this plan would fail the same way`
     }
