@@ -19,6 +19,8 @@ export interface GateInput {
   contentDigest: string
   /** Per-crate content digests of the sources about to be published, by crate name. */
   perCrateDigest: Record<string, string>
+  /** sha256 of the current Cargo.lock, when there is one. */
+  lockfile?: string
   receipt: ReadRehearsalResult
   /** Where the receipt was looked for, for messages. */
   receiptPath: string
@@ -179,9 +181,21 @@ function checkContent(
   return refuse(
     'stale_content',
     `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
-      `rehearsed, ${input.contentDigest} is current; ${describeCrateChanges(receipt, input.perCrateDigest)}`,
+      `rehearsed, ${input.contentDigest} is current; ${describeLockChange(receipt, input.lockfile)}${describeCrateChanges(receipt, input.perCrateDigest)}`,
     `rehearse the current sources: ${how}`
   )
+}
+
+/**
+ * Cargo.lock is packaged with every crate: when it is what changed, every crate reads as changed,
+ * and the refusal must say that the lock is the cause.
+ */
+function describeLockChange(receipt: RehearsalReceipt, current: string | undefined): string {
+  const rehearsed = receipt.cargo_lock_sha256
+  if (typeof rehearsed !== 'string' || rehearsed === (current ?? '')) return ''
+  if (current === undefined)
+    return 'Cargo.lock was removed since the rehearsal (every crate packages it); '
+  return 'Cargo.lock changed since the rehearsal (every crate packages it, so every crate below reads as changed); '
 }
 
 /** Which crates' sources differ, from the receipt's per-crate digests. */

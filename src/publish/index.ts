@@ -139,6 +139,7 @@ export async function gateOnly(
     planId: plan.planId,
     contentDigest: digest.digest,
     perCrateDigest: digest.perCrate,
+    ...(digest.lockfile ? { lockfile: digest.lockfile } : {}),
     receipt,
     receiptPath: proof.receiptPath,
     ...(read && !read.missing

@@ -102,6 +102,7 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
       }
     })
   }
+  if (facts.digest?.lockfile) receipt.cargo_lock_sha256 = facts.digest.lockfile
   if (facts.commit) receipt.commit = facts.commit
   receipt.tool = { name: TOOL.name, version: TOOL.version }
   if (facts.registryUrl) receipt.registry_url = facts.registryUrl
