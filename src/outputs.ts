@@ -1,6 +1,6 @@
 import type { RunResult } from './result.js'
 
-/** The action's outputs (ACTION.md) as strings, from a run's result. Pure. */
+/** The action's outputs (docs/contract.md) as strings, from a run's result. Pure. */
 export function resultOutputs(result: RunResult, artifactId = ''): Record<string, string> {
   const passed =
     result.outcome === 'passed' || result.outcome === 'published' || result.outcome === 'dry-run'

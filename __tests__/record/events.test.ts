@@ -13,7 +13,7 @@ import {
 
 const PLAN = 'a'.repeat(64)
 
-/** FORMATS.md's field lists, written out independently of the implementation. */
+/** docs/formats.md's field lists, written out independently of the implementation. */
 const SPEC_FIELDS: Record<string, string[]> = {
   rehearsal_started: ['registry', 'plan_id', 'package_count'],
   registry_policy_applied: ['evidence'],
@@ -117,7 +117,7 @@ async function lines(path: string): Promise<string[]> {
 }
 
 describe('event schemas', () => {
-  it('list every FORMATS.md variant and ours, each field in spec order after `type`', () => {
+  it('list every docs/formats.md variant and ours, each field in spec order after `type`', () => {
     const actual = Object.fromEntries(
       Object.entries(EVENT_FIELDS).map(([type, fields]) => [type, fields.slice(1)])
     )

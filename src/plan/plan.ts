@@ -28,7 +28,7 @@ export function byteCompare(a: string, b: string): number {
 }
 
 /**
- * The publish plan of a workspace (FORMATS.md "The plan"), from `cargo metadata --no-deps`.
+ * The publish plan of a workspace (docs/formats.md "The plan"), from `cargo metadata --no-deps`.
  *
  * Only dependencies that reach a workspace member through `path` are edges. A path dependency on
  * a crate outside the workspace (an excluded folder, a sibling checkout) is not an edge: cargo

@@ -38,7 +38,7 @@ export type GateDecision =
   | { decision: 'refuse'; reason: GateRefusalReason; message: string; hint: string }
 
 /**
- * The publish gate: FORMATS.md's steps, in order, as a pure function of what was read. The first
+ * The publish gate: docs/formats.md's steps, in order, as a pure function of what was read. The first
  * step that applies decides, so a receipt that is both stale and failed is refused as stale.
  */
 export function decideGate(input: GateInput): GateDecision {
@@ -119,7 +119,7 @@ export function decideGate(input: GateInput): GateDecision {
     }
   }
 
-  // Beyond FORMATS.md: a receipt edited by hand gives itself away, with or without its events.
+  // Beyond docs/formats.md: a receipt edited by hand gives itself away, with or without its events.
   const contradiction = selfContradiction(receipt)
   if (contradiction) {
     return refuse(

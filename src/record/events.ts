@@ -8,7 +8,7 @@ const count = z.number().int().nonnegative()
 const errorClass = z.enum(['retryable', 'permanent', 'ambiguous'])
 
 /**
- * One schema per event variant. The shape's key order IS the on-disk field order (FORMATS.md),
+ * One schema per event variant. The shape's key order IS the on-disk field order (docs/formats.md),
  * so never reorder the keys below.
  */
 function variant<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
