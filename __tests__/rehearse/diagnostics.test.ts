@@ -9,7 +9,13 @@ import { computePlan } from '../../src/plan/index.js'
 import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { integrationContext, readReceipt, rehearseOptions } from './helpers.js'
+import { rehearseCommand } from '../../src/cli/rehearse.js'
+import {
+  FIXTURES as REHEARSE_FIXTURES,
+  integrationContext,
+  readReceipt,
+  rehearseOptions
+} from './helpers.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'diagnostics')
 
@@ -75,6 +81,31 @@ describe('a crate that builds only through feature unification', () => {
     expect(text).not.toMatch(/shipper-rehearse-/)
     expect(text).not.toContain(registry.token)
     expect(JSON.stringify(readReceipt(join(ws, '.shipper')))).toMatch(/error\[E0425\]/)
+  })
+})
+
+describe('a crate crates.io would refuse (no description), on the command line', () => {
+  it('is told once: one failure line naming the crate, the fix, then the evidence and the log', async () => {
+    const ws = sandbox.copyFixture(join(REHEARSE_FIXTURES, 'chain'), 'chain')
+    const ctx = integrationContext(sandbox.env)
+    const out: string[] = []
+    const code = await rehearseCommand(options(ws), ctx, {
+      out: l => void out.push(l),
+      err: l => void out.push(l)
+    })
+    expect(code).toBe(1)
+    const said = [...ctx.lines, ...out]
+    const failureLines = said.filter(l => l.includes('missing or empty metadata fields'))
+    // The failure line, and cargo's own error block quoted as evidence below it.
+    expect(failureLines).toHaveLength(2)
+    expect(failureLines[0]).toMatch(/^failed at third@0\.1\.0: uploading third@0\.1\.0 failed: /)
+    expect(failureLines[1]).toMatch(
+      /^ {2}\| +the remote server responded with an error \(status 400/
+    )
+    expect(said.filter(l => /rehearsal stopped at|cargo said/.test(l))).toEqual([])
+    expect(ctx.lines).toContain('third@0.1.0: upload failed (permanent; reported below)')
+    expect(out).toContain(`cargo log: ${join(ws, '.shipper', 'cargo.log')}`)
+    expect(out.filter(l => l.startsWith('hint: '))).toHaveLength(1)
   })
 })
 

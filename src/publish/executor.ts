@@ -140,7 +140,8 @@ async function publishOne(
       }
     })
     await emit({ type: 'package_failed', class: cls, message })
-    deps.progress(`${key}: failed (${cls}): ${deps.scrub(message)}`)
+    // The run's failure report tells what went wrong; saying it here too would say it twice.
+    deps.progress(`${key}: failed (${cls}); the failure report says why`)
   }
 
   await emit({ type: 'package_started', name: crate.name, version: crate.version })
