@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { interruptible } from './cargo/interrupt.js'
 import { runCargo } from './cargo/run.js'
 import { watchCargo } from './cargo/watch.js'
 import { systemClock } from './clock.js'
@@ -40,7 +41,8 @@ export const actionLogger: Logger = {
 function actionContext(): RunContext {
   return {
     logger: actionLogger,
-    clock: systemClock,
+    // A cancelled job's readiness wait ends with the run, not minutes later.
+    clock: { now: () => systemClock.now(), sleep: ms => interruptible(systemClock.sleep(ms)) },
     // cargo's output in the log, one ::group:: per command, and a progress line while it works.
     cargo: watchCargo(runCargo, {
       progress: line => core.info(masked(line)),
