@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runCargo } from '../../src/cargo/run.js'
@@ -139,6 +139,23 @@ describe('problems found in manifests', () => {
     expect(error.hint).toContain(join(ws, 'c-pub', 'Cargo.toml'))
     expect(error.hint).toContain('version = "0.1.0"')
     expect(error.exitCode).toBe(2)
+  })
+
+  it("blames the crate whose requirement the sibling's version does not meet, at plan time", async () => {
+    const ws = sandbox.copyFixture(join(FIXTURES, 'pathonly'), 'mismatch')
+    const manifest = join(ws, 'c-pub', 'Cargo.toml')
+    writeFileSync(
+      manifest,
+      readFileSync(manifest, 'utf8').replace(
+        'c-internal = { path = "../c-internal" }',
+        'c-internal = { path = "../c-internal", version = "0.2" }'
+      )
+    )
+    const error = await planError(ws)
+    expect(error.message).toBe(
+      "c-pub requires c-internal ^0.2, but the workspace's c-internal is 0.1.0, so cargo cannot package c-pub"
+    )
+    expect(error.hint).toContain(manifest)
   })
 
   it("keeps cargo's file:line for a duplicate key in a member manifest", async () => {
