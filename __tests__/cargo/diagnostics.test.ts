@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import {
+  anchorLocation,
   cargoEvidence,
   errorBlocks,
   firstCargoError,
@@ -105,5 +106,28 @@ describe('inCheckout', () => {
       inCheckout('at `/tmp/sr-1/workspace/a/Cargo.toml`', '/tmp/sr-1/workspace', '/home/u/ws')
     ).toBe('at `/home/u/ws/a/Cargo.toml`')
     expect(inCheckout('x', undefined, '/home/u/ws')).toBe('x')
+  })
+})
+
+describe('anchorLocation', () => {
+  const files = new Set(['/w/g-app/src/lib.rs', '/w/src/main.rs'])
+  const isFile = (p: string) => files.has(p)
+
+  it("points a verify build's crate-relative location at the checkout's file", () => {
+    expect(anchorLocation('E0425: x (src/lib.rs:3:12)', '/w/g-app', '/w', isFile)).toBe(
+      'E0425: x (g-app/src/lib.rs:3:12)'
+    )
+  })
+
+  it('leaves a location that already names a checkout file, or no file at all', () => {
+    expect(anchorLocation('E1: x (src/main.rs:1:1)', '/w/g-app', '/w', isFile)).toBe(
+      'E1: x (src/main.rs:1:1)'
+    )
+    expect(anchorLocation('E1: x (gone.rs:1:1)', '/w/g-app', '/w', isFile)).toBe(
+      'E1: x (gone.rs:1:1)'
+    )
+    expect(anchorLocation('E1: x (/abs/a.rs:1:1)', '/w/g-app', '/w', isFile)).toBe(
+      'E1: x (/abs/a.rs:1:1)'
+    )
   })
 })

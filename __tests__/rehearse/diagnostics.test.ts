@@ -64,7 +64,7 @@ describe('a crate that builds only through feature unification', () => {
     expect(result.outcome).toBe('failed')
     expect(result.failure?.crate?.name).toBe('g-app')
     expect(result.failure?.message).toMatch(
-      /E0425: cannot find function `extra`.*\(.*lib\.rs:3:\d+\)/
+      /^packaging g-app@0\.1\.0 failed: E0425: cannot find function `extra`.* \(g-app\/src\/lib\.rs:3:\d+\)$/
     )
     const evidence = result.failure?.stderrTail ?? ''
     expect(evidence).toMatch(/^error\[E0425\]: cannot find function `extra`/m)

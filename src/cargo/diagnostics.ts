@@ -1,3 +1,5 @@
+import { join, relative, sep } from 'node:path'
+
 /**
  * Reading cargo's output for a person: the error blocks (rustc's `error[E…]` with its `-->`
  * location, cargo's `error:` with its `Caused by:` chain) rather than the last lines, which after
@@ -79,4 +81,22 @@ export function firstCargoError(output: string): string | undefined {
 export function inCheckout(text: string, copy: string | undefined, checkout: string): string {
   if (!copy) return text
   return text.split(copy).join(checkout)
+}
+
+/**
+ * rustc names files relative to where it ran: the workspace root in a workspace build, but the
+ * packaged copy of the crate in `cargo package`'s verification build. A relative location that is
+ * not a file below `root` but is one below `crateDir` is rewritten relative to `root`, so the
+ * message points at the file in the checkout (`g-app/src/lib.rs:3:12`, not `src/lib.rs:3:12`).
+ */
+export function anchorLocation(
+  message: string,
+  crateDir: string,
+  root: string,
+  isFile: (path: string) => boolean
+): string {
+  return message.replace(/\(([^()\s/][^()\s]*):(\d+):(\d+)\)$/, (whole, file: string, l, c) => {
+    if (isFile(join(root, file)) || !isFile(join(crateDir, file))) return whole
+    return `(${relative(root, join(crateDir, file)).split(sep).join('/')}:${l}:${c})`
+  })
 }

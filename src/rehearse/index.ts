@@ -22,11 +22,12 @@
  *   the index must list exactly the packaged sha256.
  */
 import { execFile } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { cargoEvidence, inCheckout } from '../cargo/diagnostics.js'
+import { anchorLocation, cargoEvidence, inCheckout } from '../cargo/diagnostics.js'
 import { InterruptedError } from '../cargo/interrupt.js'
 import { CargoLog } from '../cargo/log.js'
 import type { RunContext } from '../context.js'
@@ -468,7 +469,11 @@ class Session {
   private async packageFailed(stderr: string, crate: PlannedCrate | undefined): Promise<Failure> {
     const classified = classifyCargoFailure(stderr, { now: this.ctx.clock.now() })
     const what = crate ? `packaging ${crate.name}@${crate.version}` : 'packaging the plan'
-    const message = `${what} failed: ${cargoErrorLine(stderr)}`
+    const error = cargoErrorLine(stderr)
+    const located = crate
+      ? anchorLocation(error, dirname(crate.manifestPath), this.plan.workspaceRoot, isFile)
+      : error
+    const message = `${what} failed: ${located}`
     if (crate) {
       const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
       outcome.status = 'failed'
@@ -666,6 +671,10 @@ async function commitOf(
     // not a git checkout, or no commit yet
   }
   return env.GITHUB_SHA ?? process.env.GITHUB_SHA ?? undefined
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false
 }
 
 function isoTime(ms: number): string {
