@@ -17,7 +17,7 @@ describe('action.yml', () => {
     expect(action.runs.main).toBe('dist/index.js')
   })
 
-  it('declares exactly the inputs of ACTION.md, with their defaults', () => {
+  it('declares exactly the inputs of docs/contract.md, with their defaults', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(INPUTS.map(i => i.name).sort())
     for (const input of INPUTS) {
       expect([input.name, action.inputs[input.name]?.default ?? '']).toEqual([
@@ -28,7 +28,7 @@ describe('action.yml', () => {
     }
   })
 
-  it('declares exactly the outputs of ACTION.md', () => {
+  it('declares exactly the outputs of docs/contract.md', () => {
     expect(Object.keys(action.outputs).sort()).toEqual(OUTPUTS.map(o => o.name).sort())
   })
 

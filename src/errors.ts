@@ -1,6 +1,6 @@
 /**
  * A failure the user can act on: printed as one line with its hint, never with a stack.
- * `exitCode` follows ACTION.md: 1 for a failure or refusal, 2 for bad usage or bad input.
+ * `exitCode` follows docs/contract.md: 1 for a failure or refusal, 2 for bad usage or bad input.
  */
 export class UserError extends Error {
   readonly hint: string

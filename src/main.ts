@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
+import { interruptible } from './cargo/interrupt.js'
 import { runCargo } from './cargo/run.js'
+import { watchCargo } from './cargo/watch.js'
 import { systemClock } from './clock.js'
 import type { RunContext } from './context.js'
 import { UserError, describeError } from './errors.js'
@@ -11,21 +13,42 @@ import { INPUTS } from './options/inputs.js'
 import { parseOptions } from './options/parse.js'
 import { resultExitCode, resultOutputs } from './outputs.js'
 
+/**
+ * Secrets registered so far. The runner masks them in the log it shows, but this process's own
+ * output must not carry them either: cargo's output echoed into the log may quote a token (a
+ * registry repeating it in an error body).
+ */
+const registeredSecrets = new Set<string>()
+
+function masked(line: string): string {
+  let out = line
+  for (const secret of registeredSecrets) out = out.split(secret).join('***')
+  return out
+}
+
 export const actionLogger: Logger = {
   info: m => core.info(m),
   warning: (m, where) => core.warning(m, where?.file ? { file: where.file } : {}),
   error: (m, where) => core.error(m, where?.file ? { file: where.file } : {}),
   debug: m => core.debug(m),
   secret: v => {
-    if (v) core.setSecret(v)
+    if (!v) return
+    registeredSecrets.add(v)
+    core.setSecret(v)
   }
 }
 
 function actionContext(): RunContext {
   return {
     logger: actionLogger,
-    clock: systemClock,
-    cargo: runCargo,
+    // A cancelled job's readiness wait ends with the run, not minutes later.
+    clock: { now: () => systemClock.now(), sleep: ms => interruptible(systemClock.sleep(ms)) },
+    // cargo's output in the log, one ::group:: per command, and a progress line while it works.
+    cargo: watchCargo(runCargo, {
+      progress: line => core.info(masked(line)),
+      now: () => systemClock.now(),
+      groups: { write: line => core.info(masked(line)) }
+    }),
     fetch: globalThis.fetch.bind(globalThis),
     env: {},
     random: Math.random,

@@ -1,6 +1,6 @@
 import type { RunResult } from './result.js'
 
-/** The action's outputs (ACTION.md) as strings, from a run's result. Pure. */
+/** The action's outputs (docs/contract.md) as strings, from a run's result. Pure. */
 export function resultOutputs(result: RunResult, artifactId = ''): Record<string, string> {
   const passed =
     result.outcome === 'passed' || result.outcome === 'published' || result.outcome === 'dry-run'
@@ -29,7 +29,15 @@ export function resultExitCode(result: RunResult): number {
   return result.outcome === 'failed' || result.outcome === 'refused' ? 1 : 0
 }
 
-/** A few lines for a terminal: one per crate, then the verdict. */
+/** How a crate's status reads on a terminal: `pending` there means the run never got to it. */
+function statusWord(status: RunResult['packages'][number]['status']): string {
+  return status === 'pending' ? 'not reached' : status
+}
+
+/**
+ * A few lines for a terminal: one per crate, then the verdict. A failure is told once: what
+ * failed and where, the fix, cargo's error blocks, and where the full cargo log is.
+ */
 export function resultLines(result: RunResult): string[] {
   const lines: string[] = []
   const width = Math.max(0, ...result.packages.map(p => `${p.name}@${p.version}`.length))
@@ -37,7 +45,14 @@ export function resultLines(result: RunResult): string[] {
     const id = `${p.name}@${p.version}`.padEnd(width)
     const extra = p.reason ? ` (${p.reason})` : ''
     lines.push(
-      `  ${id}  level ${p.level}  ${p.status.padEnd(9)} ${(p.durationMs / 1000).toFixed(1)}s${extra}`
+      `  ${id}  level ${p.level}  ${statusWord(p.status).padEnd(11)} ${(p.durationMs / 1000).toFixed(1)}s${extra}`
+    )
+  }
+  for (const check of result.smoke ?? []) {
+    const what =
+      check.kind === 'install' ? `cargo install ${check.name}@${check.version}` : 'consumer build'
+    lines.push(
+      `  smoke: ${what}  ${check.ok ? 'ok' : 'FAILED'}  ${(check.durationMs / 1000).toFixed(1)}s`
     )
   }
   if (result.plan) lines.push(`plan_id ${result.plan.planId}`)
@@ -49,13 +64,14 @@ export function resultLines(result: RunResult): string[] {
     lines.push(`${result.outcome}${where}: ${result.failure.message}`)
     if (result.failure.hint) lines.push(`hint: ${result.failure.hint}`)
     if (result.failure.stderrTail) {
-      lines.push('cargo said:')
-      for (const l of result.failure.stderrTail.split('\n').slice(-15)) lines.push(`  | ${l}`)
+      lines.push("cargo's errors:")
+      for (const l of result.failure.stderrTail.split('\n')) lines.push(`  | ${l}`)
     }
   } else {
     lines.push(`outcome: ${result.outcome}`)
   }
   if (result.receiptPath) lines.push(`receipt: ${result.receiptPath}`)
   if (result.eventsPath) lines.push(`events:  ${result.eventsPath}`)
+  if (result.cargoLog) lines.push(`cargo log: ${result.cargoLog}`)
   return lines
 }

@@ -25,6 +25,15 @@ export interface Failure {
   stderrTail?: string
 }
 
+/** One smoke check of a rehearsal: `cargo install` of a binary crate, or the consumer build. */
+export interface SmokeCheck {
+  kind: 'install' | 'build'
+  name: string
+  version: string
+  ok: boolean
+  durationMs: number
+}
+
 export type Outcome = 'passed' | 'failed' | 'skipped' | 'published' | 'refused' | 'dry-run'
 
 /** What one run of either mode produced: the front doors turn it into outputs, summary, status. */
@@ -41,6 +50,10 @@ export interface RunResult {
   receiptPath?: string
   eventsPath?: string
   failure?: Failure
+  /** The full cargo log of the run (state dir; carried in the artifact). */
+  cargoLog?: string
+  /** Rehearse mode: the smoke checks that ran, in order. */
+  smoke?: SmokeCheck[]
   /** Registry the rehearsal used (name and API base), for the summary. */
   registry?: { name: string; url: string; embedded: boolean }
   /** Publish mode: the gate's decision; `bypassed` = skip-rehearsal (the summary says so loudly). */

@@ -71,6 +71,12 @@ describe('dist/index.js run as the runner runs it', () => {
     // No artifact service outside Actions: one warning, no artifact id.
     expect(run.outputs['artifact-id']).toBe('')
     expect(run.stdout).toMatch(/artifact service is not available/)
+    // cargo's output is in the log, each command folded into a section of its own.
+    expect(run.stdout).toMatch(/^::group::cargo package -p /m)
+    expect(run.stdout).toMatch(/^\s*Packaging demo-cli v/m)
+    const opened = run.stdout.split('\n').filter(l => l.startsWith('::group::')).length
+    expect(run.stdout.split('\n').filter(l => l === '::endgroup::')).toHaveLength(opened)
+    expect(run.summary).toMatch(/### Smoke checks[\s\S]*`cargo install demo-cli@/)
   })
 
   it('refuses to publish without a rehearsal of this plan, uploading nothing (exit 1)', async () => {

@@ -66,6 +66,30 @@ describe('renderSummary', () => {
     expectGolden('pass', renderSummary(baseResult({}), { runUrl: RUN_URL }))
   })
 
+  it('lists the smoke checks with their results and durations, and says where the cargo log is', () => {
+    const base = baseResult({})
+    const result = baseResult({
+      cargoLog: `${base.plan?.workspaceRoot}/.shipper/cargo.log`,
+      artifactId: 42,
+      smoke: [
+        { kind: 'install', name: 'demo-cli', version: '0.2.0', ok: true, durationMs: 12_400 },
+        {
+          kind: 'build',
+          name: 'shipper-rehearse-consumer',
+          version: '0.0.0',
+          ok: false,
+          durationMs: 3_100
+        }
+      ]
+    })
+    const md = renderSummary(result, { runUrl: RUN_URL })
+    expect(md).toContain(
+      '- **full cargo log** `.shipper/cargo.log` in the state dir, also in the artifact uploaded by this run (id 42)'
+    )
+    expect(md).toContain('| `cargo install demo-cli@0.2.0` | passed | 12.4 s |')
+    expect(md).toContain('| consumer build of every library crate | **failed** | 3.1 s |')
+  })
+
   it('explains a failed rehearsal: the crate, its class, the fix and cargo output', () => {
     const result = baseResult({
       outcome: 'failed',

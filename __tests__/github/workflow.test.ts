@@ -87,7 +87,7 @@ describe('a rehearsal inside a workflow', () => {
     sandbox.cleanup()
   })
 
-  it('posts pending then success, restores the cache, uploads the two record files and writes the summary with a preview', async () => {
+  it('posts pending then success, restores the cache, uploads the record files and the cargo log, and writes the summary with a preview', async () => {
     const ws = sandbox.copyFixture(resolve('examples/demo'), 'demo')
     const env = {
       ACTIONS_RUNTIME_TOKEN: 'runtime-token',
@@ -130,7 +130,11 @@ describe('a rehearsal inside a workflow', () => {
     expect(captured.uploads).toEqual([
       {
         name: 'shipper-rehearsal',
-        files: [join(stateDir, 'rehearsal.json'), join(stateDir, 'events.jsonl')],
+        files: [
+          join(stateDir, 'rehearsal.json'),
+          join(stateDir, 'events.jsonl'),
+          join(stateDir, 'cargo.log')
+        ],
         root: stateDir,
         retentionDays: 3
       }

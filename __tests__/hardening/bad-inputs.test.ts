@@ -16,7 +16,7 @@ import { RehearsedFixture } from '../publish/helpers.js'
 /**
  * The bad-input corpus, through both front doors as users meet them: `node dist/cli.js` and
  * `node dist/index.js` (the action bundle, inputs as INPUT_* variables). Every case must end with
- * the exit code ACTION.md gives (1 failure or refusal, 2 bad usage or bad input), one line naming
+ * the exit code docs/contract.md gives (1 failure or refusal, 2 bad usage or bad input), one line naming
  * the problem with its fix, no stack trace, and nothing uploaded to either registry.
  */
 

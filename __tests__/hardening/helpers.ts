@@ -113,12 +113,20 @@ function commandName(pid: number): string | undefined {
   }
 }
 
-/** SIGKILLs a process group started detached; a group that is gone already is fine. */
+/**
+ * SIGKILLs a process group started detached, and the groups of its descendants: cargo runs in a
+ * process group of its own, which a SIGKILL of its parent's group does not reach. A group that
+ * is gone already is fine.
+ */
 export function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  const groups = [pid, ...descendants(pid).map(p => p.pid)]
+  for (const group of groups) {
+    try {
+      process.kill(-group, 'SIGKILL')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'ESRCH' && code !== 'EPERM') throw error
+    }
   }
 }
 

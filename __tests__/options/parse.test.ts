@@ -47,7 +47,7 @@ describe('parseDuration', () => {
 })
 
 describe('parseOptions', () => {
-  it('applies every default of ACTION.md when no input is given', async () => {
+  it('applies every default of docs/contract.md when no input is given', async () => {
     const o = await parseOptions({}, { cwd: dir, env })
     expect(o).toMatchObject({
       mode: 'rehearse',

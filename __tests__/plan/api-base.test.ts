@@ -140,4 +140,13 @@ describe('resolveApiBase', () => {
     expect(error.message).toContain('could not read')
     expect(error.exitCode).toBe(1)
   })
+
+  it('names the host when it does not resolve (a real DNS failure: .invalid never resolves)', async () => {
+    const error = await rejection(
+      resolveApiBase('live', 'https://live-registry.invalid', { fetch: globalThis.fetch })
+    )
+    expect(error.message).toBe(
+      'could not read https://live-registry.invalid/api/v1/crates/config.json: cannot resolve live-registry.invalid (DNS; is this machine offline?)'
+    )
+  })
 })

@@ -183,17 +183,20 @@ describe('computeContentDigest with real cargo', () => {
       // h() { sha256sum "$1" | cut -d' ' -f1; }
       // printf 'solo@1.2.3\nCargo.lock\t%s\nCargo.toml.orig\t%s\nsrc/lib.rs\t%s\nsrc/main.rs\t%s\n' \
       //   $(h Cargo.lock) $(h Cargo.toml) $(h src/lib.rs) $(h src/main.rs) | sha256sum
-      // then printf 'solo\t<that>\n' | sha256sum
+      // then printf 'solo\t<that>\n' | sha256sum; lockfile is h Cargo.lock
       expect(await digestOf(plan)).toEqual({
         digest: '2871ec7dd00ba34ad04defdc4440652c8f5789a083718a0066210e3cc5add34d',
-        perCrate: { solo: '53c67d08796baf02706a12fd4f5e73fe5f1b93746a0b69c51107076bb011b257' }
+        perCrate: { solo: '53c67d08796baf02706a12fd4f5e73fe5f1b93746a0b69c51107076bb011b257' },
+        lockfile: '92636a3a188fb873f693e0649bb7975cc7126d588682b9d601409f5c5dc343be'
       })
     })
 
-    it('changes when the packaged lock file changes', async () => {
+    it('changes when the packaged lock file changes, and records the lock apart', async () => {
       const before = await digestOf(plan)
       edit(join(ws, 'Cargo.lock'), text => `${text}\n`)
-      expect((await digestOf(plan)).digest).not.toBe(before.digest)
+      const after = await digestOf(plan)
+      expect(after.digest).not.toBe(before.digest)
+      expect(after.lockfile).not.toBe(before.lockfile)
     })
 
     it('leaves a stale lock file alone and resolves nothing', async () => {

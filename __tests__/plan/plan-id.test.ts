@@ -7,7 +7,7 @@ import { metadataFixture } from './fixtures.js'
 // Expected values computed outside this code, e.g.
 //   printf 'https://crates.io\na@0.1.0\nb@0.1.0\n' | sha256sum
 describe('computePlanId', () => {
-  it("matches FORMATS.md's example input for crates a then b", () => {
+  it("matches docs/formats.md's example input for crates a then b", () => {
     const crates = [
       { name: 'a', version: '0.1.0' },
       { name: 'b', version: '0.1.0' }

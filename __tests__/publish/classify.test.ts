@@ -151,6 +151,40 @@ describe('classifyCargoFailure', () => {
     expect(result.reason.length).toBeGreaterThan(0)
   })
 
+  describe("cargo's known refusals: permanent, with their fix, whatever else the output says", () => {
+    it.each([
+      [
+        'a dirty working tree',
+        'error: 1 files in the working directory contain changes that were not yet committed into git:\n\nsrc/lib.rs\n\nto proceed despite this and include the uncommitted changes, pass the `--allow-dirty` flag\n',
+        /uncommitted changes/,
+        /commit or stash them.*allow-dirty/
+      ],
+      [
+        'a registry without configuration',
+        'error: registry index was not found in any configuration: `nope`\n',
+        /not configured/,
+        /CARGO_REGISTRIES_<NAME>_INDEX/
+      ],
+      [
+        'a manifest error',
+        'error: duplicate key\n --> Cargo.toml:7:2\n  |\n7 | [dependencies]\n  |  ^^^^^^^^^^^^\n',
+        /manifest is invalid/,
+        /file and line cargo names/
+      ],
+      [
+        'a dirty tree whose file list mentions a timeout',
+        'error: 2 files in the working directory contain changes that were not yet committed into git:\n\nsrc/timed out.rs\nsrc/connection reset.rs\n',
+        /uncommitted changes/,
+        /commit or stash/
+      ]
+    ])('%s', (_, stderr, reason, fix) => {
+      const result = classifyCargoFailure(stderr, { now: NOW })
+      expect(result.class).toBe('permanent')
+      expect(result.reason).toMatch(reason)
+      expect(result.fix).toMatch(fix)
+    })
+  })
+
   it.each(['existsOnIndex', 'alreadyUploaded', 'alreadyUploaded400'] as const)(
     'treats %s as permanent with alreadyExists, so the caller can skip the crate',
     sample => {

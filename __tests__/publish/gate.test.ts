@@ -153,6 +153,33 @@ describe('gate', () => {
       expect(decision.message).toContain('e'.repeat(64))
     })
 
+    it('names Cargo.lock when it is what changed, before the crates it changed', () => {
+      const decision = refusal(
+        input({
+          receipt: { kind: 'ok', receipt: receipt({ cargo_lock_sha256: '1'.repeat(64) }) },
+          contentDigest: 'e'.repeat(64),
+          perCrateDigest: { a: 'f'.repeat(64), b: 'f'.repeat(64) },
+          lockfile: '2'.repeat(64)
+        })
+      )
+      expect(decision.reason).toBe('stale_content')
+      expect(decision.message).toMatch(
+        /Cargo\.lock changed since the rehearsal \(every crate packages it.*\); changed: a, b$/
+      )
+    })
+
+    it('does not blame Cargo.lock when it is the one rehearsed', () => {
+      const decision = refusal(
+        input({
+          receipt: { kind: 'ok', receipt: receipt({ cargo_lock_sha256: '1'.repeat(64) }) },
+          contentDigest: 'e'.repeat(64),
+          perCrateDigest: { ...PER_CRATE, b: 'f'.repeat(64) },
+          lockfile: '1'.repeat(64)
+        })
+      )
+      expect(decision.message).not.toContain('Cargo.lock')
+    })
+
     it('names crates added to or removed from the rehearsed set', () => {
       const decision = refusal(
         input({

@@ -252,7 +252,7 @@ describe('the proof as a workflow artifact', () => {
     expect(artifacts.uploaded.map(u => [u.name, [...u.files.keys()].sort()])).toEqual([
       [
         'shipper-rehearsal-publish',
-        ['events.jsonl', 'publish-record.json', 'rehearsal.json', 'rehearse-events.jsonl']
+        ['cargo.log', 'events.jsonl', 'publish-record.json', 'rehearsal.json', 'rehearse-events.jsonl']
       ]
     ])
     const uploadedEvents = artifacts.uploaded[0]!.files.get('events.jsonl')!.toString('utf8')
@@ -299,6 +299,25 @@ describe('operator bypass and dry run', () => {
     expect(live.faults.uploads()).toEqual({})
     expect(artifacts.uploaded).toEqual([])
     expect(receiptOf(ws).result).toBe('dry_run')
+  })
+
+  it('a live index host that does not resolve fails the run at once, naming the host', async () => {
+    const ws = workspace()
+    // The registry answers its config.json; its index is then read from a host that cannot
+    // resolve (a real DNS failure: `.invalid` never resolves).
+    const unresolvable = (async (input: string | URL | Request, init?: RequestInit) =>
+      String(input).endsWith('/config.json')
+        ? fetch(input, init)
+        : fetch(String(input).replace('127.0.0.1', 'live-index.invalid'), init)) as typeof fetch
+    const ctx = { ...testContext(env()), fetch: unresolvable }
+    const result = await publish(options(ws, { dryRun: true, bind: 'plan' }), ctx)
+    expect(result.outcome).toBe('failed')
+    expect(result.failure?.message).toMatch(
+      /^cannot resolve live-index\.invalid, the host of '.*' \(DNS\)/
+    )
+    expect(result.failure?.hint).toMatch(/check the network/)
+    expect(ctx.clock.sleeps).toEqual([])
+    expect(live.faults.uploads()).toEqual({})
   })
 
   it('a dry run fails when verification fails', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseServeArgs, registryServe } from '../../src/cli/registry-serve.js'
@@ -114,4 +114,45 @@ describe('shipper-rehearse registry serve', () => {
       expect((error as UserError).exitCode).toBe(2)
     }
   )
+})
+
+describe('registry serve errors', () => {
+  async function serveError(argv: string[]) {
+    const { main } = await import('../../src/cli/main.js')
+    const { term, out, err } = terminal()
+    const code = await main(['registry', 'serve', ...argv], term)
+    return { code, out, err }
+  }
+
+  it('says a port in use is in use, in one line with exit 2', async () => {
+    const { createServer } = await import('node:net')
+    const busy = createServer()
+    await new Promise<void>(resolve => busy.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (busy.address() as { port: number }).port
+      const r = await serveError(['--port', String(port)])
+      expect(r.code).toBe(2)
+      expect(r.out).toEqual([])
+      expect(r.err).toEqual([
+        `error: port ${port} on 127.0.0.1 is already in use (hint: stop what listens there, or pick another --port (0 takes any free one))`
+      ])
+    } finally {
+      await new Promise(resolve => busy.close(resolve))
+    }
+  })
+
+  it('says a --data that is a file is not a directory, in one line with exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sr-serve-file-'))
+    try {
+      const file = join(dir, 'not-a-dir')
+      writeFileSync(file, 'x')
+      const r = await serveError(['--data', file])
+      expect(r.code).toBe(2)
+      expect(r.err).toEqual([
+        `error: --data ${file} is not a directory (hint: give a directory (it is created when missing))`
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

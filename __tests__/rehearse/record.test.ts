@@ -35,8 +35,17 @@ describe('verdict', () => {
     expect(verdict(plan, outcomes, 'rehearsal', undefined)).toEqual({
       passed: true,
       summary: "rehearsed 3 packages against 'rehearsal' successfully",
-      packagesAttempted: 3,
-      packagesPublished: 3
+      packagesAttempted: 2,
+      packagesPublished: 2
+    })
+  })
+
+  it('never counts a crate skipped as already present as attempted or published', () => {
+    const outcomes = plan.packages.map(c => outcome(c.name, 'skipped'))
+    expect(verdict(plan, outcomes, 'rehearsal', undefined)).toMatchObject({
+      passed: true,
+      packagesAttempted: 0,
+      packagesPublished: 0
     })
   })
 

@@ -1,5 +1,6 @@
-import { getExecOutput } from '@actions/exec'
+import { spawn } from 'node:child_process'
 import { UserError } from '../errors.js'
+import { activeCargoGroups, interruptedBy, InterruptedError } from './interrupt.js'
 
 export interface CargoResult {
   exitCode: number
@@ -13,6 +14,8 @@ export interface CargoRunOptions {
   env?: Record<string, string | undefined>
   /** Streams cargo's output live (the action's log); off by default so callers decide. */
   stream?: boolean
+  /** Told each complete line cargo prints, as it prints it (progress, the run's cargo log). */
+  onLine?: (line: string, from: 'stdout' | 'stderr') => void
 }
 
 /** Runs cargo; resolves with its output whatever the exit code. */
@@ -52,27 +55,75 @@ export function cargoEnv(extra: Record<string, string | undefined> = {}): Record
   return mergeEnv({ ...Object.fromEntries(inherited.map(k => [k, undefined])), ...extra })
 }
 
-export const runCargo: CargoRunner = async (args, options = {}) => {
+/** Splits a byte stream into lines, holding back a partial last line until it is complete. */
+function lineSplitter(emit: (line: string) => void): { push(text: string): void; end(): void } {
+  let pending = ''
+  return {
+    push(text) {
+      const parts = (pending + text).split(/\r?\n/)
+      pending = parts.pop() ?? ''
+      for (const line of parts) emit(line)
+    },
+    end() {
+      if (pending !== '') emit(pending)
+      pending = ''
+    }
+  }
+}
+
+/**
+ * cargo runs in a process group of its own (POSIX), so an interrupt can stop it together with
+ * every rustc, build script and proc macro it started, not just the cargo process.
+ */
+export const runCargo: CargoRunner = (args, options = {}) => {
+  const stopped = interruptedBy()
+  if (stopped) return Promise.reject(new InterruptedError(stopped))
   const env = cargoEnv(options.env)
   const bin = cargoBinary(env)
-  try {
-    return await getExecOutput(bin, args, {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
       cwd: options.cwd,
       env,
-      silent: !options.stream,
-      ignoreReturnCode: true
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32'
     })
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    if (/Unable to locate executable|ENOENT|not found/i.test(message)) {
-      throw new UserError(
-        `cargo was not found (looked for '${bin}')`,
-        'install Rust (e.g. dtolnay/rust-toolchain) before this step, or set CARGO to the cargo binary',
-        2
-      )
+    const chunks = { stdout: [] as string[], stderr: [] as string[] }
+    const onLine = options.onLine
+    for (const from of ['stdout', 'stderr'] as const) {
+      const split = lineSplitter(line => onLine?.(line, from))
+      const stream = child[from]
+      stream.setEncoding('utf8')
+      stream.on('data', (text: string) => {
+        chunks[from].push(text)
+        if (options.stream) process[from].write(text)
+        split.push(text)
+      })
+      stream.on('end', () => split.end())
     }
-    throw error
-  }
+    if (child.pid !== undefined) activeCargoGroups.add(child.pid)
+    child.on('error', error => {
+      if (child.pid !== undefined) activeCargoGroups.delete(child.pid)
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(
+          new UserError(
+            `cargo was not found (looked for '${bin}')`,
+            'install Rust (e.g. dtolnay/rust-toolchain) before this step, or set CARGO to the cargo binary',
+            2
+          )
+        )
+      } else reject(error)
+    })
+    child.on('close', (code, signal) => {
+      if (child.pid !== undefined) activeCargoGroups.delete(child.pid)
+      const interrupted = interruptedBy()
+      if (interrupted) return reject(new InterruptedError(interrupted))
+      resolve({
+        exitCode: code ?? (signal ? 128 : 1),
+        stdout: chunks.stdout.join(''),
+        stderr: chunks.stderr.join('') + (signal ? `\ncargo was killed by ${signal}\n` : '')
+      })
+    })
+  })
 }
 
 /** The last `lines` lines of a command's output, for events and summaries. */

@@ -1,30 +1,17 @@
 import { UserError, describeError } from '../errors.js'
 import { parseOptions } from '../options/parse.js'
 import { withLiveRegistry } from '../publish/target.js'
-import { INPUTS } from '../options/inputs.js'
 import { TOOL } from '../version.js'
+import { interruptedBy, interruptExitCode } from '../cargo/interrupt.js'
 import { parseArgs } from './args.js'
+import { interruptedLine } from './interrupt.js'
+import { commandHelp, findCommand, mainHelp, wantsHelp } from './help.js'
 import { processTerminal, terminalContext, type Terminal } from './terminal.js'
 import { gateCommand } from './gate.js'
 import { planCommand } from './plan.js'
 import { publishCommand } from './publish.js'
 import { rehearseCommand } from './rehearse.js'
 import { registryServe } from './registry-serve.js'
-
-const USAGE = `shipper-rehearse — rehearse a Rust workspace release, then publish it behind a gate
-
-Usage:
-  shipper-rehearse plan      [--manifest-path P] [--packages a,b] [--target-registry NAME]
-                             [--target-registry-url URL] [--format text|json]
-  shipper-rehearse rehearse  [--manifest-path P] [--registry-url URL] [--smoke-install bin] ...
-  shipper-rehearse gate      [--manifest-path P] [--state-dir DIR] [--bind plan|content] ...
-  shipper-rehearse publish   [--manifest-path P] [--token T] [--dry-run] ...
-  shipper-rehearse registry serve [--port N] [--data DIR] [--token T] [--strict|--no-strict]
-
-Every action input is also a flag (--name value, --name=value; booleans: --flag / --no-flag):
-${INPUTS.map(i => `  --${i.name}`).join('\n')}
-
-Exit codes: 0 success, 1 failure or refusal, 2 bad usage or bad input.`
 
 /** Flags of a command that fixes the mode: a contradicting `--mode` is refused, not ignored. */
 function modeArgs(argv: string[], mode: 'rehearse' | 'publish', command: string) {
@@ -44,13 +31,35 @@ function modeArgs(argv: string[], mode: 'rehearse' | 'publish', command: string)
 export async function main(argv: string[], term: Terminal = processTerminal): Promise<number> {
   const [command, ...rest] = argv
   try {
+    const about = command === undefined ? undefined : findCommand(argv)
+    if (about && wantsHelp(rest)) {
+      term.out(commandHelp(about))
+      return 0
+    }
     switch (command) {
       case undefined:
+        term.err(mainHelp())
+        return 2
       case '-h':
       case '--help':
-      case 'help':
-        term.out(USAGE)
-        return command === undefined ? 2 : 0
+        term.out(mainHelp())
+        return 0
+      case 'help': {
+        if (rest.length === 0) {
+          term.out(mainHelp())
+          return 0
+        }
+        const about = findCommand(rest)
+        if (!about) {
+          throw new UserError(
+            `no help for '${rest.join(' ')}': not a command`,
+            'run `shipper-rehearse help` for the commands',
+            2
+          )
+        }
+        term.out(commandHelp(about))
+        return 0
+      }
       case '--version':
       case '-V':
         term.out(`${TOOL.name} ${TOOL.version}`)
@@ -103,6 +112,11 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
         throw new UserError(`unknown command '${command}'`, 'run `shipper-rehearse --help`', 2)
     }
   } catch (error) {
+    const signal = interruptedBy()
+    if (signal) {
+      term.err(interruptedLine(signal))
+      return interruptExitCode(signal)
+    }
     term.err(`error: ${describeError(error)}`)
     return error instanceof UserError ? error.exitCode : 1
   }

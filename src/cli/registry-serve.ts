@@ -61,6 +61,51 @@ export function parseServeArgs(argv: string[]): EmbeddedRegistryOptions {
 }
 
 /**
+ * Why the registry did not start, as one line with the fix: the listener's and the data dir's
+ * system errors are the usual causes; anything else still gets one line, never a stack.
+ */
+export function startError(error: unknown, options: EmbeddedRegistryOptions): UserError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const message = error instanceof Error ? error.message : String(error)
+  const port = options.port ?? 0
+  const data = options.dataDir ?? 'the temporary data dir'
+  switch (code) {
+    case 'EADDRINUSE':
+      return new UserError(
+        `port ${port} on 127.0.0.1 is already in use`,
+        'stop what listens there, or pick another --port (0 takes any free one)',
+        2
+      )
+    case 'EACCES':
+    case 'EPERM':
+      return /listen|bind/i.test(message)
+        ? new UserError(
+            `not allowed to listen on port ${port}`,
+            'ports below 1024 need privileges: pick a higher --port, or 0',
+            2
+          )
+        : new UserError(
+            `not allowed to use --data ${data}`,
+            'give a directory this user can write',
+            2
+          )
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new UserError(
+        `--data ${data} is not a directory`,
+        'give a directory (it is created when missing)',
+        2
+      )
+    default:
+      return new UserError(
+        `the registry did not start: ${message.split('\n')[0]}`,
+        `check --port and --data (${USAGE})`,
+        2
+      )
+  }
+}
+
+/**
  * Runs the embedded registry until SIGINT or SIGTERM. The cargo index URL goes to stdout alone on
  * its line (for scripts); the token and where data lives go to stderr.
  */
@@ -70,7 +115,9 @@ export async function registryServe(
   signals: SignalSource = process
 ): Promise<number> {
   const options = parseServeArgs(argv)
-  const registry = await startRegistry(options)
+  const registry = await startRegistry(options).catch((error: unknown) => {
+    throw startError(error, options)
+  })
   term.out(registry.indexUrl)
   term.err(`token: ${registry.token}`)
   term.err(

@@ -1,5 +1,7 @@
 import { systemClock } from '../clock.js'
+import { interruptible } from '../cargo/interrupt.js'
 import { runCargo } from '../cargo/run.js'
+import { watchCargo } from '../cargo/watch.js'
 import type { RunContext } from '../context.js'
 import type { Logger } from '../log.js'
 
@@ -39,8 +41,12 @@ export function terminalContext(term: Terminal): RunContext {
   const logger = terminalLogger(term)
   return {
     logger,
-    clock: systemClock,
-    cargo: runCargo,
+    // A readiness wait ends with the run when it is interrupted, not minutes later.
+    clock: { now: () => systemClock.now(), sleep: ms => interruptible(systemClock.sleep(ms)) },
+    cargo: watchCargo(runCargo, {
+      progress: line => term.out(logger.mask(line)),
+      now: () => systemClock.now()
+    }),
     fetch: globalThis.fetch.bind(globalThis),
     env: {},
     random: Math.random,

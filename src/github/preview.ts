@@ -34,7 +34,7 @@ export interface RateLimits {
   newVersions: Bucket
 }
 
-/** crates.io's publish limits per account (CARGO.md): 5 new crates then 1/10 min; 30 versions then 1/min. */
+/** crates.io's publish limits per account (as measured against crates.io): 5 new crates then 1/10 min; 30 versions then 1/min. */
 export const CRATES_IO_RATE_LIMITS: RateLimits = {
   newCrates: { burst: 5, intervalMs: 10 * 60_000 },
   newVersions: { burst: 30, intervalMs: 60_000 }

@@ -124,6 +124,13 @@ function facts(
   lines.push(`- **crates** ${countLine(packages)}`)
   const took = elapsed(result)
   if (took) lines.push(`- **took** ${took}`)
+  if (result.cargoLog) {
+    const where =
+      result.artifactId !== undefined
+        ? `, also in the artifact uploaded by this run (id ${result.artifactId})`
+        : ''
+    lines.push(`- **full cargo log** \`${tableCell(logLabel(result))}\` in the state dir${where}`)
+  }
   if (runUrl) lines.push(`- **run** ${runUrl}`)
   return lines
 }
@@ -242,11 +249,33 @@ function stderrBlock(stderr: string, limits: RenderLimits): string[] {
   const cut = dropped > 0 ? `; ${plural(dropped, 'earlier line')} cut to fit the summary` : ''
   return [
     '<details>',
-    `<summary>cargo's output (last ${plural(shown, 'line')}${cut})</summary>`,
+    `<summary>cargo's errors (${plural(shown, 'line')}${cut}; the full cargo log has everything)</summary>`,
     '',
     `<pre><code>${escapeHtml(text)}</code></pre>`,
     '',
     '</details>'
+  ]
+}
+
+function logLabel(result: RunResult): string {
+  const log = result.cargoLog as string
+  return result.plan ? manifestLabel(result.plan, log) : log
+}
+
+/** Each smoke check with its result and how long it took. */
+function smokeTable(result: RunResult): string[] {
+  const checks = result.smoke ?? []
+  if (checks.length === 0) return []
+  return [
+    '| check | result | took |',
+    '|---|---|---|',
+    ...checks.map(c => {
+      const what =
+        c.kind === 'install'
+          ? `\`cargo install ${tableCell(c.name)}@${tableCell(c.version)}\``
+          : 'consumer build of every library crate'
+      return `| ${what} | ${c.ok ? 'passed' : '**failed**'} | ${formatDuration(c.durationMs)} |`
+    })
   ]
 }
 
@@ -328,6 +357,7 @@ function render(result: RunResult, extras: SummaryExtras, limits: RenderLimits):
     facts(result, packages, extras.runUrl),
     failed && result.failure ? failureSection(result, result.failure, limits) : [],
     titled('### Crates in plan order', table(packages)),
+    titled('### Smoke checks', smokeTable(result)),
     notInPlan(result.plan),
     limits.graph ? titled('### Plan', graph(result.plan, packages)) : [],
     extras.preview && result.mode === 'rehearse' ? previewSection(extras.preview) : []

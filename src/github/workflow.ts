@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { CARGO_LOG } from '../cargo/log.js'
 import { join } from 'node:path'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
@@ -46,7 +47,7 @@ export function defaultArtifacts(env: Env): () => Promise<ArtifactStore | undefi
   return () => artifactStoreFromEnv(env)
 }
 
-const REHEARSAL_FILES = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE]
+const REHEARSAL_FILES = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, CARGO_LOG]
 
 /**
  * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job

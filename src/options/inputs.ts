@@ -1,5 +1,5 @@
 /**
- * Every input of ACTION.md, once. action.yml, the command line's flags and the options parser are
+ * Every input of docs/contract.md, once. action.yml, the command line's flags and the options parser are
  * all checked against this list, so an input cannot exist in one front door and not the other.
  */
 export type InputKind = 'string' | 'boolean' | 'duration' | 'integer' | 'list' | 'secret'

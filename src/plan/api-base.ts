@@ -1,3 +1,4 @@
+import { unresolvedHost } from '../sparse/dns.js'
 import { z } from 'zod'
 import { UserError } from '../errors.js'
 import { configJsonUrlFor, indexUrlFor } from './registry-url.js'
@@ -66,7 +67,12 @@ async function readApi(urlOrIndex: string, fetchFn: typeof fetch): Promise<strin
     body = await response.text()
   } catch (error) {
     if (error instanceof UserError) throw error
-    const reason = error instanceof Error ? error.message : String(error)
+    const host = unresolvedHost(error)
+    const reason = host
+      ? `cannot resolve ${host} (DNS; is this machine offline?)`
+      : error instanceof Error
+        ? error.message
+        : String(error)
     throw new UserError(`could not read ${configUrl}: ${reason}`, hint, 1)
   }
   let json: unknown

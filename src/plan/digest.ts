@@ -72,7 +72,9 @@ export async function computeContentDigest(
     plan.packages.map((c, i) => [c.name, digests[i] as string])
   )
   const overall = plan.packages.map(c => `${c.name}\t${perCrate[c.name]}\n`).join('')
-  return { digest: sha256(overall), perCrate }
+  const lockFile = join(plan.workspaceRoot, 'Cargo.lock')
+  const lockfile = (await isFile(lockFile)) ? sha256(await readFile(lockFile)) : undefined
+  return { digest: sha256(overall), perCrate, ...(lockfile ? { lockfile } : {}) }
 }
 
 /** sha256 over `name@version\n` then `path\tsha256\n` per entry, entries sorted by path. */

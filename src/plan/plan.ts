@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js'
+import { matchesReq } from './semver.js'
 import type { CargoMetadata, MetadataPackage } from './metadata.js'
 import type { DevOnlySelection, DroppedDevEdge, Plan, PlannedCrate, SkippedCrate } from './types.js'
 
@@ -28,7 +29,7 @@ export function byteCompare(a: string, b: string): number {
 }
 
 /**
- * The publish plan of a workspace (FORMATS.md "The plan"), from `cargo metadata --no-deps`.
+ * The publish plan of a workspace (docs/formats.md "The plan"), from `cargo metadata --no-deps`.
  *
  * Only dependencies that reach a workspace member through `path` are edges. A path dependency on
  * a crate outside the workspace (an excluded folder, a sibling checkout) is not an edge: cargo
@@ -62,6 +63,7 @@ export function buildPlan(metadata: CargoMetadata, request: PlanRequest): PlanDr
 
   const roots = selectRoots(request, members, skipReasons)
   const { inPlan, unorderable } = closeSelection(roots, ordering, skipReasons)
+  checkVersionedPathDeps(inPlan, ordering, byName)
   const dropped = [...unorderable, ...edges.filter(e => closesCycle(e) && inPlan.has(e.from))]
     .map(({ from, to, req }): DroppedDevEdge => ({ from, to, req }))
     .sort((a, b) => byteCompare(a.from, b.from) || byteCompare(a.to, b.to))
@@ -235,6 +237,44 @@ function devOnlySelected(
         )
       ].sort(byteCompare)
     }))
+
+/**
+ * cargo refuses to package a crate whose normal or build dependency on a sibling has only a path
+ * (`req` is then `*`), or a version requirement the sibling's version does not meet. Caught here, before any crate is packaged, so the crate that needs the fix
+ * is the one blamed, and the fix names both crates and the manifest to edit.
+ */
+function checkVersionedPathDeps(
+  inPlan: Set<string>,
+  ordering: Edge[],
+  byName: Map<string, MetadataPackage>
+): void {
+  for (const edge of ordering) {
+    if (edge.kind !== 'hard' || !inPlan.has(edge.from)) continue
+    const from = byName.get(edge.from) as MetadataPackage
+    const to = byName.get(edge.to) as MetadataPackage
+    if (edge.req !== '*') {
+      if (satisfies(edge.req, to.version)) continue
+      throw new UserError(
+        `${edge.from} requires ${edge.to} ${edge.req}, but the workspace's ${edge.to} is ${to.version}, so cargo cannot package ${edge.from}`,
+        `in ${from.manifest_path}, make the ${edge.to} requirement match ${to.version} (or bump ${edge.to})`,
+        2
+      )
+    }
+    throw new UserError(
+      `${edge.from} depends on ${edge.to} by path without a version requirement, so cargo cannot publish ${edge.from}`,
+      `in ${from.manifest_path}, give the ${edge.to} dependency a version beside its path, e.g. \`${edge.to} = { path = "…", version = "${to.version}" }\``,
+      2
+    )
+  }
+}
+
+/** A requirement this module cannot read is cargo's to judge: it is not refused here. */
+function satisfies(req: string, version: string): boolean {
+  try {
+    return matchesReq(req, version)
+  } catch {
+    return true
+  }
 }
 
 /** Kahn's algorithm taking the byte-wise smallest ready crate first. */

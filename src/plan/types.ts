@@ -73,4 +73,9 @@ export interface ContentDigest {
   digest: string
   /** 64-hex digest per crate name. */
   perCrate: Record<string, string>
+  /**
+   * sha256 of the workspace's Cargo.lock (absent without one). Every crate packages the lock, so
+   * a changed lock changes every crate's digest: recorded apart so a refusal can say so.
+   */
+  lockfile?: string
 }

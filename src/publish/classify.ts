@@ -4,6 +4,8 @@ export interface Classification {
   class: FailureClass
   /** Short, human: what was recognized in cargo's output. */
   reason: string
+  /** What the user does about it, for the refusals whose fix is known. */
+  fix?: string
   /** How long the registry asked us to wait (429), relative to `opts.now` for HTTP dates. */
   retryAfterMs?: number
   /** The version is already in the registry: nothing left to upload. */
@@ -31,6 +33,28 @@ const AUTH: Rule[] = [
   [/no token found for `[^`]*`/, 'no token configured for the registry'],
   [/token rejected for `[^`]*`/, 'the registry rejected the token'],
   [/please run `cargo login/, 'the registry needs a login token']
+]
+
+/**
+ * cargo's refusals that no retry can change, each with its fix. They come before the network
+ * rules: their text may quote anything, and they never need a second attempt.
+ */
+const KNOWN_REFUSALS: [RegExp, string, string][] = [
+  [
+    /files? in the working directory contains? changes that were not yet committed/,
+    'the git working tree has uncommitted changes',
+    'commit or stash them (cargo lists them above), or set allow-dirty to publish them as they are'
+  ],
+  [
+    /no index found for registry:? `?([^`\s]+)|registry index was not found in any configuration|registry `[^`]*` not found|could not find registry `/,
+    'a registry named in a manifest or a flag is not configured',
+    'configure it with CARGO_REGISTRIES_<NAME>_INDEX (or [registries.<name>] in .cargo/config.toml), or fix the registry name'
+  ],
+  [
+    /failed to (?:parse|load) manifest|TOML parse error|duplicate key|missing field `|unknown field `/,
+    'a manifest is invalid',
+    'fix the manifest at the file and line cargo names'
+  ]
 ]
 
 /**
@@ -98,6 +122,7 @@ export function classifyCargoFailure(stderr: string, opts?: { now: number }): Cl
 
   return (
     firstRule(AUTH, 'permanent', stderr) ??
+    knownRefusal(stderr) ??
     firstRule(DEFINITE_PERMANENT, 'permanent', stderr) ??
     firstRule(NETWORK, 'retryable', stderr) ??
     firstRule(LATE_PERMANENT, 'permanent', stderr) ??
@@ -105,6 +130,11 @@ export function classifyCargoFailure(stderr: string, opts?: { now: number }): Cl
       ? { class: 'ambiguous', reason: 'cargo was killed' }
       : { class: 'ambiguous', reason: 'no known failure in cargo output' })
   )
+}
+
+function knownRefusal(text: string): Classification | undefined {
+  const hit = KNOWN_REFUSALS.find(([pattern]) => pattern.test(text))
+  return hit ? { class: 'permanent', reason: hit[1], fix: hit[2] } : undefined
 }
 
 function firstRule(rules: Rule[], cls: FailureClass, text: string): Classification | undefined {

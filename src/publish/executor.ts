@@ -1,3 +1,4 @@
+import { cargoEvidence } from '../cargo/diagnostics.js'
 import type { CargoResult } from '../cargo/run.js'
 import { tail } from '../cargo/run.js'
 import type { Clock } from '../clock.js'
@@ -139,7 +140,8 @@ async function publishOne(
       }
     })
     await emit({ type: 'package_failed', class: cls, message })
-    deps.progress(`${key}: failed (${cls}): ${deps.scrub(message)}`)
+    // The run's failure report tells what went wrong; saying it here too would say it twice.
+    deps.progress(`${key}: failed (${cls}); the failure report says why`)
   }
 
   await emit({ type: 'package_started', name: crate.name, version: crate.version })
@@ -209,7 +211,7 @@ async function publishOne(
     }
 
     const verdict = classifyCargoFailure(result.stderr, { now: clock.now() })
-    const stderrTail = tail(result.stderr, 40)
+    const stderrTail = cargoEvidence(result.stderr)
     if (verdict.alreadyExists) {
       // The version exists although the index did not list it a moment ago: an earlier attempt
       // of ours landed, or someone else published it. The index, read with patience, decides.
@@ -220,7 +222,10 @@ async function publishOne(
         stderrTail
       )
     }
-    if (verdict.class === 'permanent') return fail('permanent', verdict.reason, stderrTail)
+    if (verdict.class === 'permanent') {
+      const fix = verdict.fix ? ` (fix: ${verdict.fix})` : ''
+      return fail('permanent', `${verdict.reason}${fix}`, stderrTail)
+    }
 
     const rateLimited = /\b429\b/.test(verdict.reason)
     if (rateLimited) {

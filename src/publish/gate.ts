@@ -21,6 +21,8 @@ export interface GateInput {
   contentDigest: string
   /** Per-crate content digests of the sources about to be published, by crate name. */
   perCrateDigest: Record<string, string>
+  /** sha256 of the current Cargo.lock, when there is one. */
+  lockfile?: string
   receipt: ReadRehearsalResult
   /** Where the receipt was looked for, for messages. */
   receiptPath: string
@@ -67,7 +69,7 @@ export type GateDecision =
   | { decision: 'refuse'; reason: GateRefusalReason; message: string; hint: string }
 
 /**
- * The publish gate: FORMATS.md's steps, in order, as a pure function of what was read. The first
+ * The publish gate: docs/formats.md's steps, in order, as a pure function of what was read. The first
  * step that applies decides, so a receipt that is both stale and failed is refused as stale.
  */
 export function decideGate(input: GateInput): GateDecision {
@@ -152,7 +154,7 @@ export function decideGate(input: GateInput): GateDecision {
     }
   }
 
-  // Beyond FORMATS.md: a receipt edited by hand gives itself away, with or without its events.
+  // Beyond docs/formats.md: a receipt edited by hand gives itself away, with or without its events.
   const contradiction = selfContradiction(receipt)
   if (contradiction) {
     return refuse(
@@ -236,9 +238,21 @@ function checkContent(
   return refuse(
     'stale_content',
     `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
-      `rehearsed, ${input.contentDigest} is current; ${describeCrateChanges(receipt, input.perCrateDigest)}`,
+      `rehearsed, ${input.contentDigest} is current; ${describeLockChange(receipt, input.lockfile)}${describeCrateChanges(receipt, input.perCrateDigest)}`,
     `rehearse the current sources: ${how}`
   )
+}
+
+/**
+ * Cargo.lock is packaged with every crate: when it is what changed, every crate reads as changed,
+ * and the refusal must say that the lock is the cause.
+ */
+function describeLockChange(receipt: RehearsalReceipt, current: string | undefined): string {
+  const rehearsed = receipt.cargo_lock_sha256
+  if (typeof rehearsed !== 'string' || rehearsed === (current ?? '')) return ''
+  if (current === undefined)
+    return 'Cargo.lock was removed since the rehearsal (every crate packages it); '
+  return 'Cargo.lock changed since the rehearsal (every crate packages it, so every crate below reads as changed); '
 }
 
 /** Which crates' sources differ, from the receipt's per-crate digests. */

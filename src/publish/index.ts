@@ -8,7 +8,9 @@
  * rehearse-events.jsonl, publish-record.json and the `<artifact-name>-publish` artifact (record.ts).
  */
 import { join } from 'node:path'
-import { mergeEnv, tail } from '../cargo/run.js'
+import { cargoEvidence } from '../cargo/diagnostics.js'
+import { CargoLog } from '../cargo/log.js'
+import { mergeEnv } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
@@ -37,6 +39,7 @@ import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
+import { unresolvedFailure, unresolvedHost } from '../sparse/dns.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, gateFacts, type GateDecision } from './gate.js'
@@ -140,6 +143,7 @@ export async function gateOnly(
     planId: plan.planId,
     contentDigest: digest.digest,
     perCrateDigest: digest.perCrate,
+    ...(digest.lockfile ? { lockfile: digest.lockfile } : {}),
     receipt,
     receiptPath: proof.receiptPath,
     ...(read && !read.missing
@@ -176,7 +180,20 @@ export async function publish(
   }
   addSecret(options.token)
   addSecret(options.githubToken)
-  const session = new Session(options, ctx, plan, target, log, addSecret, secrets)
+  const cargoLog = await CargoLog.create(
+    stateDir,
+    `cargo log of the publish of plan ${plan.planId} (${startedAt})`
+  )
+  cargoLog.rewrite = text => scrubSecrets(text, secrets)
+  const session = new Session(
+    options,
+    { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
+    plan,
+    target,
+    log,
+    addSecret,
+    secrets
+  )
   let outcome: SessionOutcome
   try {
     outcome =
@@ -185,6 +202,7 @@ export async function publish(
         : await session.proceed(decision, auth, digest)
   } finally {
     await log.close()
+    await cargoLog.flush()
   }
 
   const completedAt = iso(ctx.clock.now())
@@ -234,6 +252,7 @@ export async function publish(
     receiptPath,
     eventsPath,
     ...(outcome.failure ? { failure: outcome.failure } : {}),
+    cargoLog: cargoLog.path,
     registry: { name: target.name, url: plan.apiBase, embedded: false },
     gate:
       decision.decision === 'refuse'
@@ -398,6 +417,7 @@ class Session {
         try {
           return await live.entries(name)
         } catch (error) {
+          if (unresolvedHost(error)) throw error
           if (!shouldRetry('retryable', attempt, options.maxAttempts)) throw error
           const delay = retryDelayMs({
             attempt,
@@ -422,6 +442,8 @@ class Session {
         )
       }
     } catch (error) {
+      const host = unresolvedHost(error)
+      if (host) return stop(unresolvedFailure(host, target.name))
       return stop({
         class: 'retryable',
         message: `could not read the live index of '${target.name}': ${this.scrub(message(error))}`,
@@ -477,7 +499,7 @@ class Session {
           hint: transient
             ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
             : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
-          stderrTail: this.scrub(tail(verified.stderr, 40))
+          stderrTail: this.scrub(cargoEvidence(verified.stderr))
         })
       }
     }

@@ -1,3 +1,4 @@
+import { CARGO_LOG } from '../cargo/log.js'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ArtifactStore } from '../github/artifact.js'
@@ -129,7 +130,7 @@ export async function uploadRecord(
     )
     return undefined
   }
-  const files = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE]
+  const files = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE, CARGO_LOG]
     .map(f => join(stateDir, f))
     .filter(f => existsSync(f))
   try {

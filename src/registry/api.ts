@@ -1,5 +1,5 @@
 /**
- * The registry's HTTP API in kellnr's URL layout (see KELLNR.md): health, the sparse index with
+ * The registry's HTTP API in kellnr's URL layout: health, the sparse index with
  * config.json, publish, download, yank/unyank, owners, search, and crates.io's trusted-publishing
  * token exchange. Faults are consulted after authentication, before the real answer.
  */

@@ -3,7 +3,7 @@
  * every test publishes to. Started in-process with `startRegistry()`, or alone with
  * `shipper-rehearse registry serve`.
  *
- * Layout: kellnr's (KELLNR.md) on 127.0.0.1 only — `GET /api/v1/health`; the sparse index at
+ * Layout: kellnr's (the rehearsal registry it stands in for) on 127.0.0.1 only — `GET /api/v1/health`; the sparse index at
  * `/api/v1/crates/` with `config.json` (dl/api from the bound address) and index files at cargo's
  * prefix paths (any other prefix is a 404); `PUT /api/v1/crates/new`; downloads at
  * `/api/v1/crates/dl/{name}/{version}/download`; yank/unyank; owners; search; crates.io's

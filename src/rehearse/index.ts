@@ -22,11 +22,14 @@
  *   the index must list exactly the packaged sha256.
  */
 import { execFile } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { tail } from '../cargo/run.js'
+import { anchorLocation, cargoEvidence, inCheckout } from '../cargo/diagnostics.js'
+import { InterruptedError } from '../cargo/interrupt.js'
+import { CargoLog } from '../cargo/log.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { prepareStateDir } from '../options/parse.js'
@@ -39,7 +42,7 @@ import { classifyCargoFailure } from '../publish/classify.js'
 import { ALL_PACKAGES, EventLog, packageKey, type EventType } from '../record/events.js'
 import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
 import { scrubDeep, scrubSecrets } from '../record/scrub.js'
-import type { Failure, PackageOutcome, RunResult } from '../result.js'
+import type { Failure, PackageOutcome, RunResult, SmokeCheck } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import { mapLimit } from '../util/concurrency.js'
 import { registryEnv, registryEnvKey } from './cargo-env.js'
@@ -109,8 +112,19 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
   await removeRehearsal(stateDir)
   const eventsPath = join(stateDir, EVENTS_FILE)
   const events = await EventLog.open(eventsPath, ctx.clock)
+  const cargoLog = await CargoLog.create(
+    stateDir,
+    `cargo log of the rehearsal of plan ${thePlan.planId} (${startedAt})`
+  )
   try {
-    const session = new Session(options, ctx, thePlan, events, smokeCrates)
+    const session = new Session(
+      options,
+      { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
+      thePlan,
+      events,
+      smokeCrates,
+      cargoLog
+    )
     const outcome = await session.run(endpoint)
     const completedAt = isoTime(ctx.clock.now())
     const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message)
@@ -141,7 +155,9 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
       }),
       secretValues(options).concat(outcome.registry?.token || [])
     )
-    ctx.progress(v.summary)
+    // A failure is told once, by the front door; only a pass is announced here.
+    if (v.passed) ctx.progress(v.summary)
+    await cargoLog.flush()
     if (outcome.rethrow) throw outcome.rethrow
     return {
       mode: 'rehearse',
@@ -154,6 +170,8 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
       receiptPath,
       eventsPath,
       failure: outcome.failure,
+      cargoLog: cargoLog.path,
+      smoke: outcome.smoke,
       registry: outcome.registry && {
         name: outcome.registry.name,
         url: outcome.registry.apiBase,
@@ -214,6 +232,7 @@ interface SessionOutcome {
   failure?: Failure
   /** An input error found after recording started: recorded, then thrown to the front door. */
   rethrow?: UserError
+  smoke: SmokeCheck[]
 }
 
 /** One rehearsal run: owns the registry and the scratch dir, and releases both whatever happens. */
@@ -223,14 +242,19 @@ class Session {
   private digest?: ContentDigest
   private registry?: RehearsalRegistry
   private secrets: string[] = []
+  private smokeChecks: SmokeCheck[] = []
+  /** The scratch copy of the workspace, once made: messages name the checkout instead. */
+  private copy?: string
 
   constructor(
     private readonly options: Options,
     private readonly ctx: RunContext,
     private readonly plan: Plan,
     private readonly events: EventLog,
-    private readonly smokeCrates: PlannedCrate[]
+    private readonly smokeCrates: PlannedCrate[],
+    cargoLog: CargoLog
   ) {
+    cargoLog.rewrite = text => this.scrub(text)
     this.crates = plan.packages.map(c => ({
       name: c.name,
       version: c.version,
@@ -295,8 +319,9 @@ class Session {
       digest: this.digest,
       registry: this.registry,
       // One place scrubs every failure, whichever step produced it.
-      failure: failure && scrubDeep(failure, this.secrets),
-      rethrow
+      failure: failure && this.inUserTerms(scrubDeep(failure, this.secrets)),
+      rethrow,
+      smoke: this.smokeChecks
     }
   }
 
@@ -305,6 +330,7 @@ class Session {
     registry: RehearsalRegistry
   ): Promise<Failure | undefined> {
     const copy = join(scratch, 'workspace')
+    this.copy = copy
     const listed = await listWorkspaceFiles(this.plan.workspaceRoot)
     const copied = copyWorkspace(this.plan.workspaceRoot, copy, listed.files)
     const rewrite = rewriteScratchManifests(this.plan, copy, registry.name)
@@ -426,7 +452,7 @@ class Session {
         key
       )
     } else if (outcome.status === 'failed' && outcome.failure) {
-      this.ctx.progress(this.scrub(`${key} failed: ${outcome.failure.message}`))
+      this.ctx.progress(`${key}: upload failed (${outcome.failure.class}; reported below)`)
       await this.event(
         {
           type: 'rehearsal_package_failed',
@@ -443,7 +469,11 @@ class Session {
   private async packageFailed(stderr: string, crate: PlannedCrate | undefined): Promise<Failure> {
     const classified = classifyCargoFailure(stderr, { now: this.ctx.clock.now() })
     const what = crate ? `packaging ${crate.name}@${crate.version}` : 'packaging the plan'
-    const message = `${what} failed: ${cargoErrorLine(stderr)}`
+    const error = cargoErrorLine(stderr)
+    const located = crate
+      ? anchorLocation(error, dirname(crate.manifestPath), this.plan.workspaceRoot, isFile)
+      : error
+    const message = `${what} failed: ${located}`
     if (crate) {
       const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
       outcome.status = 'failed'
@@ -467,17 +497,21 @@ class Session {
       class: classified.class,
       message: this.scrub(message),
       hint: this.packageHint(stderr, classified),
-      stderrTail: this.scrub(tail(stderr))
+      stderrTail: this.scrub(cargoEvidence(stderr))
     }
   }
 
   /** A cycle-closing dev-dependency missing from the live registry deserves the plan's own advice. */
-  private packageHint(stderr: string, classified: { class: string; reason: string }): string {
+  private packageHint(
+    stderr: string,
+    classified: { class: string; reason: string; fix?: string }
+  ): string {
     for (const edge of this.plan.droppedDevEdges) {
       if (stderr.includes(`no matching package named \`${edge.to}\``)) {
         return `${edge.from} dev-depends on ${edge.to} ${edge.req} through a cycle, which resolves from versions already on ${this.plan.registry}; drop the version from that dev-dependency (keep only its path) so cargo strips it`
       }
     }
+    if (classified.fix) return `${classified.reason}: ${classified.fix}`
     if (classified.class === 'permanent') {
       return `${classified.reason}; a publish of this plan would fail the same way`
     }
@@ -541,6 +575,13 @@ class Session {
       key
     )
     const result = await check()
+    this.smokeChecks.push({
+      kind: name === CONSUMER_NAME ? 'build' : 'install',
+      name,
+      version,
+      ok: result.ok,
+      durationMs: Math.round(result.durationMs)
+    })
     if (result.ok) {
       await this.event(
         {
@@ -562,11 +603,14 @@ class Session {
       class: 'permanent',
       message,
       hint: 'users installing or depending on these versions from crates.io would hit the same failure',
-      stderrTail: this.scrub(tail(result.result.stderr))
+      stderrTail: this.scrub(cargoEvidence(result.result.stderr))
     }
   }
 
   private unexpected(error: unknown): Failure {
+    if (error instanceof InterruptedError) {
+      return { class: 'ambiguous', message: error.message, hint: error.hint }
+    }
     if (error instanceof UserError) {
       return {
         class: error.exitCode === 2 ? 'input' : 'permanent',
@@ -585,7 +629,16 @@ class Session {
   }
 
   private scrub(text: string): string {
-    return scrubSecrets(text, this.secrets)
+    return inCheckout(scrubSecrets(text, this.secrets), this.copy, this.plan.workspaceRoot)
+  }
+
+  private inUserTerms(failure: Failure): Failure {
+    return {
+      ...failure,
+      message: this.scrub(failure.message),
+      hint: this.scrub(failure.hint),
+      ...(failure.stderrTail ? { stderrTail: this.scrub(failure.stderrTail) } : {})
+    }
   }
 
   private event(eventType: EventType, pkg: string): Promise<void> {
@@ -618,6 +671,10 @@ async function commitOf(
     // not a git checkout, or no commit yet
   }
   return env.GITHUB_SHA ?? process.env.GITHUB_SHA ?? undefined
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false
 }
 
 function isoTime(ms: number): string {

@@ -14,7 +14,7 @@ export interface Verdict {
   passed: boolean
   summary: string
   packagesAttempted: number
-  /** Versions proven present in the rehearsal registry: uploaded now, or found with our bytes. */
+  /** Versions this run uploaded and saw in the index; one found there already is not counted. */
   packagesPublished: number
 }
 
@@ -31,8 +31,11 @@ export function verdict(
 ): Verdict {
   const n = plan.packages.length
   const done = outcomes.filter(o => o.status === 'published' || o.status === 'skipped').length
+  const published = outcomes.filter(o => o.status === 'published').length
   const failed = outcomes.filter(o => o.status === 'failed').length
-  const counts = { packagesAttempted: done + failed, packagesPublished: done }
+  // Skipped crates (already in the registry with the same bytes) were neither attempted nor
+  // published by this run: counting them would claim uploads that never happened.
+  const counts = { packagesAttempted: published + failed, packagesPublished: published }
   if (firstFailure === undefined) {
     return { passed: true, summary: rehearsalSummaryPassed(n, registryName), ...counts }
   }
@@ -100,6 +103,7 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
       }
     })
   }
+  if (facts.digest?.lockfile) receipt.cargo_lock_sha256 = facts.digest.lockfile
   if (facts.commit) receipt.commit = facts.commit
   receipt.tool = { name: TOOL.name, version: TOOL.version }
   if (facts.registryUrl) receipt.registry_url = facts.registryUrl

@@ -1,5 +1,5 @@
 import type { CargoResult } from '../cargo/run.js'
-import { tail } from '../cargo/run.js'
+import { cargoEvidence } from '../cargo/diagnostics.js'
 import type { Clock } from '../clock.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
@@ -187,7 +187,7 @@ async function uploadBatch(
             class: classified.class,
             message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
             hint: uploadHint(classified.class, classified.reason),
-            stderrTail: tail(result.stderr)
+            stderrTail: cargoEvidence(result.stderr)
           }
         }
       ])
