@@ -141,7 +141,8 @@ export async function gateOnly(
     ...(read && !read.missing
       ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
       : {}),
-    howToRehearse: proof.howToRehearse
+    howToRehearse: proof.howToRehearse,
+    ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {})
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }
 }

@@ -4,7 +4,7 @@ import { listen, type Listening } from './http.js'
 import { signJwt } from './jwt.js'
 import { OidcIssuer } from './oidc.js'
 import { RestApi } from './rest.js'
-import { ResultsService } from './results.js'
+import { ResultsService, type StoredArtifact } from './results.js'
 
 export { OIDC_ISSUER } from './oidc.js'
 export type { Fault } from './http.js'
@@ -146,6 +146,16 @@ export class GitHubStandIn {
       RUNNER_OS: 'Linux',
       RUNNER_ARCH: 'X64'
     }
+  }
+
+  /**
+   * Puts a copy of `artifact` into `run`, as if that run had uploaded the same files: how a test
+   * gets a valid proof into another repository without rehearsing there.
+   */
+  copyArtifact(artifact: StoredArtifact, run: WorkflowRun): StoredArtifact {
+    const copy = { ...artifact, ...run, id: this.results.allocateId() }
+    this.results.artifacts.push(copy)
+    return copy
   }
 
   async close(): Promise<void> {

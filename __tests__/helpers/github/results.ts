@@ -99,6 +99,10 @@ export class ResultsService {
     ) => { repository: string; runId: number } | undefined
   ) {}
 
+  allocateId(): number {
+    return this.nextId++
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/twirp\/([\w.]+)\/(\w+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname)
     const operation = match?.[2] ?? 'unknown'
@@ -144,11 +148,15 @@ export class ResultsService {
     return { ...run, runBackendId: scope[1] as string, jobBackendId: scope[2] as string }
   }
 
-  /** Artifact calls name their run and job; they must be the token's. */
-  private sameJob(body: Record<string, unknown>, job: JobIdentity): void {
+  /**
+   * Artifact calls name a run and a job. The run must be the token's; an upload must come from
+   * the token's own job, while reading or deleting names the job that uploaded the artifact,
+   * which may be another job (or attempt) of the same run.
+   */
+  private sameRun(body: Record<string, unknown>, job: JobIdentity, ownJob: boolean): void {
     if (
       body.workflow_run_backend_id !== job.runBackendId ||
-      body.workflow_job_run_backend_id !== job.jobBackendId
+      (ownJob && body.workflow_job_run_backend_id !== job.jobBackendId)
     ) {
       throw new TwirpError(403, 'the backend ids do not match the runtime token')
     }
@@ -163,7 +171,7 @@ export class ResultsService {
     body: Record<string, unknown>,
     job: JobIdentity
   ): Promise<unknown> {
-    this.sameJob(body, job)
+    this.sameRun(body, job, method === 'CreateArtifact' || method === 'FinalizeArtifact')
     const name = text(body.name)
     switch (method) {
       case 'CreateArtifact': {
@@ -171,7 +179,7 @@ export class ResultsService {
         if (this.live(job).some(a => a.name === name)) {
           throw new TwirpError(409, `an artifact with this name already exists on the workflow run`)
         }
-        const id = this.nextId++
+        const id = this.allocateId()
         const artifact: StoredArtifact = {
           id,
           name,
@@ -274,7 +282,7 @@ export class ResultsService {
             'cache entry with the same key, version, and scope already exists'
           )
         }
-        const id = this.nextId++
+        const id = this.allocateId()
         const blob = `cache/${id}.tar`
         this.cacheEntries.push({
           id,
