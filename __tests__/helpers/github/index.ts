@@ -116,6 +116,21 @@ export class GitHubStandIn {
     return job
   }
 
+  /** A runtime token this stand-in signed, with any `scp` claim: for testing its checks. */
+  signedRuntimeToken(scp: string): string {
+    const now = Math.floor(Date.now() / 1000)
+    return signJwt({ scp, iat: now, exp: now + 3600 }, this.runtimeSecret)
+  }
+
+  /** Where the services listen. */
+  get urls(): { results: string; api: string; oidc: string } {
+    return {
+      results: this.servers.results.url,
+      api: this.servers.api.url,
+      oidc: this.servers.oidc.url
+    }
+  }
+
   /** The `${{ github.token }}` of a repository's workflow runs. */
   githubToken(repository = 'octo/widgets'): string {
     for (const [token, repo] of this.tokens) if (repo === repository) return token
