@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { encodePublishBody, startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
@@ -305,5 +305,27 @@ describe('a rehearsal whose proof cannot be uploaded', () => {
     )
     expect(main.summary).toMatch(/retention-days/)
     expect(commands(main, 'error')).toHaveLength(1)
+  })
+})
+
+describe('the step summary', () => {
+  it('stays within GitHub’s 1 MiB per step when cargo’s output is larger, keeping the error', async () => {
+    // A build script that floods stderr and fails: cargo repeats all of it in its error.
+    const ws = join(sandbox.root, 'noisy')
+    mkdirSync(join(ws, 'src'), { recursive: true })
+    writeFileSync(
+      join(ws, 'Cargo.toml'),
+      '[package]\nname = "noisy"\nversion = "0.1.0"\nedition = "2021"\nlicense = "MIT"\ndescription = "noisy"\n'
+    )
+    writeFileSync(join(ws, 'src', 'lib.rs'), '')
+    writeFileSync(
+      join(ws, 'build.rs'),
+      'fn main() { for _ in 0..3 { eprintln!("{}", "x".repeat(1 << 20)); } panic!("the end of the noise"); }\n'
+    )
+    const { main } = await step(github.job(github.newRun()), { cache: 'false' }, ws)
+    expect(main.code).toBe(1)
+    expect(main.outputs.outcome).toBe('failed')
+    expect(statSync(main.summaryFile).size).toBeLessThanOrEqual(1024 * 1024)
+    expect(main.summary).toContain('the end of the noise')
   })
 })
