@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { bearer, delay, Faults, sendJson, type Call } from './http.js'
+import { bearer, delay, Faults, listen, sendJson, type Call } from './http.js'
 import { signJwt } from './jwt.js'
 
 export const OIDC_ISSUER = 'https://token.actions.test'
@@ -52,4 +52,23 @@ export class OidcIssuer {
     )
     reply(200, { value })
   }
+}
+
+/**
+ * The OIDC endpoint alone, for in-process tests: it answers one request token, for a job of
+ * `repository`, with JWTs dated by `now` (a test's clock).
+ */
+export async function startOidcEndpoint(options: {
+  requestToken: string
+  now?: () => number
+  repository?: string
+}): Promise<{ url: string; issuer: OidcIssuer; close(): Promise<void> }> {
+  const job = { repository: options.repository ?? 'octo/widgets', runId: 1 }
+  const issuer = new OidcIssuer(
+    randomBytes(32).toString('hex'),
+    token => (token === options.requestToken ? job : undefined),
+    options.now
+  )
+  const server = await listen((req, res) => issuer.handle(req, res))
+  return { url: `${server.url}/token?api-version=2.0`, issuer, close: () => server.close() }
 }
