@@ -161,6 +161,7 @@ describe('rehearse mode in a workflow run', () => {
     expect(main.outputs['artifact-id']).toBe(String(artifact!.id))
 
     expect(main.state['cache-matched-key']).toBe(main.state['cache-key'])
+    expect(main.stdout).toContain(`cache: restored ${main.state['cache-key']}\n`)
     expect(post.stdout).toMatch(/exact hit .*not saving/)
     expect(operations(github.results.calls, calls)).toEqual([
       'GetCacheEntryDownloadURL',
@@ -221,6 +222,7 @@ describe('publish mode', () => {
       { operation: 'download-artifact', status: 302 }
     ])
     expect(existsSync(join(ws, '.shipper', 'rehearsal.json'))).toBe(true)
+    expect(existsSync(join(ws, '.shipper', 'events.jsonl'))).toBe(true)
   })
 
   it('refuses the proof of a run of another repository', async () => {

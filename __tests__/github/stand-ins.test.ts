@@ -78,6 +78,23 @@ describe('the results service stand-in', () => {
     expect(await first.json()).toEqual({ code: 'unavailable', msg: 'busy' })
     expect((await twirp('ListArtifacts', job.runtimeToken, listBody(job))).status).toBe(200)
   })
+
+  it('answers late when asked to be slow, without holding up other calls', async () => {
+    const job = github.job(run)
+    github.results.faults.inject('ListArtifacts', { delayMs: 300, times: 1 })
+    const order: string[] = []
+    const slow = twirp('ListArtifacts', job.runtimeToken, listBody(job)).then(r => {
+      order.push(`slow ${r.status}`)
+    })
+    const fast = twirp('GetSignedArtifactURL', job.runtimeToken, {
+      ...listBody(job),
+      name: 'none'
+    }).then(r => {
+      order.push(`fast ${r.status}`)
+    })
+    await Promise.all([slow, fast])
+    expect(order).toEqual(['fast 404', 'slow 200'])
+  })
 })
 
 describe('the REST API stand-in', () => {
