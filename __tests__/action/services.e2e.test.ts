@@ -177,6 +177,22 @@ describe('rehearse mode in a workflow run', () => {
     expect(warnings[0]).toMatch(/HTTP 403.*statuses: write/)
     expect(withoutMaskCommands(main.stdout)).not.toContain(github.githubToken())
   })
+  it('restores a partial match by its restore key after the plan changed, and saves under the new key', async () => {
+    const ws = sandbox.copyFixture(WORKSPACE)
+    const manifest = join(ws, 'Cargo.toml')
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replaceAll('0.1.0', '0.1.1'))
+    const before = github.results.cacheEntries.map(e => e.key)
+    const { main, post } = await step(github.job(github.newRun()), {}, ws)
+    expect(main.code).toBe(0)
+    const key = main.state['cache-key'] ?? ''
+    const matched = main.state['cache-matched-key'] ?? ''
+    expect(before).toEqual([matched])
+    expect(key).not.toBe(matched)
+    // Same OS and toolchain, other content: the restore key is everything but the last part.
+    expect(key.slice(0, key.lastIndexOf('-'))).toBe(matched.slice(0, matched.lastIndexOf('-')))
+    expect(post.code).toBe(0)
+    expect(github.results.cacheEntries.map(e => e.key)).toEqual([matched, key])
+  })
 })
 
 describe('publish mode', () => {
