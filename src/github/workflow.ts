@@ -48,7 +48,8 @@ const REHEARSAL_FILES = ['rehearsal.json', 'events.jsonl']
 
 /**
  * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job
- * summary and annotations. Every GitHub service is best effort: none of them decides the outcome.
+ * summary and annotations. Every GitHub service is best effort except one: a passing rehearsal
+ * whose proof the artifact service refused fails, because the publish job could never accept it.
  */
 export async function runInWorkflow(
   options: Options,
