@@ -81,7 +81,7 @@ describe('the results service stand-in', () => {
 
   it('answers late when asked to be slow, without holding up other calls', async () => {
     const job = github.job(run)
-    github.results.faults.inject('ListArtifacts', { delayMs: 300, times: 1 })
+    github.results.faults.inject('ListArtifacts', { delayMs: 1000, times: 1 })
     const order: string[] = []
     const slow = twirp('ListArtifacts', job.runtimeToken, listBody(job)).then(r => {
       order.push(`slow ${r.status}`)
