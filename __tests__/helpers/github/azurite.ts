@@ -38,10 +38,16 @@ function blobMain(): string {
 function listening(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = ''
+    let listens = false
+    // Both pipes are read for the emulator's whole life, so it can never block on a full one.
     const onData = (chunk: Buffer) => {
+      if (listens) return
       output += chunk.toString()
       const match = /successfully listens on (http:\/\/\S+)/.exec(output)
-      if (match) resolve(match[1] as string)
+      if (match) {
+        listens = true
+        resolve(match[1] as string)
+      }
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
