@@ -13,8 +13,8 @@ import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
  * stand-ins of GitHub's services that speak their real protocols: @actions/artifact and
  * @actions/cache talk Twirp to the results service and move blobs through azurite, cross-run
  * downloads and commit statuses go through the REST API, trusted publishing asks the OIDC
- * endpoint. Real cargo publishes a three-crate workspace to embedded registries. The tests follow one
- * release, in order: rehearse, re-run, publish from another run and from the same run.
+ * endpoint. Real cargo publishes a three-crate workspace to embedded registries. The tests follow
+ * one release, in order: rehearse, re-run, publish from the same run, then from other runs.
  */
 // Its manifests name the live registry (`registry = "live"`), as a workspace publishing anywhere
 // but crates.io must.
