@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
 
 /**
  * The committed bundles, run the way users run them: `node dist/index.js` with inputs as INPUT_*
  * variables and the files the Actions runner provides, and `node dist/cli.js` as a shell would.
  */
 export const DIST_INDEX = resolve('dist/index.js')
+export const DIST_POST = resolve('dist/post.js')
 export const DIST_CLI = resolve('dist/cli.js')
 
 export interface ProcessRun {
@@ -154,4 +156,96 @@ export function withoutMaskCommands(text: string): string {
     .split('\n')
     .filter(line => !line.startsWith('::add-mask::'))
     .join('\n')
+}
+
+/** The runner's name for an input's variable: spaces become `_`, hyphens stay. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}
+
+/**
+ * Every input of action.yml as the runner passes it: the value given in `with:`, else the
+ * declared default, with `${{ github.token }}` standing for the job's token.
+ */
+export function runnerInputs(
+  given: Record<string, string>,
+  githubToken: string
+): Record<string, string> {
+  const declared = (
+    parseYaml(readFileSync(resolve('action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: string }>
+    }
+  ).inputs
+  const env: Record<string, string> = {}
+  for (const [name, input] of Object.entries(declared)) {
+    const value =
+      given[name] ?? (input.default ?? '').replace(/\$\{\{\s*github\.token\s*\}\}/g, githubToken)
+    env[inputVariable(name)] = value
+  }
+  for (const [name, value] of Object.entries(given)) env[inputVariable(name)] = value
+  return env
+}
+
+export interface StepRun extends ActionRun {
+  /** What the step saved with core.saveState (GITHUB_STATE). */
+  state: Record<string, string>
+}
+
+function stepFiles(root: string) {
+  const base = join(root, `step-${Math.random().toString(36).slice(2)}`)
+  const files = {
+    GITHUB_OUTPUT: `${base}.output`,
+    GITHUB_STEP_SUMMARY: `${base}.summary`,
+    GITHUB_STATE: `${base}.state`,
+    GITHUB_ENV: `${base}.env`,
+    GITHUB_PATH: `${base}.path`
+  }
+  for (const file of Object.values(files)) writeFileSync(file, '')
+  return files
+}
+
+async function runStep(
+  script: string,
+  workspace: string,
+  env: Record<string, string>,
+  root: string
+): Promise<StepRun> {
+  const files = stepFiles(root)
+  const run = await startNode(script, [], { cwd: workspace, env: { ...env, ...files } }).done
+  const read = (name: keyof typeof files) => readFileSync(files[name], 'utf8')
+  return {
+    ...run,
+    outputs: parseOutputs(read('GITHUB_OUTPUT')),
+    summary: read('GITHUB_STEP_SUMMARY'),
+    state: parseOutputs(read('GITHUB_STATE')),
+    outputFile: files.GITHUB_OUTPUT,
+    summaryFile: files.GITHUB_STEP_SUMMARY
+  }
+}
+
+/**
+ * One `uses: shipper/rehearse` step as the runner runs it: `dist/index.js` with every input as
+ * INPUT_*, then (post-if: success() || failure()) `dist/post.js` with what main saved handed over
+ * as STATE_* variables. Each step gets its own output, summary and state files.
+ */
+export async function runActionJob(
+  sandbox: SandboxLike,
+  workspace: string,
+  inputs: Record<string, string>,
+  options: { env: Record<string, string>; githubToken: string }
+): Promise<{ main: StepRun; post: StepRun }> {
+  const runnerTemp = join(sandbox.root, 'runner-temp')
+  mkdirSync(runnerTemp, { recursive: true })
+  const env = baseEnv(sandbox, {
+    GITHUB_WORKSPACE: workspace,
+    RUNNER_TEMP: runnerTemp,
+    ...options.env,
+    ...runnerInputs(inputs, options.githubToken)
+  })
+  const main = await runStep(DIST_INDEX, workspace, env, sandbox.root)
+  const state = Object.fromEntries(
+    Object.entries(main.state).map(([name, value]) => [`STATE_${name}`, value])
+  )
+  const post = await runStep(DIST_POST, workspace, { ...env, ...state }, sandbox.root)
+  return { main, post }
 }

@@ -103,6 +103,29 @@ describe('ArtifactStore over @actions/artifact', () => {
     })
   })
 
+  it('reads the REST API’s 404 for a run this repository lacks as missing', async () => {
+    const { client } = fakeClient()
+    client.getArtifact = async () => {
+      throw Object.assign(new Error('Not Found'), { name: 'HttpError', status: 404 })
+    }
+    expect(
+      await artifactStoreFrom(client, ENV).download('proof', { runId: 5, token: 't' }, tmpdir())
+    ).toEqual({ kind: 'missing', message: "no artifact 'proof' in run 5" })
+  })
+
+  it('lets a failing results service surface as an error, even one saying Not Found', async () => {
+    const { client } = fakeClient()
+    const broken = new Error(
+      'Failed to ListArtifacts: Received non-retryable error: (404) Not Found'
+    )
+    client.getArtifact = async () => {
+      throw broken
+    }
+    await expect(artifactStoreFrom(client, ENV).download('proof', {}, tmpdir())).rejects.toBe(
+      broken
+    )
+  })
+
   it('needs a token and GITHUB_REPOSITORY to read another run', async () => {
     const { client } = fakeClient({ proof: 1 })
     await expect(

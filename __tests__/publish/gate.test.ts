@@ -99,6 +99,24 @@ describe('gate', () => {
     })
   })
 
+  describe('step 2: a proof the artifact service could not serve', () => {
+    it('refuses, saying the proof could not be fetched and why, not that none was made', () => {
+      const decision = refusal(
+        input({
+          receipt: { kind: 'missing' },
+          receiptPath: "artifact 'proof' of run 9",
+          unavailable: 'Failed to ListArtifacts: (503) Service Unavailable\nretry later'
+        })
+      )
+      expect(decision.reason).toBe('no_receipt')
+      expect(decision.message).toBe(
+        "the rehearsal proof (artifact 'proof' of run 9) could not be fetched: Failed to ListArtifacts: (503) Service Unavailable retry later"
+      )
+      expect(decision.hint).toMatch(/^nothing was published; re-run this job/)
+      expect(decision.hint).toContain(HOW)
+    })
+  })
+
   describe('step 3: unreadable receipt', () => {
     it.each([
       'foreign schema: schema_version is "x.v9", expected \'shipper.rehearsal.v1\'',

@@ -69,6 +69,20 @@ describe('obtainProof', () => {
     })
     expect(proof.howToRehearse).toMatch(/run 9/)
   })
+
+  it('says the proof could not be fetched when the artifact service fails, keeping no stale copy', async () => {
+    writeFileSync(join(stateDir, 'rehearsal.json'), 'stale')
+    const failing = new MemoryArtifacts()
+    failing.download = async () => {
+      throw new Error('Failed to ListArtifacts: Received non-retryable error: (404) Not Found')
+    }
+    const proof = await obtainProof(request(), failing)
+    expect(proof).toMatchObject({
+      missing: true,
+      unavailable: 'Failed to ListArtifacts: Received non-retryable error: (404) Not Found'
+    })
+    expect(existsSync(join(stateDir, 'rehearsal.json'))).toBe(false)
+  })
 })
 
 const plan: Plan = {

@@ -1,14 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { createHmac, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { fakeClock, type Clock } from '../../src/clock.js'
+import { fakeClock } from '../../src/clock.js'
 import { UserError } from '../../src/errors.js'
 import { publish } from '../../src/publish/index.js'
 import { encodePublishBody } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
+import { OIDC_ISSUER, startOidcEndpoint } from '../helpers/github/oidc.js'
 import {
   afterGate,
   readEventLines,
@@ -18,52 +16,8 @@ import {
   testContext
 } from './helpers.js'
 
-const ISSUER = 'https://token.actions.test'
-const SECRET = 'oidc-test-signing-secret'
+// GitHub's OIDC endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) is a stand-in dated by the test's clock.
 const REQUEST_TOKEN = 'actions-id-token-request-token'
-
-/**
- * GitHub's OIDC token endpoint, standing in for ACTIONS_ID_TOKEN_REQUEST_URL: answers
- * `GET /token?audience=X` (bearer REQUEST_TOKEN) with a fresh HS256 JWT the embedded registry's
- * trusted-publishing exchange accepts, dated by the test's clock.
- */
-async function oidcStandIn(
-  clock: Clock
-): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
-  const requests: string[] = []
-  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const audience = url.searchParams.get('audience') ?? ''
-    requests.push(audience)
-    if (req.headers.authorization !== `bearer ${REQUEST_TOKEN}`) {
-      res.writeHead(401).end('bad request token')
-      return
-    }
-    const now = Math.floor(clock.now() / 1000)
-    const head = b64({ alg: 'HS256', typ: 'JWT' })
-    const claims = b64({
-      iss: ISSUER,
-      aud: audience,
-      iat: now,
-      nbf: now,
-      exp: now + 300,
-      jti: randomUUID(),
-      repository: 'octo/widgets'
-    })
-    const signature = createHmac('sha256', SECRET).update(`${head}.${claims}`).digest('base64url')
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ value: `${head}.${claims}.${signature}` }))
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  return {
-    url: `http://127.0.0.1:${port}/token?api-version=2.0`,
-    requests,
-    close: () => new Promise<void>(resolve => server.close(() => resolve()))
-  }
-}
 
 /** Records the exchange's answers and the revocations, passing everything through. */
 function watchedFetch() {
@@ -109,7 +63,7 @@ async function seed(registry: EmbeddedRegistry, name: string): Promise<void> {
 }
 
 let fixture: RehearsedFixture
-let oidc: Awaited<ReturnType<typeof oidcStandIn>>
+let oidc: Awaited<ReturnType<typeof startOidcEndpoint>>
 let clock: ReturnType<typeof fakeClock>
 let live: EmbeddedRegistry
 
@@ -123,10 +77,10 @@ afterAll(async () => {
 
 beforeEach(async () => {
   clock = fakeClock(Date.now())
-  oidc = await oidcStandIn(clock)
+  oidc = await startOidcEndpoint({ requestToken: REQUEST_TOKEN, now: () => clock.now() })
   live = await fixture.freshLive({
     clock,
-    trustedPublishing: { issuer: ISSUER, secret: SECRET, audience: '127.0.0.1' }
+    trustedPublishing: { issuer: OIDC_ISSUER, secret: oidc.issuer.secret, audience: '127.0.0.1' }
   })
 })
 
@@ -155,7 +109,7 @@ describe('trusted publishing against the registry’s exchange', () => {
     const result = await publish(fixture.options(ws, { token: '', trustedPublishing: 'auto' }), ctx)
     expect(result.failure).toBeUndefined()
     expect(result.outcome).toBe('published')
-    expect(oidc.requests).toEqual(['127.0.0.1'])
+    expect(oidc.issuer.audiences).toEqual(['127.0.0.1'])
     expect(watch.minted).toHaveLength(1)
     expect(watch.revoked).toEqual(watch.minted)
 

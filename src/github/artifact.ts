@@ -60,11 +60,15 @@ export function artifactServiceAvailable(env: Record<string, string | undefined>
   return Boolean(env.ACTIONS_RUNTIME_TOKEN && env.ACTIONS_RESULTS_URL)
 }
 
+/**
+ * An answer that the artifact is not there: the client's own not-found error, or the REST API's
+ * 404 for a run this repository does not have. The results service answering 404 is a broken
+ * call, not an answer, and must not read as "no proof was ever made".
+ */
 function isNotFound(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'ArtifactNotFoundError' || /not found/i.test(error.message))
-  )
+  if (!(error instanceof Error)) return false
+  if (error.name === 'ArtifactNotFoundError') return true
+  return error.name === 'HttpError' && (error as Error & { status?: unknown }).status === 404
 }
 
 function currentRepository(env: Record<string, string | undefined>): {

@@ -196,7 +196,8 @@ export async function restoreCache(
     const service = await deps.service()
     const matched = await service.restoreCache(paths, key.key, key.restoreKeys)
     if (!matched) {
-      logger.info(`cache: no entry for ${key.key}`)
+      // @actions/cache answers a miss and a failing service alike (it warns about the latter itself).
+      logger.info(`cache: nothing restored for ${key.key}`)
       return { kind: 'miss' }
     }
     state.saveState(CACHE_STATE.matchedKey, matched)

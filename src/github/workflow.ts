@@ -32,6 +32,7 @@ import type { Env } from './run-info.js'
 import { runUrl } from './run-info.js'
 import { pendingStatus, postCommitStatus, statusForResult, type CommitStatus } from './status.js'
 import { renderSummary, writeSummary, type SummaryWriter } from './summary.js'
+import { withUnsentProof } from './unsent-proof.js'
 
 /** The GitHub services a run inside a workflow uses; each replaceable in tests. */
 export interface WorkflowDeps {
@@ -51,7 +52,8 @@ const REHEARSAL_FILES = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, CARGO_LOG]
 
 /**
  * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job
- * summary and annotations. Every GitHub service is best effort: none of them decides the outcome.
+ * summary and annotations. Every GitHub service is best effort except one: a passing rehearsal
+ * whose proof the artifact service refused fails, because the publish job could never accept it.
  */
 export async function runInWorkflow(
   options: Options,
@@ -116,7 +118,15 @@ export async function runInWorkflow(
         : Promise.resolve(undefined)
     result = await rehearse(options, engineCtx, plan)
     preview = await previewing
-    result.artifactId = await uploadRehearsal(options, result, deps, ctx)
+    const upload = await uploadRehearsal(options, result, deps, ctx)
+    if (upload.kind === 'uploaded') result.artifactId = upload.id
+    if (upload.kind === 'failed') {
+      const judged = withUnsentProof(result, options.artifactName, upload.cause)
+      if (judged === result) {
+        ctx.logger.warning(`artifact: uploading ${options.artifactName} failed: ${upload.cause}`)
+      }
+      result = judged
+    }
   } else {
     const artifacts = await deps.artifacts()
     result = await publish(options, engineCtx, { plan, ...(artifacts ? { artifacts } : {}) })
@@ -165,35 +175,42 @@ async function withCache(
   return { ...ctx, env: { ...ctx.env, CARGO_TARGET_DIR: targetDir } }
 }
 
-/** Uploads the rehearsal record (the files, not the folder); warns once when there is no service. */
+type UploadOutcome =
+  { kind: 'uploaded'; id: number } | { kind: 'none' } | { kind: 'failed'; cause: string }
+
+/**
+ * Uploads the rehearsal record (the files, not the folder). Without the service (a local run) the
+ * record stays in the state dir with one warning; inside Actions a refused upload is a failure the
+ * caller turns into the verdict, and a failed rehearsal's record is still sent for diagnosis.
+ */
 async function uploadRehearsal(
   options: Options,
   result: RunResult,
   deps: WorkflowDeps,
   ctx: RunContext
-): Promise<number | undefined> {
-  if (!result.plan) return undefined
+): Promise<UploadOutcome> {
+  if (!result.plan) return { kind: 'none' }
   const stateDir = resolveStateDir(options, result.plan.workspaceRoot)
   const files = REHEARSAL_FILES.map(f => join(stateDir, f)).filter(f => existsSync(f))
-  if (files.length === 0) return undefined
+  if (files.length === 0) return { kind: 'none' }
   if (!artifactServiceAvailable(deps.env)) {
     ctx.logger.warning(
       'artifact: the Actions artifact service is not available (a local run?); the rehearsal record stays in ' +
         stateDir
     )
-    return undefined
+    return { kind: 'none' }
   }
+  let cause: string
   try {
     const store = await deps.artifacts()
-    if (!store) return undefined
+    if (!store) return { kind: 'none' }
     const uploaded = await store.upload(options.artifactName, files, stateDir, {
       ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
     })
-    return uploaded.id
+    if (uploaded.id !== undefined) return { kind: 'uploaded', id: uploaded.id }
+    cause = 'the artifact service stored nothing'
   } catch (error) {
-    ctx.logger.warning(
-      `artifact: uploading ${options.artifactName} failed: ${error instanceof Error ? error.message : String(error)}`
-    )
-    return undefined
+    cause = error instanceof Error ? error.message : String(error)
   }
+  return { kind: 'failed', cause }
 }

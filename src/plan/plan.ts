@@ -237,6 +237,7 @@ function devOnlySelected(
         )
       ].sort(byteCompare)
     }))
+}
 
 /**
  * cargo refuses to package a crate whose normal or build dependency on a sibling has only a path

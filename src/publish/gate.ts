@@ -35,6 +35,8 @@ export interface GateInput {
   facts?: GateFacts
   /** A concrete way to produce a receipt, quoted in hints. */
   howToRehearse: string
+  /** Why the proof could not be fetched, when the artifact service failed to answer. */
+  unavailable?: string
 }
 
 /** The facts (rehearse-events.jsonl) the gate needs, reduced to what it checks. */
@@ -83,6 +85,14 @@ export function decideGate(input: GateInput): GateDecision {
         `skip-rehearsal is set: publishing is proceeding WITHOUT a rehearsal for plan_id ` +
         `${input.planId}; the event log will show no rehearsal for it, and ${FACTS_FILE} records the bypass`
     }
+  }
+
+  if (input.unavailable !== undefined) {
+    return refuse(
+      'no_receipt',
+      `the rehearsal proof (${input.receiptPath}) could not be fetched: ${oneLine(input.unavailable)}`,
+      `nothing was published; re-run this job once the artifact service answers (a passed rehearsal need not be repeated), or if its artifact is gone: ${how}`
+    )
   }
 
   const read = input.receipt

@@ -150,7 +150,8 @@ export async function gateOnly(
       ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
       : {}),
     ...(read && facts ? { facts: gateFacts(read.events, facts.events) } : {}),
-    howToRehearse: proof.howToRehearse
+    howToRehearse: proof.howToRehearse,
+    ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {})
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }
 }

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { UserError } from '../errors.js'
 import type { ArtifactStore } from '../github/artifact.js'
 import { FACTS_FILE } from '../record/facts.js'
 import { rehearsalPath, REHEARSAL_FILE } from '../record/rehearsal.js'
@@ -13,6 +14,8 @@ export interface ProofLocation {
   howToRehearse: string
   /** The artifact service had no such artifact: the gate refuses as "no receipt". */
   missing: boolean
+  /** The artifact service failed to answer (set with `missing`): why the proof could not be fetched. */
+  unavailable?: string
   /** Set when the proof came from an artifact. */
   artifact?: { id: number; name: string; run: string }
 }
@@ -58,14 +61,22 @@ export async function obtainProof(
   await rm(join(request.stateDir, REHEARSAL_FILE), { force: true })
   await rm(join(request.stateDir, EVENTS_FILE), { force: true })
   await rm(join(request.stateDir, FACTS_FILE), { force: true })
-  const downloaded = await store.download(
-    request.artifactName,
-    {
-      ...(request.rehearsalRunId !== undefined ? { runId: request.rehearsalRunId } : {}),
-      ...(request.githubToken ? { token: request.githubToken } : {})
-    },
-    request.stateDir
-  )
+  const from = {
+    ...(request.rehearsalRunId !== undefined ? { runId: request.rehearsalRunId } : {}),
+    ...(request.githubToken ? { token: request.githubToken } : {})
+  }
+  let downloaded: Awaited<ReturnType<ArtifactStore['download']>>
+  try {
+    downloaded = await store.download(request.artifactName, from, request.stateDir)
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    return {
+      receiptPath: `artifact '${request.artifactName}' of ${run}`,
+      howToRehearse,
+      missing: true,
+      unavailable: error instanceof Error ? error.message : String(error)
+    }
+  }
   if (downloaded.kind === 'missing') {
     return {
       receiptPath: `artifact '${request.artifactName}' of ${run}`,
