@@ -17,10 +17,25 @@ export interface PlanJson {
   }[]
   skipped: { name: string; version: string; reason: string }[]
   dropped_dev_dependencies: { from: string; to: string; req: string }[]
+  /** What the live registry would refuse in the manifests (crates.io's rules, registry keys). */
+  problems: { crate: string; version: string; field: string; message: string; fix: string }[]
+}
+
+/** A manifest problem as `plan` shows it (src/preflight finds them). */
+export interface PlanProblem {
+  crate: string
+  version: string
+  field: string
+  message: string
+  fix: string
 }
 
 /** The digest is optional so a plan can be shown where packaged sources were not hashed. */
-export function planToJson(plan: Plan, digest?: ContentDigest): PlanJson {
+export function planToJson(
+  plan: Plan,
+  digest?: ContentDigest,
+  problems: readonly PlanProblem[] = []
+): PlanJson {
   return {
     plan_id: plan.planId,
     content_digest: digest?.digest ?? null,
@@ -36,11 +51,22 @@ export function planToJson(plan: Plan, digest?: ContentDigest): PlanJson {
       digest: digest?.perCrate[p.name] ?? null
     })),
     skipped: plan.skipped.map(({ name, version, reason }) => ({ name, version, reason })),
-    dropped_dev_dependencies: plan.droppedDevEdges.map(({ from, to, req }) => ({ from, to, req }))
+    dropped_dev_dependencies: plan.droppedDevEdges.map(({ from, to, req }) => ({ from, to, req })),
+    problems: problems.map(({ crate, version, field, message, fix }) => ({
+      crate,
+      version,
+      field,
+      message,
+      fix
+    }))
   }
 }
 
-export function formatPlanText(plan: Plan, digest?: ContentDigest): string {
+export function formatPlanText(
+  plan: Plan,
+  digest?: ContentDigest,
+  problems: readonly PlanProblem[] = []
+): string {
   const lines: string[] = [`Publish plan for ${plan.registry} (${plan.apiBase})`]
   if (plan.packages.length === 0) lines.push('  nothing to publish')
   plan.packages.forEach((crate, i) => {
@@ -54,6 +80,12 @@ export function formatPlanText(plan: Plan, digest?: ContentDigest): string {
   if (plan.droppedDevEdges.length > 0) {
     lines.push(`Dev-dependencies left to versions already on ${plan.registry}:`)
     for (const e of plan.droppedDevEdges) lines.push(`  ${e.from} -> ${e.to} ${e.req}`)
+  }
+  if (problems.length > 0) {
+    lines.push(`Problems '${plan.registry}' would refuse (a rehearsal fails on them):`)
+    for (const p of problems) {
+      lines.push(`  ${p.crate}@${p.version}: ${p.field}: ${p.message}`, `    fix: ${p.fix}`)
+    }
   }
   lines.push(`plan_id: ${plan.planId}`)
   if (digest) lines.push(`content digest: ${digest.digest}`)

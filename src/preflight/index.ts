@@ -58,6 +58,22 @@ export function liveVersionProblems(
   })
 }
 
+/** The target's manifest rules for every planned crate (what `plan` shows); reads no index. */
+export async function manifestCheck(
+  plan: Pick<Plan, 'packages'>,
+  options: Pick<Options, 'manifestPath' | 'targetRegistry' | 'targetRegistryUrl'>,
+  deps: Pick<PreflightDeps, 'cargo' | 'env'>
+): Promise<{
+  target: LiveTarget
+  env: Record<string, string | undefined>
+  problems: ManifestProblem[]
+}> {
+  const target = liveTarget(options, { ...process.env, ...deps.env })
+  const env = { ...deps.env, ...target.cargoEnv(undefined) }
+  const metadata = await loadMetadata(options.manifestPath, deps.cargo, env)
+  return { target, env, problems: manifestProblems(metadata, plan.packages, target, existsSync) }
+}
+
 /** Reads the manifests and the live index; never throws for what the live registry says. */
 export async function preflight(
   plan: Plan,
@@ -65,10 +81,7 @@ export async function preflight(
   deps: PreflightDeps,
   liveToken?: string
 ): Promise<PreflightReport> {
-  const target = liveTarget(options, { ...process.env, ...deps.env })
-  const env = { ...deps.env, ...target.cargoEnv(undefined) }
-  const metadata = await loadMetadata(options.manifestPath, deps.cargo, env)
-  const problems = manifestProblems(metadata, plan.packages, target, existsSync)
+  const { target, env, problems } = await manifestCheck(plan, options, deps)
   const live = await compareLiveVersions(plan.packages, {
     indexUrl: target.indexUrl,
     ...(liveToken && !target.isCratesIo ? { token: liveToken } : {}),
@@ -116,6 +129,6 @@ export async function oversizeCrates(
   return oversizeProblems(sizes)
 }
 
-export { describeProblem } from './manifest.js'
+export { describeProblem, privateDependencyFailure } from './manifest.js'
 export type { ManifestProblem } from './manifest.js'
 export type { LiveVersion } from './live-versions.js'

@@ -140,3 +140,23 @@ export function oversizeProblems(
 export function describeProblem(p: ManifestProblem): string {
   return `${p.crate}@${p.version}: ${p.field}: ${p.message} — fix: ${p.fix}`
 }
+
+/**
+ * cargo's error when a versioned in-workspace dependency without the target's `registry` key is
+ * looked up on crates.io: permanent (no rerun helps), with the preflight's fix.
+ */
+export function privateDependencyFailure(
+  stderr: string,
+  planned: readonly Pick<PlannedCrate, 'name'>[],
+  target: Pick<PreflightTarget, 'name' | 'isCratesIo'>
+): { message: string; hint: string } | undefined {
+  if (target.isCratesIo) return undefined
+  const match = /failed to get `([^`]+)` as a dependency of package `([^`\s]+)/.exec(stderr)
+  const dep = match?.[1]
+  const pkg = match?.[2]
+  if (!dep || !pkg || !planned.some(c => c.name === dep)) return undefined
+  return {
+    message: `cargo looked for the in-workspace crate ${dep} (a dependency of ${pkg}) outside '${target.name}': failed to get \`${dep}\` as a dependency of package \`${pkg}\``,
+    hint: `add \`registry = "${target.name}"\` to the ${dep} dependency in ${pkg}'s Cargo.toml (or to its entry in [workspace.dependencies]); nothing was uploaded`
+  }
+}

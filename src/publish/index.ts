@@ -34,6 +34,12 @@ import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
+import {
+  describeProblem,
+  preflight,
+  preflightFailure,
+  privateDependencyFailure
+} from '../preflight/index.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, type GateDecision } from './gate.js'
@@ -427,6 +433,8 @@ class Session {
         })
     }
     const remaining = plan.packages.filter(c => !present.get(c.name))
+    const refused = await this.checkBeforeUpload(staticToken)
+    if (refused) return stop(refused)
 
     try {
       const warnings = await checkDroppedDevEdges(plan, async name => {
@@ -458,6 +466,8 @@ class Session {
       )
       const verified = await verifyCrates(remaining, liveDeps)
       if (verified.exitCode !== 0) {
+        const privateDep = privateDependencyFailure(verified.stderr, plan.packages, target)
+        if (privateDep) return stop({ class: 'permanent', ...privateDep })
         // A registry that failed to serve a download is not a broken build.
         const transient = classifyCargoFailure(verified.stderr).class === 'retryable'
         return stop({
@@ -519,6 +529,27 @@ class Session {
       ...(execution.stoppedBy
         ? { failure: this.describeStop(execution.stoppedBy, execution.runs, finalRecords) }
         : {})
+    }
+  }
+
+  /**
+   * The live registry's manifest rules, and the planned versions it already has compared with
+   * the local sources: a changed version that was not bumped is refused before any upload.
+   */
+  private async checkBeforeUpload(token: string | undefined): Promise<Failure | undefined> {
+    const report = await preflight(this.plan, this.options, this.ctx, token)
+    for (const line of report.resumed) this.ctx.progress(line)
+    if (report.problems.length > 0) {
+      for (const problem of report.problems) {
+        this.ctx.logger.error(describeProblem(problem), { file: problem.manifestPath })
+      }
+      return preflightFailure(report.problems, this.target.name)
+    }
+    if (report.unknown.length === 0) return undefined
+    return {
+      class: 'retryable',
+      message: `nothing was uploaded: ${this.scrub(report.unknown.join('; '))}`,
+      hint: `a version already on '${this.target.name}' must be compared with the local sources before the release goes on; rerun when the registry answers`
     }
   }
 
