@@ -224,6 +224,10 @@ export async function publish(
   const published = outcome.runs
     .filter(r => r.uploaded)
     .map(r => ({ name: r.crate.name, version: r.crate.version }))
+  if (outcome.outcome === 'published' && published.length === 0)
+    ctx.progress(
+      `already published, nothing uploaded: every planned version is on '${target.name}'`
+    )
   return {
     mode: 'publish',
     outcome: outcome.outcome,

@@ -41,12 +41,7 @@ import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
 import { scrubDeep, scrubSecrets } from '../record/scrub.js'
 import type { Failure, PackageOutcome, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
-import {
-  describeProblem,
-  oversizeCrates,
-  preflight,
-  preflightFailure
-} from '../preflight/index.js'
+import { describeProblem, oversizeCrates, preflight, preflightFailure } from '../preflight/index.js'
 import { mapLimit } from '../util/concurrency.js'
 import { registryEnv, registryEnvKey } from './cargo-env.js'
 import { count, formatSeconds } from './format.js'
