@@ -1,5 +1,6 @@
 import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
+import { targetMismatch, type LiveTargetOfPlan } from './target-proof.js'
 
 export type GateRefusalReason =
   | 'no_receipt'
@@ -29,6 +30,8 @@ export interface GateInput {
   events?: { complete?: { passed: boolean; plan_id: string } | null; badLines: number[] }
   /** A concrete way to produce a receipt, quoted in hints. */
   howToRehearse: string
+  /** The live registry of this publish, and the flags that rehearse for it. */
+  target?: LiveTargetOfPlan
 }
 
 export type GateDecision =
@@ -70,6 +73,8 @@ export function decideGate(input: GateInput): GateDecision {
   const receipt = read.receipt
 
   if (receipt.plan_id !== input.planId) {
+    const otherTarget = targetMismatch(receipt, input.target, how)
+    if (otherTarget) return otherTarget
     return refuse(
       'stale_plan',
       `rehearsal receipt is stale: it was made for plan_id ${receipt.plan_id}, ` +

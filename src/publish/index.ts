@@ -56,6 +56,7 @@ import {
   type CrateRecord
 } from './record.js'
 import { liveTarget, type LiveTarget } from './target.js'
+import { targetFlags } from './target-proof.js'
 import {
   chooseAuth,
   staticCredentials,
@@ -147,7 +148,8 @@ export async function gateOnly(
     ...(read && !read.missing
       ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
       : {}),
-    howToRehearse: proof.howToRehearse
+    howToRehearse: proof.howToRehearse,
+    target: { name: plan.registry, apiBase: plan.apiBase, flags: targetFlags(options) }
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }
 }
