@@ -124,6 +124,15 @@ describe('a private target whose workspace does not name it', () => {
     } finally {
       await rehearsal.close()
     }
+
+    const refused = await publish(
+      fixture.options(ws, { skipRehearsal: true }),
+      testContext(fixture.env())
+    )
+    expect(refused.outcome).toBe('failed')
+    expect(refused.failure?.class).toBe('permanent')
+    expect(refused.failure?.message).toContain('fix: add `registry = "live"` to shr-core')
+    expect(fixture.live.faults.uploads()).toEqual({})
   })
 })
 
