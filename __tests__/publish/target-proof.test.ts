@@ -43,7 +43,7 @@ describe('the live target in the proof', () => {
     expect(decision).toMatchObject({ decision: 'refuse', reason: 'stale_plan' })
     if (decision.decision !== 'refuse') throw new Error('expected a refusal')
     expect(decision.message).toContain(
-      "the rehearsal was made for another live registry: 'crates-io' (https://crates.io), but this publish goes to 'live' (http://127.0.0.1:41000)"
+      "rehearsal receipt is stale: it was made for another live registry, 'crates-io' (https://crates.io), but this publish goes to 'live' (http://127.0.0.1:41000)"
     )
     expect(decision.hint).toContain(`\`--target-registry live --target-registry-url ${LIVE_URL}\``)
     expect(decision.hint).toContain(`target-registry-url: ${LIVE_URL}`)

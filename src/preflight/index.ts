@@ -74,14 +74,31 @@ export async function manifestCheck(
   return { target, env, problems: manifestProblems(metadata, plan.packages, target, existsSync) }
 }
 
-/** Reads the manifests and the live index; never throws for what the live registry says. */
+export interface PreflightSteps {
+  /** The target's manifest rules (default on). */
+  manifests?: boolean
+  /** Planned versions the live index already lists, compared with the sources (default on). */
+  live?: boolean
+  /** Token for reading a private live registry. */
+  liveToken?: string
+}
+
+/**
+ * Reads the manifests and the live index; never throws for what the live registry says. Publish
+ * mode runs the two steps apart: the manifests before its verification build, the live versions
+ * after it (so a download the build needs is not spent on the comparison first).
+ */
 export async function preflight(
   plan: Plan,
   options: Pick<Options, 'manifestPath' | 'targetRegistry' | 'targetRegistryUrl'>,
   deps: PreflightDeps,
-  liveToken?: string
+  steps: PreflightSteps = {}
 ): Promise<PreflightReport> {
-  const { target, env, problems } = await manifestCheck(plan, options, deps)
+  const checked = await manifestCheck(plan, options, deps)
+  const { target, env } = checked
+  const problems = steps.manifests === false ? [] : checked.problems
+  if (steps.live === false) return { target, problems, live: new Map(), resumed: [], unknown: [] }
+  const liveToken = steps.liveToken
   const live = await compareLiveVersions(plan.packages, {
     indexUrl: target.indexUrl,
     ...(liveToken && !target.isCratesIo ? { token: liveToken } : {}),

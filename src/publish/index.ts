@@ -38,7 +38,8 @@ import {
   describeProblem,
   preflight,
   preflightFailure,
-  privateDependencyFailure
+  privateDependencyFailure,
+  type PreflightSteps
 } from '../preflight/index.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
@@ -439,7 +440,7 @@ class Session {
         })
     }
     const remaining = plan.packages.filter(c => !present.get(c.name))
-    const refused = await this.checkBeforeUpload(staticToken)
+    const refused = await this.checkBeforeUpload({ live: false })
     if (refused) return stop(refused)
 
     try {
@@ -486,6 +487,9 @@ class Session {
         })
       }
     }
+
+    const changed = await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })
+    if (changed) return stop(changed)
 
     if (options.dryRun) {
       for (const record of records) if (record.status === 'pending') record.status = 'dry-run'
@@ -542,8 +546,8 @@ class Session {
    * The live registry's manifest rules, and the planned versions it already has compared with
    * the local sources: a changed version that was not bumped is refused before any upload.
    */
-  private async checkBeforeUpload(token: string | undefined): Promise<Failure | undefined> {
-    const report = await preflight(this.plan, this.options, this.ctx, token)
+  private async checkBeforeUpload(steps: PreflightSteps): Promise<Failure | undefined> {
+    const report = await preflight(this.plan, this.options, this.ctx, steps)
     for (const line of report.resumed) this.ctx.progress(line)
     if (report.problems.length > 0) {
       for (const problem of report.problems) {

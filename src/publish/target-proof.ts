@@ -44,7 +44,7 @@ export function targetMismatch(
     decision: 'refuse',
     reason: 'stale_plan',
     message:
-      `the rehearsal was made for another live registry: '${rehearsed.name}' (${rehearsed.api_base}), ` +
+      `rehearsal receipt is stale: it was made for another live registry, '${rehearsed.name}' (${rehearsed.api_base}), ` +
       `but this publish goes to '${target.name}' (${target.apiBase}), so its plan_id ` +
       `${receipt.plan_id} is not this plan's`,
     hint: `rehearse for '${target.name}' with ${target.flags}: ${how}`
