@@ -34,6 +34,7 @@ export interface LiveVersionDeps {
 }
 
 const GENERATED = new Set(['Cargo.toml', 'Cargo.lock', '.cargo_vcs_info.json'])
+const READ_TIMEOUT_MS = 60_000
 const MARKERS = /\{(crate|version|prefix|lowerprefix|sha256-checksum)\}/
 
 function message(error: unknown): string {
@@ -71,12 +72,17 @@ export async function compareLiveVersions(
   crates: readonly PlannedCrate[],
   deps: LiveVersionDeps
 ): Promise<Map<string, LiveVersion>> {
+  // A live registry that hangs must not hang the run: the version is then "unknown".
+  const signal = () => AbortSignal.timeout(READ_TIMEOUT_MS)
   const read = { fetch: deps.fetch, ...(deps.token ? { token: deps.token } : {}) }
   let dl: Promise<string> | undefined
   const results = await mapLimit(crates, 4, async (crate): Promise<LiveVersion> => {
     let cksum: string
     try {
-      const entries = await fetchIndexEntries(deps.indexUrl, crate.name, read)
+      const entries = await fetchIndexEntries(deps.indexUrl, crate.name, {
+        ...read,
+        signal: signal()
+      })
       const entry = entries?.find(e => e.vers === crate.version)
       if (!entry) return { kind: 'new' }
       cksum = entry.cksum
@@ -84,11 +90,12 @@ export async function compareLiveVersions(
       return { kind: 'unknown', reason: `its live index could not be read: ${message(error)}` }
     }
     try {
-      dl ??= fetchRegistryConfig(deps.indexUrl, read).then(c => c.dl)
+      dl ??= fetchRegistryConfig(deps.indexUrl, { ...read, signal: signal() }).then(c => c.dl)
       const url = downloadUrl(await dl, crate.name, crate.version, cksum)
       const res = await deps.fetch(url, {
         headers: deps.token ? { Authorization: deps.token } : {},
-        redirect: 'follow'
+        redirect: 'follow',
+        signal: signal()
       })
       if (res.status !== 200) {
         await res.body?.cancel()
