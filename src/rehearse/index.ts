@@ -383,7 +383,9 @@ class Session {
 
   /** The live registry's rules and its existing versions, for every crate, before any upload. */
   private async checkBeforeUpload(): Promise<Failure | undefined> {
-    const report = await preflight(this.plan, this.options, this.ctx)
+    const report = await preflight(this.plan, this.options, this.ctx, {
+      liveToken: this.options.token || undefined
+    })
     for (const line of report.resumed) this.ctx.progress(line)
     for (const line of report.unknown) this.ctx.logger.warning(line)
     if (report.problems.length === 0) return undefined
