@@ -119,7 +119,7 @@ describe('a private target whose workspace does not name it', () => {
       )
       expect(message).toContain('shr-app@0.1.0: dependencies.shr-util:')
       expect(message).toContain(
-        'fix: add `registry = "live"` to shr-core in [dependencies] of app/Cargo.toml'
+        'fix: add `registry = "live"` to shr-core in [workspace.dependencies] of the workspace\'s Cargo.toml (app/Cargo.toml inherits it from there)'
       )
     } finally {
       await rehearsal.close()

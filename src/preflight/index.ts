@@ -3,7 +3,8 @@
  * publish: the live registry's manifest rules (crates.io's, or a private target's registry keys)
  * and the planned versions it already has.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { parse } from 'smol-toml'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CargoRunner } from '../cargo/run.js'
@@ -18,6 +19,7 @@ import {
   describeProblem,
   manifestProblems,
   oversizeProblems,
+  type ManifestFiles,
   type ManifestProblem
 } from './manifest.js'
 
@@ -58,6 +60,19 @@ export function liveVersionProblems(
   })
 }
 
+const diskFiles: ManifestFiles = {
+  exists: existsSync,
+  inherited(manifestPath, table, key) {
+    try {
+      const manifest = parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>
+      const entry = (manifest[table] as Record<string, unknown> | undefined)?.[key]
+      return (entry as { workspace?: unknown } | undefined)?.workspace === true
+    } catch {
+      return false
+    }
+  }
+}
+
 /** The target's manifest rules for every planned crate (what `plan` shows); reads no index. */
 export async function manifestCheck(
   plan: Pick<Plan, 'packages'>,
@@ -71,7 +86,7 @@ export async function manifestCheck(
   const target = liveTarget(options, { ...process.env, ...deps.env })
   const env = { ...deps.env, ...target.cargoEnv(undefined) }
   const metadata = await loadMetadata(options.manifestPath, deps.cargo, env)
-  return { target, env, problems: manifestProblems(metadata, plan.packages, target, existsSync) }
+  return { target, env, problems: manifestProblems(metadata, plan.packages, target, diskFiles) }
 }
 
 export interface PreflightSteps {

@@ -2,7 +2,7 @@
  * What the live registry will refuse in the planned crates' manifests, found from `cargo metadata`
  * before anything is packaged or uploaded, whatever registry the rehearsal runs against (kellnr
  * checks none of crates.io's rules). Every problem of every crate, in plan order. Pure but for
- * `exists`, which the caller passes in.
+ * the file system, which the caller passes in (`fs`).
  *
  * - crates.io target: crates.io's rule set (src/plan/crates-io-rules.ts, the one the embedded
  *   registry's strict mode applies), plus readme / license-file paths that must exist.
@@ -26,6 +26,13 @@ export interface ManifestProblem {
   fix: string
 }
 
+/** What the checks read from disk. */
+export interface ManifestFiles {
+  exists(path: string): boolean
+  /** True when `key` in `[table]` of the manifest is `{ workspace = true }`. */
+  inherited(manifestPath: string, table: string, key: string): boolean
+}
+
 export interface PreflightTarget {
   name: string
   isCratesIo: boolean
@@ -47,7 +54,7 @@ export function manifestProblems(
   metadata: CargoMetadata,
   planned: readonly Pick<PlannedCrate, 'name' | 'version'>[],
   target: PreflightTarget,
-  exists: (path: string) => boolean
+  fs: ManifestFiles
 ): ManifestProblem[] {
   const byName = new Map(metadata.packages.map(p => [p.name, p]))
   const members = new Set(
@@ -88,7 +95,7 @@ export function manifestProblems(
     ] as const) {
       if (!value) continue
       const path = isAbsolute(value) ? value : join(dirname(pkg.manifest_path), value)
-      if (!exists(path)) {
+      if (!fs.exists(path)) {
         add(
           `package.${key}`,
           `${key} \`${value}\` does not exist`,
@@ -113,7 +120,9 @@ export function manifestProblems(
           dep.registry
             ? `the in-workspace dependency ${dep.name} names another registry (${dep.registry}), not '${target.name}'`
             : `the in-workspace dependency ${dep.name} has no \`registry\` key: cargo would publish it as a crates.io dependency, and packaging ${crate.name} fails with "failed to get \`${dep.name}\` as a dependency of package \`${crate.name}\`"`,
-          `add \`registry = "${target.name}"\` to ${key} in [${table}] of ${manifest} (or to its entry in [workspace.dependencies])`
+          fs.inherited(pkg.manifest_path, table, key)
+            ? `add \`registry = "${target.name}"\` to ${key} in [workspace.dependencies] of the workspace's Cargo.toml (${manifest} inherits it from there)`
+            : `add \`registry = "${target.name}"\` to ${key} in [${table}] of ${manifest}`
         )
       }
     }
