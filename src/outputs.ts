@@ -29,6 +29,16 @@ export function resultExitCode(result: RunResult): number {
   return result.outcome === 'failed' || result.outcome === 'refused' ? 1 : 0
 }
 
+/**
+ * The verdict in words: a publish run that uploaded nothing (every version was already live) is
+ * not called "published", whatever the `outcome` output says.
+ */
+export function outcomeWording(result: RunResult): string {
+  if (result.mode === 'publish' && result.outcome === 'published' && result.published.length === 0)
+    return 'already published, nothing uploaded'
+  return result.outcome
+}
+
 /** How a crate's status reads on a terminal: `pending` there means the run never got to it. */
 function statusWord(status: RunResult['packages'][number]['status']): string {
   return status === 'pending' ? 'not reached' : status
@@ -68,7 +78,7 @@ export function resultLines(result: RunResult): string[] {
       for (const l of result.failure.stderrTail.split('\n')) lines.push(`  | ${l}`)
     }
   } else {
-    lines.push(`outcome: ${result.outcome}`)
+    lines.push(`outcome: ${outcomeWording(result)}`)
   }
   if (result.receiptPath) lines.push(`receipt: ${result.receiptPath}`)
   if (result.eventsPath) lines.push(`events:  ${result.eventsPath}`)

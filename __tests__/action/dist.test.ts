@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
@@ -24,6 +24,16 @@ describe('dist/index.js run as the runner runs it', () => {
     sandbox = cargoSandbox('sr-dist-')
     live = await startRegistry({ strict: true })
     workspace = sandbox.copyFixture(DEMO, 'demo')
+    // Published to `live`, the demo's internal dependencies must name it, as a real workspace
+    // publishing to a private registry must (the rehearsal refuses them otherwise).
+    const root = join(workspace, 'Cargo.toml')
+    writeFileSync(
+      root,
+      readFileSync(root, 'utf8').replace(
+        /version = "0\.1\.0" \}/g,
+        'version = "0.1.0", registry = "live" }'
+      )
+    )
     liveInputs = { 'target-registry': 'live', 'target-registry-url': live.url }
   })
   afterAll(async () => {

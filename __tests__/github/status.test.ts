@@ -245,7 +245,10 @@ describe('statusForResult', () => {
               : undefined
         })
       )
-    expect(publish('published').state).toBe('success')
+    expect(publish('published')).toEqual({
+      state: 'success',
+      description: 'Already published, nothing uploaded · plan 3f9a1c0d5e7b'
+    })
     expect(publish('dry-run').state).toBe('success')
     expect(publish('refused')).toEqual({
       state: 'failure',

@@ -7,6 +7,7 @@ import {
   CRATES_IO_RATE_LIMITS,
   type ReleasePreview
 } from '../../src/github/preview.js'
+import { resultLines } from '../../src/outputs.js'
 import { renderSummary, writeSummary, type SummaryWriter } from '../../src/github/summary.js'
 import type { Failure } from '../../src/result.js'
 import { RUN_URL, baseResult, outcomes } from './fixtures.js'
@@ -164,12 +165,29 @@ describe('renderSummary', () => {
   })
 
   it('warns loudly when publish mode bypassed the gate', () => {
-    const result = baseResult({ mode: 'publish', outcome: 'published' })
+    const result = baseResult({
+      mode: 'publish',
+      outcome: 'published',
+      published: [{ name: 'demo-core', version: '0.2.0' }]
+    })
     const md = renderSummary(result, { bypassed: true })
     expect(md.split('\n')[0]).toBe('## 🚀 Published — without a rehearsal')
     expect(md).toContain('> [!CAUTION]')
     expect(md).toContain('without a rehearsal')
     expect(renderSummary(result)).not.toContain('[!CAUTION]')
+  })
+
+  it('never says Published when the run uploaded nothing', () => {
+    const result = baseResult({
+      mode: 'publish',
+      outcome: 'published',
+      packages: outcomes(['skipped', 'skipped', 'skipped', 'skipped']),
+      published: []
+    })
+    const md = renderSummary(result)
+    expect(md.split('\n')[0]).toBe('## ✅ Already published, nothing uploaded')
+    expect(md).not.toContain('🚀')
+    expect(resultLines(result)).toContain('outcome: already published, nothing uploaded')
   })
 
   it('names the outcome of a dry run', () => {

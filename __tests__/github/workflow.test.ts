@@ -113,9 +113,8 @@ describe('a rehearsal inside a workflow', () => {
       statuses
     }
     const ctx = integrationContext(sandbox.env)
+    // The demo is a crates.io workspace (no `registry` keys): its rehearsal targets crates.io.
     const options = testOptions(join(ws, 'Cargo.toml'), {
-      targetRegistry: 'live',
-      targetRegistryUrl: live.url,
       statusCheck: true,
       githubToken: 'ghs_workflow_token',
       cache: true,

@@ -78,6 +78,28 @@ describe('formatPlanText', () => {
     ])
   })
 
+  it('lists what the live registry would refuse, each with its fix', () => {
+    const plan = planOf('chain')
+    const text = formatPlanText(
+      plan,
+      undefined,
+      [],
+      [
+        {
+          crate: 'a',
+          version: '0.1.0',
+          field: 'package.description',
+          message: 'missing',
+          fix: 'add one'
+        }
+      ]
+    )
+    expect(text).toContain(
+      "Problems 'crates-io' would refuse (a rehearsal fails on them):\n  a@0.1.0: package.description: missing\n    fix: add one\n"
+    )
+    expect(planToJson(plan).problems).toEqual([])
+  })
+
   it('says when there is nothing to publish', () => {
     const plan = planOf('chain')
     const empty: Plan = { ...plan, packages: [], levels: [] }

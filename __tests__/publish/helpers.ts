@@ -12,6 +12,7 @@ import { publishReceiptSchema, type PublishReceipt } from '../../src/record/rece
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry, EmbeddedRegistryOptions } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
+import { offlineFetch } from '../helpers/offline-fetch.js'
 import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
@@ -51,7 +52,7 @@ export function testContext(
     logger: memoryLogger(),
     clock,
     cargo: runCargo,
-    fetch: globalThis.fetch,
+    fetch: offlineFetch,
     env,
     random: () => 0.5,
     progress: line => void lines.push(line),

@@ -52,6 +52,19 @@ describe('crates.io-strict metadata checks', () => {
     )
   })
 
+  it("applies the preflight's rule set: SPDX licenses, category slugs, reserved names", () => {
+    expect(strictly(meta({ license: 'MIT/Apache-2.0' }))).toBeNull()
+    expect(strictly(meta({ license: 'Apache 2.0' }))?.detail).toMatch(
+      /^unknown or invalid license expression `Apache 2\.0`/
+    )
+    expect(strictly(meta({ categories: ['parsers'] }))?.detail).toBe(
+      'The following category slugs are not currently supported on crates.io: parsers'
+    )
+    expect(strictly(meta({ name: 'proc-macro' }))?.detail).toBe(
+      'cannot upload a crate with a reserved name'
+    )
+  })
+
   it('accepts license_file instead of license', () => {
     expect(strictly(meta({ license: null, license_file: 'LICENSE' }))).toBeNull()
   })

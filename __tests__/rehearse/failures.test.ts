@@ -26,6 +26,18 @@ beforeAll(() => {
 
 afterAll(() => sandbox.cleanup())
 
+/** Past the preflight: the crate crates.io would refuse gets its description. */
+function describeThird(): void {
+  const manifest = join(ws, 'third', 'Cargo.toml')
+  const text = readFileSync(manifest, 'utf8')
+  if (!text.includes('description')) {
+    writeFileSync(
+      manifest,
+      text.replace('license = "MIT"', 'license = "MIT"\ndescription = "third"')
+    )
+  }
+}
+
 describe('rehearse failures (chain workspace)', () => {
   let registry: EmbeddedRegistry
   beforeEach(async () => {
@@ -40,39 +52,27 @@ describe('rehearse failures (chain workspace)', () => {
       ...overrides
     })
 
-  it("fails a crate without description with crates.io's message, after publishing the crates before it", async () => {
-    const result = await rehearse(options(), integrationContext(sandbox.env))
+  it('refuses a crate without description before any upload, naming crate, field and fix', async () => {
+    const ctx = integrationContext(sandbox.env)
+    const result = await rehearse(options(), ctx)
 
     expect(result.outcome).toBe('failed')
-    expect(result.packages.map(p => [p.name, p.status])).toEqual([
-      ['first', 'published'],
-      ['second', 'published'],
-      ['third', 'failed']
-    ])
-    expect(result.failure).toMatchObject({
-      crate: { name: 'third', version: '0.1.0' },
-      class: 'permanent'
-    })
+    expect(result.packages.map(p => p.status)).toEqual(['pending', 'pending', 'pending'])
+    expect(registry.faults.uploads()).toEqual({})
+    expect(result.failure?.class).toBe('permanent')
     expect(result.failure?.message).toMatch(
-      /^uploading third@0\.1\.0 failed: .*missing or empty metadata fields: description/
+      /^1 problem in 1 crate that 'crates-io' would refuse, found before any upload: third@0\.1\.0: package\.description: missing or empty metadata fields: description.* — fix: add `description = "\.\.\."`.* in third\/Cargo\.toml$/
     )
-    expect(result.failure?.stderrTail).toContain('missing or empty metadata fields: description')
-    expect(result.failure?.stderrTail).not.toContain(registry.token)
-
+    expect(ctx.logger.lines.filter(l => l.startsWith('error: '))).toEqual([
+      expect.stringMatching(/^error: third@0\.1\.0: package\.description: /)
+    ])
     const receipt = readReceipt(stateDir)
     expect(receipt.passed).toBe(false)
-    expect(receipt.packages_attempted).toBe(3)
-    expect(receipt.packages_published).toBe(2)
-    expect(receipt.summary).toMatch(/^rehearsal stopped at 3\/3: uploading third@0\.1\.0 failed: /)
-    const failed = readEventLines(join(stateDir, 'events.jsonl')).filter(
-      e => e.event_type.type === 'rehearsal_package_failed'
-    )
-    expect(failed.at(-1)?.package).toBe('third@0.1.0')
-    expect(failed.at(-1)?.event_type).toMatchObject({ class: 'permanent' })
-    expect(JSON.stringify(failed.at(-1))).toContain('missing or empty metadata fields: description')
+    expect(receipt.summary).toMatch(/^rehearsal stopped at 0\/3: 1 problem in 1 crate/)
   })
 
   it('stops at a failed upload mid-plan, records it, and leaves no passing receipt behind', async () => {
+    describeThird()
     mkdirSync(stateDir, { recursive: true })
     writeFileSync(
       join(stateDir, 'rehearsal.json'),
@@ -120,6 +120,7 @@ describe('rehearse failures (chain workspace)', () => {
   })
 
   it('fails clearly when an uploaded version never shows up in the index before the readiness timeout', async () => {
+    describeThird()
     registry.faults.hideIndex('first', '0.1.0')
     const env = {
       ...sandbox.env,

@@ -8,6 +8,7 @@ import type { RunContext } from '../../src/context.js'
 import { memoryLogger } from '../../src/log.js'
 import type { Options } from '../../src/options/types.js'
 import type { Event } from '../../src/record/events.js'
+import { offlineFetch } from '../helpers/offline-fetch.js'
 import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
 import { rehearsalReceiptSchema, type RehearsalReceipt } from '../../src/record/rehearsal.js'
 
@@ -27,7 +28,7 @@ export function integrationContext(env: Record<string, string | undefined>): Tes
     logger: memoryLogger(),
     clock: systemClock,
     cargo: runCargo,
-    fetch: globalThis.fetch,
+    fetch: offlineFetch,
     env,
     random: () => 0.5,
     progress: line => void lines.push(line),

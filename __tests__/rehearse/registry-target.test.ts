@@ -253,7 +253,7 @@ describe('waitForRegistry', () => {
 
 describe('connectRegistry (URL registry)', () => {
   const options = {
-    registryUrl: 'http://kellnr:8000',
+    registryUrl: 'http://localhost:8000',
     registryName: 'rehearsal',
     registryToken: '',
     registryWaitMs: 5000,
@@ -281,7 +281,7 @@ describe('connectRegistry (URL registry)', () => {
     })
     expect(registry).toMatchObject({
       name: 'rehearsal',
-      indexUrl: 'sparse+http://kellnr:8000/api/v1/crates/',
+      indexUrl: 'sparse+http://localhost:8000/api/v1/crates/',
       apiBase: 'http://127.0.0.1:8000',
       token: 'tok-123',
       embedded: false
@@ -306,8 +306,8 @@ describe('connectRegistry (URL registry)', () => {
     expect(error.message).toBe("kellnr refused the login for user 'admin' (HTTP 401)")
     expect(error.hint).toContain('registry-token')
     expect(fetch.calls.map(c => c.url)).toEqual([
-      'http://kellnr:8000/api/v1/health',
-      'http://kellnr:8000/api/v1/auth/login'
+      'http://localhost:8000/api/v1/health',
+      'http://localhost:8000/api/v1/auth/login'
     ])
   })
 
@@ -320,8 +320,8 @@ describe('connectRegistry (URL registry)', () => {
     )
     expect(registry.token).toBe('given')
     expect(fetch.calls.map(c => c.url)).toEqual([
-      'http://kellnr:8000/api/v1/health',
-      'http://kellnr:8000/api/v1/crates/config.json'
+      'http://localhost:8000/api/v1/health',
+      'http://localhost:8000/api/v1/crates/config.json'
     ])
   })
 })

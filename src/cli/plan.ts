@@ -3,6 +3,7 @@ import { UserError } from '../errors.js'
 import type { Options } from '../options/types.js'
 import { computeContentDigest, computePlan } from '../plan/index.js'
 import { formatPlanText, planToJson } from '../plan/format.js'
+import { manifestCheck } from '../preflight/index.js'
 import type { Terminal } from './terminal.js'
 
 export async function planCommand(
@@ -29,10 +30,11 @@ export async function planCommand(
     deps
   )
   const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: ctx.env })
+  const { problems } = await manifestCheck(plan, options, ctx)
   term.out(
     format === 'json'
-      ? JSON.stringify(planToJson(plan, digest, options.packages), null, 2)
-      : formatPlanText(plan, digest, options.packages)
+      ? JSON.stringify(planToJson(plan, digest, options.packages, problems), null, 2)
+      : formatPlanText(plan, digest, options.packages, problems)
   )
   return 0
 }

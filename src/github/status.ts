@@ -72,7 +72,15 @@ export function statusForResult(result: RunResult): { state: StatusState; descri
         )
       }
     case 'published':
-      return { state: 'success', description: fitDescription(`Published ${crates}`, planId) }
+      return {
+        state: 'success',
+        description: fitDescription(
+          result.published.length === 0
+            ? 'Already published, nothing uploaded'
+            : `Published ${crates}`,
+          planId
+        )
+      }
     case 'dry-run':
       return { state: 'success', description: fitDescription(`Dry run passed: ${crates}`, planId) }
     case 'refused':

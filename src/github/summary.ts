@@ -67,6 +67,10 @@ function banner(result: RunResult, bypassed: boolean): string {
     if (outcome === 'failed') return '❌ Rehearsal failed'
     if (outcome === 'skipped') return '⚠️ Rehearsal skipped — nothing was rehearsed'
   } else {
+    if (outcome === 'published' && result.published.length === 0)
+      return bypassed
+        ? '✅ Already published, nothing uploaded — without a rehearsal'
+        : '✅ Already published, nothing uploaded'
     if (outcome === 'published')
       return bypassed ? '🚀 Published — without a rehearsal' : '🚀 Published'
     if (outcome === 'failed') return '❌ Publish failed'

@@ -63,11 +63,9 @@ export async function computeContentDigest(
   )
   // One `cargo package --list` per crate (cargo prints several lists with nothing between them);
   // they are independent, so a few run at once.
-  const digests = await mapLimit(plan.packages, 4, async crate => {
-    const listed = await packagedFileList(crate, plan.workspaceRoot, cargo, deps.env)
-    const entries = await crateEntries(crate, listed, plan.workspaceRoot, workspace)
-    return crateDigest(crate, entries)
-  })
+  const digests = await mapLimit(plan.packages, 4, async crate =>
+    crateDigest(crate, await entriesOf(crate, plan.workspaceRoot, workspace, cargo, deps.env))
+  )
   const perCrate: Record<string, string> = Object.fromEntries(
     plan.packages.map((c, i) => [c.name, digests[i] as string])
   )
@@ -75,6 +73,30 @@ export async function computeContentDigest(
   const lockFile = join(plan.workspaceRoot, 'Cargo.lock')
   const lockfile = (await isFile(lockFile)) ? sha256(await readFile(lockFile)) : undefined
   return { digest: sha256(overall), perCrate, ...(lockfile ? { lockfile } : {}) }
+}
+
+/** The entries one crate's digest is made of: its packaged files as they are on disk. */
+export async function packagedEntries(
+  crate: PlannedCrate,
+  workspaceRoot: string,
+  deps: DigestDeps = {}
+): Promise<DigestEntry[]> {
+  const rootManifestPath = join(workspaceRoot, 'Cargo.toml')
+  const workspace = asTable(
+    readToml(await readFile(rootManifestPath, 'utf8'), rootManifestPath).workspace
+  )
+  return entriesOf(crate, workspaceRoot, workspace, deps.cargo ?? runCargo, deps.env)
+}
+
+async function entriesOf(
+  crate: PlannedCrate,
+  workspaceRoot: string,
+  workspace: Table,
+  cargo: CargoRunner,
+  env: Record<string, string | undefined> | undefined
+): Promise<DigestEntry[]> {
+  const listed = await packagedFileList(crate, workspaceRoot, cargo, env)
+  return crateEntries(crate, listed, workspaceRoot, workspace)
 }
 
 /** sha256 over `name@version\n` then `path\tsha256\n` per entry, entries sorted by path. */

@@ -24,6 +24,17 @@ export interface PlanJson {
   dev_only_selection: { name: string; dependents: string[] }[]
   /** The shipper command that computes the same plan_id, or null when it is plain `shipper plan`. */
   shipper_command: string | null
+  /** What the live registry would refuse in the manifests (crates.io's rules, registry keys). */
+  problems: { crate: string; version: string; field: string; message: string; fix: string }[]
+}
+
+/** A manifest problem as `plan` shows it (src/preflight finds them). */
+export interface PlanProblem {
+  crate: string
+  version: string
+  field: string
+  message: string
+  fix: string
 }
 
 /** A word for a POSIX shell, quoted only when it needs to be. */
@@ -61,7 +72,8 @@ function differsFromShipper(plan: Plan): boolean {
 export function planToJson(
   plan: Plan,
   digest?: ContentDigest,
-  selected: readonly string[] = []
+  selected: readonly string[] = [],
+  problems: readonly PlanProblem[] = []
 ): PlanJson {
   return {
     plan_id: plan.planId,
@@ -84,14 +96,22 @@ export function planToJson(
       name: d.name,
       dependents: [...d.dependents]
     })),
-    shipper_command: shipperPlanCommand(plan, selected) ?? null
+    shipper_command: shipperPlanCommand(plan, selected) ?? null,
+    problems: problems.map(({ crate, version, field, message, fix }) => ({
+      crate,
+      version,
+      field,
+      message,
+      fix
+    }))
   }
 }
 
 export function formatPlanText(
   plan: Plan,
   digest?: ContentDigest,
-  selected: readonly string[] = []
+  selected: readonly string[] = [],
+  problems: readonly PlanProblem[] = []
 ): string {
   const lines: string[] = [`Publish plan for ${plan.registry} (${plan.apiBase})`]
   if (plan.packages.length === 0) lines.push('  nothing to publish')
@@ -106,6 +126,12 @@ export function formatPlanText(
   if (plan.droppedDevEdges.length > 0) {
     lines.push(`Dev-dependencies left to versions already on ${plan.registry}:`)
     for (const e of plan.droppedDevEdges) lines.push(`  ${e.from} -> ${e.to} ${e.req}`)
+  }
+  if (problems.length > 0) {
+    lines.push(`Problems '${plan.registry}' would refuse (a rehearsal fails on them):`)
+    for (const p of problems) {
+      lines.push(`  ${p.crate}@${p.version}: ${p.field}: ${p.message}`, `    fix: ${p.fix}`)
+    }
   }
   lines.push(`plan_id: ${plan.planId}`)
   if (differsFromShipper(plan)) {

@@ -34,7 +34,11 @@ export const packageSchema = z.object({
   dependencies: z.array(dependencySchema),
   targets: z.array(targetSchema),
   readme: z.string().nullish(),
-  license_file: z.string().nullish()
+  license_file: z.string().nullish(),
+  description: z.string().nullish(),
+  license: z.string().nullish(),
+  keywords: z.array(z.string()).nullish(),
+  categories: z.array(z.string()).nullish()
 })
 
 export const metadataSchema = z.object({

@@ -2,6 +2,7 @@ import type { Event, Fact } from '../record/events.js'
 import { FACTS_FILE } from '../record/facts.js'
 import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
+import { targetMismatch, type LiveTargetOfPlan } from './target-proof.js'
 
 export type GateRefusalReason =
   | 'no_receipt'
@@ -37,6 +38,8 @@ export interface GateInput {
   howToRehearse: string
   /** Why the proof could not be fetched, when the artifact service failed to answer. */
   unavailable?: string
+  /** The live registry of this publish, and the flags that rehearse for it. */
+  target?: LiveTargetOfPlan
 }
 
 /** The facts (rehearse-events.jsonl) the gate needs, reduced to what it checks. */
@@ -117,6 +120,8 @@ export function decideGate(input: GateInput): GateDecision {
   const receipt = read.receipt
 
   if (receipt.plan_id !== input.planId) {
+    const otherTarget = targetMismatch(receipt, input.target, how)
+    if (otherTarget) return otherTarget
     return refuse(
       'stale_plan',
       `rehearsal receipt is stale: it was made for plan_id ${receipt.plan_id}, ` +

@@ -40,6 +40,13 @@ import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
 import { unresolvedFailure, unresolvedHost } from '../sparse/dns.js'
+import {
+  describeProblem,
+  preflight,
+  preflightFailure,
+  privateDependencyFailure,
+  type PreflightSteps
+} from '../preflight/index.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, gateFacts, type GateDecision } from './gate.js'
@@ -56,6 +63,7 @@ import {
   type CrateRecord
 } from './record.js'
 import { liveTarget, type LiveTarget } from './target.js'
+import { targetFlags } from './target-proof.js'
 import {
   chooseAuth,
   staticCredentials,
@@ -151,7 +159,8 @@ export async function gateOnly(
       : {}),
     ...(read && facts ? { facts: gateFacts(read.events, facts.events) } : {}),
     howToRehearse: proof.howToRehearse,
-    ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {})
+    ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {}),
+    target: { name: plan.registry, apiBase: plan.apiBase, flags: targetFlags(options) }
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }
 }
@@ -242,6 +251,10 @@ export async function publish(
   const published = outcome.runs
     .filter(r => r.uploaded)
     .map(r => ({ name: r.crate.name, version: r.crate.version }))
+  if (outcome.outcome === 'published' && published.length === 0)
+    ctx.progress(
+      `already published, nothing uploaded: every planned version is on '${target.name}'`
+    )
   return {
     mode: 'publish',
     outcome: outcome.outcome,
@@ -461,6 +474,8 @@ class Session {
         })
     }
     const remaining = plan.packages.filter(c => !present.get(c.name))
+    const refused = await this.checkBeforeUpload({ live: false })
+    if (refused) return stop(refused)
 
     try {
       const warnings = await checkDroppedDevEdges(plan, async name => {
@@ -492,6 +507,8 @@ class Session {
       )
       const verified = await verifyCrates(remaining, liveDeps)
       if (verified.exitCode !== 0) {
+        const privateDep = privateDependencyFailure(verified.stderr, plan.packages, target)
+        if (privateDep) return stop({ class: 'permanent', ...privateDep })
         // A registry that failed to serve a download is not a broken build.
         const transient = classifyCargoFailure(verified.stderr).class === 'retryable'
         return stop({
@@ -504,6 +521,9 @@ class Session {
         })
       }
     }
+
+    const changed = await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })
+    if (changed) return stop(changed)
 
     if (options.dryRun) {
       for (const record of records) if (record.status === 'pending') record.status = 'dry-run'
@@ -553,6 +573,27 @@ class Session {
       ...(execution.stoppedBy
         ? { failure: this.describeStop(execution.stoppedBy, execution.runs, finalRecords) }
         : {})
+    }
+  }
+
+  /**
+   * The live registry's manifest rules, and the planned versions it already has compared with
+   * the local sources: a changed version that was not bumped is refused before any upload.
+   */
+  private async checkBeforeUpload(steps: PreflightSteps): Promise<Failure | undefined> {
+    const report = await preflight(this.plan, this.options, this.ctx, steps)
+    for (const line of report.resumed) this.ctx.progress(line)
+    if (report.problems.length > 0) {
+      for (const problem of report.problems) {
+        this.ctx.logger.error(describeProblem(problem), { file: problem.manifestPath })
+      }
+      return preflightFailure(report.problems, this.target.name)
+    }
+    if (report.unknown.length === 0) return undefined
+    return {
+      class: 'retryable',
+      message: `nothing was uploaded: ${this.scrub(report.unknown.join('; '))}`,
+      hint: `a version already on '${this.target.name}' must be compared with the local sources before the release goes on; rerun when the registry answers`
     }
   }
 

@@ -48,7 +48,9 @@ const extraShape = {
   packages: z.array(rehearsedPackageSchema).optional(),
   commit: z.string().optional(),
   tool: z.object({ name: z.string(), version: z.string() }).optional(),
-  registry_url: z.string().optional()
+  registry_url: z.string().optional(),
+  /** The live registry the plan_id was computed for. */
+  target: z.looseObject({ name: z.string(), api_base: z.string() }).optional()
 }
 
 export const rehearsalReceiptSchema = z.looseObject({

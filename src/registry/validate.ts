@@ -1,26 +1,38 @@
 /**
  * Upload validation, pure. In crates.io-strict mode it rejects what crates.io rejects, in crates.io's
- * words (taken from crates.io's publish controller and models), so a rehearsal fails where the real
- * publish would. Non-strict mode only keeps the index sound, like kellnr.
+ * words, so a rehearsal fails where the real publish would. The manifest rules are crates.io's
+ * rule set in src/plan/crates-io-rules.ts, which the action's own preflight applies too; this
+ * module adds what only an upload shows (size, dependency tables, the registry's contents).
+ * Non-strict mode only keeps the index sound, like kellnr.
  *
- * crates.io checks not mirrored here: SPDX license expressions, category slugs, reserved names,
- * feature-name syntax and counts, rust-version syntax (cargo checks most of these itself).
+ * crates.io checks not mirrored here: feature-name syntax and counts, rust-version syntax (cargo
+ * checks most of these itself).
  */
 import type { PublishMetadata } from './publish-body.js'
+import {
+  crateNameProblem,
+  cratesIoProblems,
+  isReservedName,
+  MAX_NAME_LENGTH,
+  MAX_UPLOAD_BYTES,
+  missingFieldsMessage
+} from '../plan/crates-io-rules.js'
 import { isSemver, withoutBuild } from '../plan/semver.js'
+
+export {
+  canonicalName,
+  crateNameProblem,
+  isValidKeyword,
+  MAX_UPLOAD_BYTES
+} from '../plan/crates-io-rules.js'
 
 export interface Rejection {
   status: number
   detail: string
 }
 
-export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 /** Room for the metadata JSON on top of the largest accepted .crate. */
 export const MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
-const MAX_NAME_LENGTH = 64
-const MAX_DESCRIPTION_LENGTH = 1000
-const MAX_KEYWORDS = 5
-const MAX_CATEGORIES = 5
 
 export const tooLarge: Rejection = {
   status: 413,
@@ -34,32 +46,6 @@ const CRATES_IO_INDEXES = [
 ]
 
 const bad = (detail: string): Rejection => ({ status: 400, detail })
-
-/** crates.io's `canon_crate_name`: names equal up to case and `-`/`_` are the same crate. */
-export function canonicalName(name: string): string {
-  return name.toLowerCase().replace(/-/g, '_')
-}
-
-/** crates.io's crate-name rule; `what` is "crate" or "dependency". */
-export function crateNameProblem(name: string, what: 'crate' | 'dependency'): string | null {
-  const chars = [...name]
-  if (chars.length > MAX_NAME_LENGTH) {
-    return `the ${what} name \`${name}\` is too long (max ${MAX_NAME_LENGTH} characters)`
-  }
-  const first = chars[0]
-  if (first === undefined) return `${what} name cannot be empty`
-  if (/[0-9]/.test(first)) {
-    return `the name \`${name}\` cannot be used as a ${what} name, the name cannot start with a digit`
-  }
-  if (!/[A-Za-z]/.test(first)) {
-    return `invalid character \`${first}\` in ${what} name: \`${name}\`, the first character must be an ASCII character`
-  }
-  const wrong = chars.find(c => !/[A-Za-z0-9_-]/.test(c))
-  if (wrong !== undefined) {
-    return `invalid character \`${wrong}\` in ${what} name: \`${name}\`, characters must be an ASCII alphanumeric characters, \`-\`, or \`_\``
-  }
-  return null
-}
 
 /** crates.io's rule for a dependency's TOML key (it may start with `_`). */
 export function dependencyKeyProblem(name: string): string | null {
@@ -80,11 +66,6 @@ export function dependencyKeyProblem(name: string): string | null {
     return `invalid character \`${wrong}\` in dependency name: \`${name}\`, characters must be an ASCII alphanumeric characters, \`-\`, or \`_\``
   }
   return null
-}
-
-/** crates.io's `Keyword::valid_name`. */
-export function isValidKeyword(keyword: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9_+-]*$/.test(keyword)
 }
 
 function empty(s: string | null | undefined): boolean {
@@ -135,36 +116,23 @@ export function checkMetadataStrict(
 ): Rejection | null {
   if (crateBytes > MAX_UPLOAD_BYTES) return tooLarge
 
-  const missing: string[] = []
-  if (empty(metadata.description)) missing.push('description')
-  if (empty(metadata.license) && empty(metadata.license_file)) missing.push('license')
-  if (missing.length > 0) {
-    return bad(
-      `missing or empty metadata fields: ${missing.join(', ')}. Please see https://doc.rust-lang.org/cargo/reference/manifest.html for more information on configuring these fields`
-    )
-  }
-  if (Buffer.byteLength(metadata.description ?? '') > MAX_DESCRIPTION_LENGTH) {
-    return bad(
-      `The \`description\` is too long. A maximum of ${MAX_DESCRIPTION_LENGTH} characters are currently allowed.`
-    )
-  }
+  const problems = cratesIoProblems({
+    name: metadata.name,
+    description: metadata.description,
+    license: metadata.license,
+    licenseFile: metadata.license_file,
+    keywords: metadata.keywords,
+    categories: metadata.categories
+  })
+  const missing = problems.flatMap(p => (p.missing ? [p.missing] : []))
+  if (missing.length > 0) return bad(missingFieldsMessage(missing))
   for (const field of ['homepage', 'documentation', 'repository'] as const) {
     const problem = urlProblem(metadata[field], field)
     if (problem) return bad(problem)
   }
-
-  if (metadata.keywords.length > MAX_KEYWORDS) {
-    return bad(`expected at most ${MAX_KEYWORDS} keywords per crate`)
-  }
-  for (const keyword of metadata.keywords) {
-    if (keyword.length > 20) {
-      return bad(`"${keyword}" is an invalid keyword (keywords must have less than 20 characters)`)
-    }
-    if (!isValidKeyword(keyword)) return bad(`"${keyword}" is an invalid keyword`)
-  }
-  if (metadata.categories.length > MAX_CATEGORIES) {
-    return bad(`expected at most ${MAX_CATEGORIES} categories per crate`)
-  }
+  // The name was judged before authentication (checkIdentity); a reserved one is refused last.
+  const first = problems.find(p => p.field !== 'package.name')
+  if (first) return bad(first.message)
 
   const allowed = new Set([...CRATES_IO_INDEXES, normalizeIndexUrl(ownIndexUrl)])
   for (const dep of metadata.deps) {
@@ -185,6 +153,7 @@ export function checkMetadataStrict(
       if (keyProblem) return bad(keyProblem)
     }
   }
+  if (isReservedName(metadata.name)) return bad('cannot upload a crate with a reserved name')
   return null
 }
 

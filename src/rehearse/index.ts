@@ -44,6 +44,7 @@ import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
 import { scrubDeep, scrubSecrets } from '../record/scrub.js'
 import type { Failure, PackageOutcome, RunResult, SmokeCheck } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
+import { describeProblem, oversizeCrates, preflight, preflightFailure } from '../preflight/index.js'
 import { mapLimit } from '../util/concurrency.js'
 import { registryEnv, registryEnvKey } from './cargo-env.js'
 import { count, formatSeconds } from './format.js'
@@ -329,6 +330,8 @@ class Session {
     scratch: string,
     registry: RehearsalRegistry
   ): Promise<Failure | undefined> {
+    const refused = await this.checkBeforeUpload()
+    if (refused) return refused
     const copy = join(scratch, 'workspace')
     this.copy = copy
     const listed = await listWorkspaceFiles(this.plan.workspaceRoot)
@@ -358,6 +361,8 @@ class Session {
     )
     if (!packaged.ok) return this.packageFailed(packaged.result.stderr, packaged.crate)
     this.cksums = packaged.cksums
+    const oversize = await oversizeCrates(this.plan, targetDir)
+    if (oversize.length > 0) return preflightFailure(oversize, this.plan.registry)
 
     const states = await this.indexStates(registry)
     this.crates = await uploadLevels(this.plan, packaged.cksums, states, {
@@ -400,6 +405,20 @@ class Session {
       }
     }
     return this.smoke(scratch, env, registry)
+  }
+
+  /** The live registry's rules and its existing versions, for every crate, before any upload. */
+  private async checkBeforeUpload(): Promise<Failure | undefined> {
+    const report = await preflight(this.plan, this.options, this.ctx, {
+      liveToken: this.options.token || undefined
+    })
+    for (const line of report.resumed) this.ctx.progress(line)
+    for (const line of report.unknown) this.ctx.logger.warning(line)
+    if (report.problems.length === 0) return undefined
+    for (const problem of report.problems) {
+      this.ctx.logger.error(describeProblem(problem), { file: problem.manifestPath })
+    }
+    return preflightFailure(report.problems, report.target.name)
   }
 
   private targetDir(scratch: string): string {

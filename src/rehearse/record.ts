@@ -56,7 +56,7 @@ export function oneLine(text: string): string {
 }
 
 export interface ReceiptFacts {
-  plan: Pick<Plan, 'planId' | 'packages'>
+  plan: Pick<Plan, 'planId' | 'packages'> & Partial<Pick<Plan, 'registry' | 'apiBase'>>
   registryName: string
   registryUrl?: string
   verdict: Verdict
@@ -107,6 +107,9 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
   if (facts.commit) receipt.commit = facts.commit
   receipt.tool = { name: TOOL.name, version: TOOL.version }
   if (facts.registryUrl) receipt.registry_url = facts.registryUrl
+  if (facts.plan.registry && facts.plan.apiBase) {
+    receipt.target = { name: facts.plan.registry, api_base: facts.plan.apiBase }
+  }
   if (facts.failure) {
     const crate = facts.failure.crate
     receipt.failure = {

@@ -6,6 +6,7 @@ import { indexUrlFor } from '../plan/registry-url.js'
 import { startRegistry } from '../registry/index.js'
 import { IndexError, fetchRegistryConfig, indexBaseUrl } from '../sparse/client.js'
 import { formatSeconds } from './format.js'
+import { checkRegistryOrigin } from './registry-origin.js'
 
 /** The registry a rehearsal publishes to, whichever way it was obtained. */
 export interface RehearsalRegistry {
@@ -340,6 +341,8 @@ export async function connectRegistry(
     fetch: deps.fetch,
     token: token || undefined
   })
+  const origin = checkRegistryOrigin(endpoint.hostname, config)
+  if (origin.warning) deps.logger.warning(origin.warning)
   const apiBase = (config.api ?? endpoint.kellnrBase ?? new URL(endpoint.configUrl).origin).replace(
     /\/+$/,
     ''
