@@ -1,3 +1,4 @@
+import type { DigestEntry } from './digest.js'
 /** One crate of the publish plan, in plan order. */
 export interface PlannedCrate {
   name: string
@@ -54,4 +55,10 @@ export interface ContentDigest {
   digest: string
   /** 64-hex digest per crate name. */
   perCrate: Record<string, string>
+  /** What each crate's digest hashed, by crate name: the files a `.crate` must hold. */
+  entries?: Record<string, DigestEntry[]>
+  /** Whether the workspace has a Cargo.lock (without one cargo resolves anew when packaging). */
+  lockFile?: boolean
+  /** For a workspace without Cargo.lock: the lock resolved for the digest, to package with. */
+  resolvedLock?: string
 }

@@ -12,7 +12,7 @@ import { mergeEnv, tail } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
-import { prepareStateDir } from '../options/parse.js'
+import { prepareStateDir, resolveStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import {
@@ -34,6 +34,7 @@ import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
+import { PublishCopies } from './bound.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, type GateDecision } from './gate.js'
@@ -109,7 +110,11 @@ export async function gateOnly(
       { cargo: ctx.cargo, fetch: ctx.fetch, env: cargoEnv }
     ))
   assertPlanNotEmpty(plan)
-  const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: cargoEnv })
+  const digest = await computeContentDigest(plan, {
+    cargo: ctx.cargo,
+    env: cargoEnv,
+    stateDir: resolveStateDir(options, plan.workspaceRoot)
+  })
   const stateDir = await prepareStateDir(options, plan.workspaceRoot)
   const env = mergeEnv(ctx.env)
   const artifacts = deps.artifacts ?? (await artifactStoreFromEnv(env))
@@ -336,27 +341,44 @@ class Session {
           )
     if (auth.kind === 'none')
       ctx.logger.warning(`${auth.message}: a real run would stop here (${auth.hint})`)
+    const copies = await PublishCopies.create(
+      plan,
+      digest,
+      options.manifestPath,
+      resolveStateDir(options, plan.workspaceRoot),
+      ctx.env
+    )
     try {
-      return await this.release(credentials, auth.kind === 'token' ? auth.token : undefined)
+      return await this.release(credentials, auth.kind === 'token' ? auth.token : undefined, copies)
     } finally {
       await credentials.revoke()
+      await copies.dispose()
     }
   }
 
   private async release(
     credentials: Credentials,
-    staticToken: string | undefined
+    staticToken: string | undefined,
+    copies: PublishCopies
   ): Promise<SessionOutcome> {
     const { plan, options, ctx, target } = this
+    const checkRun = {
+      cargo: ctx.cargo,
+      env: { ...ctx.env, ...target.cargoEnv(undefined) },
+      registryArgs: target.registryArgs,
+      allowDirty: options.allowDirty
+    }
     const liveDeps: LiveDeps = {
       target,
-      manifestPath: options.manifestPath,
-      workspaceRoot: plan.workspaceRoot,
+      manifestPath: copies.upload.manifestPath,
+      workspaceRoot: copies.upload.root,
       allowDirty: options.allowDirty,
+      locked: copies.locked,
+      beforeUpload: crate => copies.check([crate], checkRun),
       cargo: ctx.cargo,
       fetch: ctx.fetch,
       clock: ctx.clock,
-      env: ctx.env,
+      env: { ...ctx.env, CARGO_TARGET_DIR: copies.upload.targetDir },
       indexToken: target.isCratesIo ? undefined : staticToken,
       authRequired:
         !target.isCratesIo &&
@@ -456,7 +478,12 @@ class Session {
       ctx.progress(
         `verifying ${remaining.length} crate${remaining.length === 1 ? '' : 's'} before any upload`
       )
-      const verified = await verifyCrates(remaining, liveDeps)
+      const verified = await verifyCrates(remaining, {
+        ...liveDeps,
+        manifestPath: copies.verify.manifestPath,
+        workspaceRoot: copies.verify.root,
+        env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
+      })
       if (verified.exitCode !== 0) {
         // A registry that failed to serve a download is not a broken build.
         const transient = classifyCargoFailure(verified.stderr).class === 'retryable'
@@ -467,6 +494,19 @@ class Session {
             ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
             : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
           stderrTail: this.scrub(tail(verified.stderr, 40))
+        })
+      }
+    }
+
+    if (remaining.length > 0) {
+      // Before the first upload, the bytes of every upload are checked at once (cargo packages
+      // the selection into a local overlay, so dependents resolve their unpublished siblings).
+      const problem = await copies.check(remaining, checkRun)
+      if (problem) {
+        return stop({
+          class: 'permanent',
+          message: `what would be uploaded differs from what the gate checked: ${this.scrub(problem)}`,
+          hint: 'nothing was uploaded; rehearse the current checkout again and publish that'
         })
       }
     }

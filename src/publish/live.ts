@@ -22,6 +22,13 @@ export interface LiveDeps {
   indexToken: string | undefined
   /** config.json `auth-required` of the live registry. */
   authRequired: boolean
+  /** `--locked`: cargo uses the lock file as it is and never rewrites it. */
+  locked: boolean
+  /**
+   * Run before every upload: a problem (one line) stops that upload, nothing is sent. It checks
+   * the bytes about to be uploaded against what the gate accepted (PublishCopies.check).
+   */
+  beforeUpload?: (crate: PlannedCrate) => Promise<string | undefined>
 }
 
 function commonArgs(deps: LiveDeps): string[] {
@@ -29,7 +36,8 @@ function commonArgs(deps: LiveDeps): string[] {
     '--manifest-path',
     deps.manifestPath,
     ...deps.target.registryArgs,
-    ...(deps.allowDirty ? ['--allow-dirty'] : [])
+    ...(deps.allowDirty ? ['--allow-dirty'] : []),
+    ...(deps.locked ? ['--locked'] : [])
   ]
 }
 
@@ -41,6 +49,12 @@ export function liveRegistry(deps: LiveDeps): LivePort {
     entries: name => fetchIndexEntries(deps.target.indexUrl, name, readOptions),
     async upload(crate, uploadToken) {
       const args = ['publish', '-p', crate.name, '--no-verify', ...commonArgs(deps)]
+      const problem = await deps.beforeUpload?.(crate)
+      if (problem !== undefined) {
+        // Worded so the failure is classified as permanent: retrying cannot change the bytes.
+        const stderr = `error: failed to verify package tarball before the upload: ${problem}\n`
+        return { exitCode: 101, stdout: '', stderr, command: `cargo ${args.join(' ')}` }
+      }
       const result = await deps.cargo(args, {
         cwd: deps.workspaceRoot,
         env: { ...deps.env, ...deps.target.cargoEnv(uploadToken) }

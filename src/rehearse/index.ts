@@ -29,7 +29,7 @@ import { promisify } from 'node:util'
 import { tail } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
-import { prepareStateDir } from '../options/parse.js'
+import { prepareStateDir, resolveStateDir } from '../options/parse.js'
 import { secretValues } from '../options/secrets.js'
 import type { Options } from '../options/types.js'
 import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
@@ -55,12 +55,9 @@ import {
   type RegistryEndpoint,
   type RehearsalRegistry
 } from './registry-target.js'
-import {
-  copyWorkspace,
-  listWorkspaceFiles,
-  manifestFromRoot,
-  rewriteScratchManifests
-} from './scratch.js'
+import { manifestFromRoot, rewriteScratchManifests } from './scratch.js'
+import { copyForCargo } from '../bind/copy.js'
+import { checkRehearsedCrates } from './bound.js'
 import {
   CONSUMER_NAME,
   CONSUMER_VERSION,
@@ -221,6 +218,7 @@ class Session {
   private crates: CrateOutcome[]
   private cksums = new Map<string, string>()
   private digest?: ContentDigest
+  private digesting?: Promise<ContentDigest>
   private registry?: RehearsalRegistry
   private secrets: string[] = []
 
@@ -262,9 +260,11 @@ class Session {
       // packaging of the copy, and is awaited once those are done.
       const digesting = computeContentDigest(this.plan, {
         cargo: this.ctx.cargo,
-        env: this.ctx.env
+        env: this.ctx.env,
+        stateDir: resolveStateDir(this.options, this.plan.workspaceRoot)
       })
       digesting.catch(() => undefined)
+      this.digesting = digesting
       this.registry = await connectRegistry(this.options, endpoint, {
         fetch: this.ctx.fetch,
         clock: this.ctx.clock,
@@ -279,7 +279,6 @@ class Session {
       )
       scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'))
       failure = await this.rehearseIn(scratch, this.registry)
-      this.digest = await digesting
     } catch (error) {
       failure = this.unexpected(error)
       if (error instanceof UserError && error.exitCode === 2) rethrow = error
@@ -304,12 +303,15 @@ class Session {
     scratch: string,
     registry: RehearsalRegistry
   ): Promise<Failure | undefined> {
-    const copy = join(scratch, 'workspace')
-    const listed = await listWorkspaceFiles(this.plan.workspaceRoot)
-    const copied = copyWorkspace(this.plan.workspaceRoot, copy, listed.files)
+    // The copy holds what the digest lists, so the digest comes first.
+    const digest = await (this.digesting as Promise<ContentDigest>)
+    this.digest = digest
+    const stateDir = resolveStateDir(this.options, this.plan.workspaceRoot)
+    const listed = await copyForCargo(this.plan, digest, join(scratch, 'workspace'), stateDir)
+    const copy = listed.workspaceRoot
     const rewrite = rewriteScratchManifests(this.plan, copy, registry.name)
     this.ctx.progress(
-      `copied ${count(copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`
+      `copied ${count(listed.copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`
     )
     for (const change of rewrite.changes) this.ctx.logger.debug(change)
 
@@ -332,6 +334,28 @@ class Session {
     )
     if (!packaged.ok) return this.packageFailed(packaged.result.stderr, packaged.crate)
     this.cksums = packaged.cksums
+    const mismatch = await checkRehearsedCrates(this.plan, targetDir, digest, rewrite.manifests)
+    if (mismatch) {
+      const crate = this.plan.packages.find(c => c.name === mismatch.crate.name) as PlannedCrate
+      const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
+      outcome.status = 'failed'
+      await this.event(
+        {
+          type: 'rehearsal_package_failed',
+          name: crate.name,
+          version: crate.version,
+          class: 'permanent',
+          message: mismatch.message
+        },
+        packageKey(crate.name, crate.version)
+      )
+      return {
+        crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
+        class: 'permanent',
+        message: mismatch.message,
+        hint: mismatch.hint
+      }
+    }
 
     const states = await this.indexStates(registry)
     this.crates = await uploadLevels(this.plan, packaged.cksums, states, {
@@ -346,7 +370,8 @@ class Session {
             '--registry',
             registry.name,
             '--no-verify',
-            '--allow-dirty'
+            '--allow-dirty',
+            '--locked'
           ],
           { cwd: copy, env: uploadEnv }
         ),
