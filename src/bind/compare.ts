@@ -84,3 +84,27 @@ export async function checkPackagedCrates(
 export function describeDifference(d: CrateDifference): string {
   return `${d.crate.name}@${d.crate.version}: ${JSON.stringify(d.file)} ${d.problem}`
 }
+
+/**
+ * The first entry two digests of one crate disagree on (path, bytes or mode); `ignore` leaves
+ * synthetic entries out that depend on where the files lie rather than on what they hold.
+ */
+export function entryDifference(
+  expected: readonly DigestEntry[],
+  actual: readonly DigestEntry[],
+  ignore: ReadonlySet<string> = new Set()
+): { file: string; problem: string } | undefined {
+  const want = new Map(expected.filter(e => !ignore.has(e.path)).map(e => [e.path, e]))
+  const have = new Map(actual.filter(e => !ignore.has(e.path)).map(e => [e.path, e]))
+  for (const path of [...new Set([...want.keys(), ...have.keys()])].sort()) {
+    const a = want.get(path)
+    const b = have.get(path)
+    if (!a) return { file: path, problem: 'appeared after the gate checked the sources' }
+    if (!b) return { file: path, problem: 'disappeared after the gate checked the sources' }
+    if (a.sha256 !== b.sha256) return { file: path, problem: 'changed after the gate checked it' }
+    if ((a.mode ?? '644') !== (b.mode ?? '644')) {
+      return { file: path, problem: 'changed mode after the gate checked it' }
+    }
+  }
+  return undefined
+}

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import {
+  appendFileSync,
   copyFileSync,
   existsSync,
   lstatSync,
@@ -174,6 +175,12 @@ export async function copyForCargo(
   const copy = await copyCheckout(plan.workspaceRoot, dest, { stateDir, alsoCopy: sources })
   if (digest.resolvedLock !== undefined) {
     writeFileSync(join(copy.workspaceRoot, 'Cargo.lock'), digest.resolvedLock)
+    // In the checkout cargo writes this lock after its dirty check; here it must not count as an
+    // uncommitted file either.
+    if (copy.via === 'git') {
+      const rel = relative(dest, join(copy.workspaceRoot, 'Cargo.lock')).split(sep).join('/')
+      appendFileSync(join(dest, '.git', 'info', 'exclude'), `\n/${rel}\n`)
+    }
   }
   return copy
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { parse } from 'smol-toml'
 import { copyCheckout } from '../bind/copy.js'
@@ -85,7 +85,7 @@ export async function computeContentDigest(
   const rootManifestPath = join(plan.workspaceRoot, 'Cargo.toml')
   const rootManifest = readToml(await readFile(rootManifestPath, 'utf8'), rootManifestPath)
   const workspace = asTable(rootManifest.workspace)
-  const resolution = await resolutionInputs(rootManifest, plan.workspaceRoot)
+  const resolution = await resolutionInputs(rootManifest, plan.workspaceRoot, deps.env ?? {})
   const lockPath = join(plan.workspaceRoot, 'Cargo.lock')
   const committed = await isFile(lockPath)
   const lockText = committed
@@ -183,14 +183,19 @@ function inStateDir(crate: PlannedCrate, listed: string, stateDir: string | unde
  */
 async function resolutionInputs(
   rootManifest: Table,
-  workspaceRoot: string
+  workspaceRoot: string,
+  env: Record<string, string | undefined>
 ): Promise<Table | undefined> {
+  const cargoHome = resolve(env.CARGO_HOME ?? process.env.CARGO_HOME ?? join(homedir(), '.cargo'))
   const out: Table = {}
   if (rootManifest.patch !== undefined) out.patch = rootManifest.patch
   if (rootManifest.replace !== undefined) out.replace = rootManifest.replace
   const configs: Table[] = []
   for (let dir = resolve(workspaceRoot); ; dir = dirname(dir)) {
-    for (const name of ['config.toml', 'config']) {
+    // CARGO_HOME's config belongs to the machine, not the workspace: a rehearsal on a laptop and
+    // a publish in CI would never agree on it.
+    const names = join(dir, '.cargo') === cargoHome ? [] : ['config.toml', 'config']
+    for (const name of names) {
       const path = join(dir, '.cargo', name)
       if (!(await isFile(path))) continue
       const config = readToml(await readFile(path, 'utf8'), path)
@@ -198,8 +203,9 @@ async function resolutionInputs(
       if (config.patch !== undefined) steering.patch = config.patch
       if (config.source !== undefined) steering.source = config.source
       if (Object.keys(steering).length > 0) {
-        const where = relative(workspaceRoot, path).split(sep).join('/')
-        configs.push({ file: where, ...steering })
+        // Where above the workspace a checkout lies is no part of its content.
+        const rel = relative(workspaceRoot, path).split(sep).join('/')
+        configs.push({ file: rel.startsWith('..') ? '(above the workspace)' : rel, ...steering })
       }
     }
     if (dirname(dir) === dir) break

@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { checkPackagedCrates, describeDifference } from '../bind/compare.js'
+import { checkPackagedCrates, describeDifference, entryDifference } from '../bind/compare.js'
 import { copyForCargo } from '../bind/copy.js'
 import type { CargoRunner } from '../cargo/run.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
+import { computeContentDigest, RESOLUTION_ENTRY } from '../plan/digest.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 
 /** Where cargo works during a publish: never in the user's checkout. */
@@ -23,6 +24,7 @@ export interface PublishCopy {
  */
 export class PublishCopies {
   private constructor(
+    private readonly workspaceRoot: string,
     private readonly scratch: string,
     readonly verify: PublishCopy,
     readonly upload: PublishCopy,
@@ -53,7 +55,7 @@ export class PublishCopies {
       const given = env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR
       const verify = await make('verify', given ? resolve(given) : join(scratch, 'verify-target'))
       const upload = await make('upload', join(scratch, 'upload-target'))
-      return new PublishCopies(scratch, verify, upload, digest)
+      return new PublishCopies(plan.workspaceRoot, scratch, verify, upload, digest)
     } catch (error) {
       await rm(scratch, { recursive: true, force: true })
       throw error
@@ -61,9 +63,11 @@ export class PublishCopies {
   }
 
   /**
-   * Packages `crates` in the upload copy without building (no code runs) and compares every
-   * `.crate` with the digest the gate accepted; returns the first difference as one line. The
-   * upload path calls it before every upload; the publish calls it once for all crates first.
+   * Checks that the upload copy still holds what the gate accepted: its digest of `crates` (every
+   * file cargo lists, the manifests, the lock) equals the accepted one, and the `.crate`s cargo
+   * packages from it without building (no code runs) hold exactly the digest's files. Returns
+   * the first difference as one line. The upload path calls it before every upload; the publish
+   * calls it once for all crates before the first.
    */
   async check(
     crates: readonly PlannedCrate[],
@@ -74,6 +78,25 @@ export class PublishCopies {
       allowDirty: boolean
     }
   ): Promise<string | undefined> {
+    const inCopy = crates.map(c => ({
+      ...c,
+      manifestPath: join(this.upload.root, relative(this.workspaceRoot, c.manifestPath))
+    }))
+    const now = await computeContentDigest(
+      { packages: inCopy, workspaceRoot: this.upload.root },
+      { cargo: run.cargo, env: run.env }
+    )
+    for (const crate of crates) {
+      const changed = entryDifference(
+        this.digest.entries?.[crate.name] ?? [],
+        now.entries?.[crate.name] ?? [],
+        // Read from where the copy lies, not from where the checkout does.
+        new Set([RESOLUTION_ENTRY])
+      )
+      if (changed) {
+        return `${crate.name}@${crate.version}: ${JSON.stringify(changed.file)} ${changed.problem}`
+      }
+    }
     const args = [
       'package',
       ...crates.flatMap(c => ['-p', c.name]),
