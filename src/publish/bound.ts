@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { checkPackagedCrates, describeDifference, entryDifference } from '../bind/compare.js'
 import { copyForCargo } from '../bind/copy.js'
+import { prefixSha256 } from '../bind/evidence.js'
+import { MAX_EVENTS_BYTES, type ReadEventsResult } from '../record/events.js'
+import type { ReadRehearsalResult } from '../record/rehearsal.js'
 import type { CargoRunner } from '../cargo/run.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import { computeContentDigest, RESOLUTION_ENTRY } from '../plan/digest.js'
@@ -120,5 +123,30 @@ export class PublishCopies {
 
   async dispose(): Promise<void> {
     await rm(this.scratch, { recursive: true, force: true })
+  }
+}
+
+/** What the gate needs to know about the event log beyond its events (gate.ts checkProofFiles). */
+export async function proofEvidence(
+  receipt: ReadRehearsalResult,
+  read: ReadEventsResult | undefined,
+  eventsFile: string
+): Promise<{
+  duplicateKeyLines: number[]
+  oversized?: { bytes: number; cap: number }
+  matchesReceipt?: boolean
+}> {
+  if (!read || read.missing) return { duplicateKeyLines: [] }
+  const out = {
+    duplicateKeyLines: read.duplicateKeyLines,
+    ...(read.oversized !== undefined
+      ? { oversized: { bytes: read.oversized, cap: MAX_EVENTS_BYTES } }
+      : {})
+  }
+  if (receipt.kind !== 'ok' || receipt.receipt.events_sha256 === undefined) return out
+  const bytes = receipt.receipt.events_bytes ?? 0
+  return {
+    ...out,
+    matchesReceipt: (await prefixSha256(eventsFile, bytes)) === receipt.receipt.events_sha256
   }
 }

@@ -1,3 +1,4 @@
+import { toolchainDifference, type Toolchain } from '../bind/toolchain.js'
 import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
 
@@ -26,7 +27,21 @@ export interface GateInput {
    * The accompanying events.jsonl, when present: its last `rehearsal_complete` event (null when
    * it has none) and the numbers of lines that could not be read. Omitted when there is no file.
    */
-  events?: { complete?: { passed: boolean; plan_id: string } | null; badLines: number[] }
+  events?: {
+    complete?: { passed: boolean; plan_id: string } | null
+    badLines: number[]
+    /** Lines with a key twice in one object. */
+    duplicateKeyLines?: number[]
+    /** The file's size when it is over the cap (it was not read). */
+    oversized?: { bytes: number; cap: number }
+    /**
+     * Whether the file starts with the bytes the receipt's `events_sha256` names; undefined when
+     * the receipt names none.
+     */
+    matchesReceipt?: boolean
+  }
+  /** `cargo -V` / `rustc -vV` of this run; compared under `bind: content`. */
+  toolchain?: Toolchain
   /** A concrete way to produce a receipt, quoted in hints. */
   howToRehearse: string
 }
@@ -88,9 +103,12 @@ export function decideGate(input: GateInput): GateDecision {
   }
 
   if (input.bind === 'content') {
-    const refusal = checkContent(input, receipt, how)
+    const refusal = checkContent(input, receipt, how) ?? checkToolchain(input, receipt, how)
     if (refusal) return refusal
   }
+
+  const proofRefusal = checkProofFiles(input, receipt, how)
+  if (proofRefusal) return proofRefusal
 
   const badLines = input.events?.badLines ?? []
   if (input.events) {
@@ -126,7 +144,14 @@ export function decideGate(input: GateInput): GateDecision {
       `a passing receipt must account for every crate; rehearse again: ${how}`
     )
   }
-  if (!input.events && receipt.tool?.name === TOOL.name) {
+  // A receipt that binds content or names its log is never judged without that log, whatever
+  // its `tool` says: stripping the log (and `tool`) must not get past the comparison above.
+  if (
+    !input.events &&
+    (receipt.tool?.name === TOOL.name ||
+      receipt.content_digest !== undefined ||
+      receipt.events_sha256 !== undefined)
+  ) {
     return refuse(
       'inconsistent',
       `the events.jsonl that ${TOOL.name} writes beside every receipt is missing next to ${input.receiptPath}`,
@@ -182,6 +207,70 @@ function checkContent(
       `rehearsed, ${input.contentDigest} is current; ${describeCrateChanges(receipt, input.perCrateDigest)}`,
     `rehearse the current sources: ${how}`
   )
+}
+
+function checkToolchain(
+  input: GateInput,
+  receipt: RehearsalReceipt,
+  how: string
+): GateDecision | null {
+  if (!input.toolchain) return null
+  if (!receipt.toolchain) {
+    return refuse(
+      'stale_content',
+      `rehearsal receipt at ${input.receiptPath} records no toolchain, so bind: content cannot check that the rehearsal built with this one`,
+      `rehearse with this version of the action, which records it: ${how}`
+    )
+  }
+  const difference = toolchainDifference(receipt.toolchain, input.toolchain)
+  if (!difference) return null
+  return refuse(
+    'stale_content',
+    `the toolchain changed since the rehearsal: ${oneLine(difference)}`,
+    `publish with the toolchain the rehearsal used (pin it in rust-toolchain.toml or the workflow's toolchain step), or rehearse again with this one: ${how}`
+  )
+}
+
+/** The event log must be the one the receipt was written with, whole and unambiguous. */
+function checkProofFiles(
+  input: GateInput,
+  receipt: RehearsalReceipt,
+  how: string
+): GateDecision | null {
+  const events = input.events
+  if (!events) return null
+  const where = `the events.jsonl beside ${input.receiptPath}`
+  const hint = `download the receipt and the event log from one rehearsal artifact, or rehearse again: ${how}`
+  if (events.oversized) {
+    return refuse(
+      'inconsistent',
+      `${where} is ${events.oversized.bytes} bytes, over the ${events.oversized.cap}-byte limit for an event log; it was not read`,
+      hint
+    )
+  }
+  const duplicates = events.duplicateKeyLines ?? []
+  if (duplicates.length > 0) {
+    return refuse(
+      'inconsistent',
+      `${where} has a key twice in one object on line${duplicates.length === 1 ? '' : 's'} ${duplicates.join(', ')}`,
+      hint
+    )
+  }
+  if (receipt.content_digest !== undefined && receipt.events_sha256 === undefined) {
+    return refuse(
+      'inconsistent',
+      `rehearsal receipt at ${input.receiptPath} records a content_digest but no events_sha256, so nothing ties it to ${where}`,
+      `rehearse with this version of the action, which records it: ${how}`
+    )
+  }
+  if (receipt.events_sha256 !== undefined && events.matchesReceipt !== true) {
+    return refuse(
+      'inconsistent',
+      `${where} is not the log the receipt was written with (its first ${receipt.events_bytes ?? 0} bytes do not hash to the receipt's events_sha256)`,
+      hint
+    )
+  }
+  return null
 }
 
 /** Which crates' sources differ, from the receipt's per-crate digests. */

@@ -34,7 +34,8 @@ import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
-import { PublishCopies } from './bound.js'
+import { currentToolchain } from '../bind/toolchain.js'
+import { proofEvidence, PublishCopies } from './bound.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, type GateDecision } from './gate.js'
@@ -134,7 +135,13 @@ export async function gateOnly(
   const receipt: ReadRehearsalResult = proof.missing
     ? { kind: 'missing' }
     : await readRehearsal(stateDir)
-  const read = proof.missing ? undefined : await readEvents(join(stateDir, EVENTS_FILE))
+  const eventsFile = join(stateDir, EVENTS_FILE)
+  const read = proof.missing ? undefined : await readEvents(eventsFile)
+  const evidence = await proofEvidence(receipt, read, eventsFile)
+  const toolchain =
+    options.bind === 'content'
+      ? await currentToolchain(plan.workspaceRoot, ctx.cargo, cargoEnv)
+      : undefined
   const decision = decideGate({
     skipRehearsal: options.skipRehearsal,
     bind: options.bind,
@@ -144,8 +151,15 @@ export async function gateOnly(
     receipt,
     receiptPath: proof.receiptPath,
     ...(read && !read.missing
-      ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
+      ? {
+          events: {
+            complete: lastRehearsalComplete(read.events),
+            badLines: read.badLines,
+            ...evidence
+          }
+        }
       : {}),
+    ...(toolchain ? { toolchain } : {}),
     howToRehearse: proof.howToRehearse
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }

@@ -24,10 +24,7 @@ export interface LiveDeps {
   authRequired: boolean
   /** `--locked`: cargo uses the lock file as it is and never rewrites it. */
   locked: boolean
-  /**
-   * Run before every upload: a problem (one line) stops that upload, nothing is sent. It checks
-   * the bytes about to be uploaded against what the gate accepted (PublishCopies.check).
-   */
+  /** Run before every upload (LivePort.checkBeforeUpload): PublishCopies.check. */
   beforeUpload?: (crate: PlannedCrate) => Promise<string | undefined>
 }
 
@@ -47,14 +44,9 @@ export function liveRegistry(deps: LiveDeps): LivePort {
   const readOptions = { fetch: deps.fetch, ...(token ? { token } : {}) }
   return {
     entries: name => fetchIndexEntries(deps.target.indexUrl, name, readOptions),
+    ...(deps.beforeUpload ? { checkBeforeUpload: deps.beforeUpload } : {}),
     async upload(crate, uploadToken) {
       const args = ['publish', '-p', crate.name, '--no-verify', ...commonArgs(deps)]
-      const problem = await deps.beforeUpload?.(crate)
-      if (problem !== undefined) {
-        // Worded so the failure is classified as permanent: retrying cannot change the bytes.
-        const stderr = `error: failed to verify package tarball before the upload: ${problem}\n`
-        return { exitCode: 101, stdout: '', stderr, command: `cargo ${args.join(' ')}` }
-      }
       const result = await deps.cargo(args, {
         cwd: deps.workspaceRoot,
         env: { ...deps.env, ...deps.target.cargoEnv(uploadToken) }

@@ -1,8 +1,9 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { z } from 'zod'
 import { systemClock, type Clock } from '../clock.js'
 import { scrubDeep } from './scrub.js'
+import { duplicateKey } from './json.js'
 
 const count = z.number().int().nonnegative()
 const errorClass = z.enum(['retryable', 'permanent', 'ambiguous'])
@@ -294,43 +295,63 @@ export interface ReadEventsResult {
   events: Event[]
   /** 1-based numbers of lines that were not a valid event of a known type. */
   badLines: number[]
+  /** 1-based numbers of lines with a key twice in one object (never read as an event). */
+  duplicateKeyLines: number[]
   /** True when the file does not exist (events and badLines are then empty). */
   missing: boolean
+  /** Set (in bytes) when the file is over MAX_EVENTS_BYTES: it is then not read at all. */
+  oversized?: number
 }
+
+/**
+ * The largest events.jsonl read: a real run writes a few KiB per crate, so 64 MiB is thousands
+ * of releases; beyond it the file is refused rather than read into one string.
+ */
+export const MAX_EVENTS_BYTES = 64 * 1024 * 1024
 
 /**
  * Reads events.jsonl leniently: unknown `type` values are skipped (shipper may add events), and
  * lines that are not valid events are reported by number instead of failing the read.
  */
-export async function readEvents(path: string): Promise<ReadEventsResult> {
+export async function readEvents(
+  path: string,
+  maxBytes = MAX_EVENTS_BYTES
+): Promise<ReadEventsResult> {
   let text: string
   try {
+    const size = (await stat(path)).size
+    if (size > maxBytes) {
+      return { events: [], badLines: [], duplicateKeyLines: [], missing: false, oversized: size }
+    }
     text = await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { events: [], badLines: [], missing: true }
+      return { events: [], badLines: [], duplicateKeyLines: [], missing: true }
     }
     throw error
   }
   const events: Event[] = []
   const badLines: number[] = []
+  const duplicateKeyLines: number[] = []
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return
     const parsed = parseLine(line)
     if (parsed === 'unknown') return
     if (parsed === 'bad') badLines.push(index + 1)
+    else if (parsed === 'duplicate') duplicateKeyLines.push(index + 1)
     else events.push(parsed)
   })
-  return { events, badLines, missing: false }
+  return { events, badLines, duplicateKeyLines, missing: false }
 }
 
-function parseLine(line: string): Event | 'unknown' | 'bad' {
+function parseLine(line: string): Event | 'unknown' | 'bad' | 'duplicate' {
   let value: unknown
   try {
     value = JSON.parse(line)
   } catch {
     return 'bad'
   }
+  if (duplicateKey(line) !== undefined) return 'duplicate'
   const type = (value as { event_type?: { type?: unknown } } | null)?.event_type?.type
   if (typeof type !== 'string') return 'bad'
   if (!KNOWN_TYPES.has(type)) return 'unknown'

@@ -57,6 +57,8 @@ import {
 } from './registry-target.js'
 import { manifestFromRoot, rewriteScratchManifests } from './scratch.js'
 import { copyForCargo } from '../bind/copy.js'
+import { fileEvidence } from '../bind/evidence.js'
+import { currentToolchain } from '../bind/toolchain.js'
 import { checkRehearsedCrates } from './bound.js'
 import {
   CONSUMER_NAME,
@@ -105,6 +107,8 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
 
   await removeRehearsal(stateDir)
   const eventsPath = join(stateDir, EVENTS_FILE)
+  const toolchain = currentToolchain(thePlan.workspaceRoot, ctx.cargo, ctx.env)
+  toolchain.catch(() => undefined)
   const events = await EventLog.open(eventsPath, ctx.clock)
   try {
     const session = new Session(options, ctx, thePlan, events, smokeCrates)
@@ -134,7 +138,9 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
         startedAt,
         completedAt,
         commit: await commitOf(thePlan.workspaceRoot, ctx.env),
-        failure: outcome.failure
+        failure: outcome.failure,
+        toolchain: await toolchain.catch(() => undefined),
+        events: await fileEvidence(eventsPath)
       }),
       secretValues(options).concat(outcome.registry?.token || [])
     )
