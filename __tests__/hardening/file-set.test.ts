@@ -162,3 +162,66 @@ fn main() {
     expect(existsSync(join(ws, 'Cargo.lock'))).toBe(true)
   }, 180_000)
 })
+
+function vendor(name: string, version: string, sum: string): void {
+  writeFiles(join(sandbox.vendorDir, `${name}-${version}`), {
+    'Cargo.toml': `[package]\nname = "${name}"\nversion = "${version}"\nedition = "2021"\n`,
+    'src/lib.rs': `pub const VERSION: &str = "${version}";\n`,
+    '.cargo-checksum.json': JSON.stringify({ files: {}, package: sum.repeat(64) })
+  })
+}
+
+describe('a file whose name ends in a space', () => {
+  it('is bound by its exact name: an edit is refused, the unedited file ships as rehearsed', async () => {
+    const ws = makeRepo(join(sandbox.root, 'spaced'), {
+      'Cargo.toml': manifest('spaced-name'),
+      'src/lib.rs': 'pub fn f() {}\n',
+      'notes.txt ': 'packaged under a name ending in a space\n'
+    })
+    await rehearseIn(ws)
+    const rehearsed = await servedFiles(rehearsal, 'spaced-name', '0.1.0')
+    expect(paths(rehearsed)).toContain('notes.txt ')
+
+    const uploadsBefore = live.faults.uploads()
+    writeFileSync(join(ws, 'notes.txt '), 'edited after the rehearsal\n')
+    const options = publishOptions(join(ws, 'Cargo.toml'), live.url, {
+      token: live.token,
+      allowDirty: true
+    })
+    const refused = await publish(options, testContext(env()))
+    expect(refused.outcome).toBe('refused')
+    expect(refused.failure?.message).toMatch(/changed: spaced-name/)
+    expect(live.faults.uploads()).toEqual(uploadsBefore)
+
+    execFileSync('git', ['checkout', '--', 'notes.txt '], { cwd: ws })
+    const result = await publish(options, testContext(env()))
+    expect(result.outcome).toBe('published')
+    const uploaded = await servedFiles(live, 'spaced-name', '0.1.0')
+    expect(sourceFiles(uploaded)).toEqual(sourceFiles(rehearsed))
+  }, 120_000)
+})
+
+describe('a workspace that commits no Cargo.lock', () => {
+  it('is refused when a newer dependency is released between the rehearsal and the publish', async () => {
+    vendor('extnew', '1.0.0', 'c')
+    const ws = makeRepo(join(sandbox.root, 'lockless'), {
+      'Cargo.toml': manifest('lockless-lib', '\n[dependencies]\nextnew = "1"\n'),
+      'src/lib.rs': 'pub use extnew::VERSION;\n'
+    })
+    await rehearseIn(ws)
+    const uploadsBefore = live.faults.uploads()
+    vendor('extnew', '1.1.0', 'd')
+
+    const result = await publish(
+      publishOptions(join(ws, 'Cargo.toml'), live.url, { token: live.token }),
+      testContext(env())
+    )
+    expect(result.outcome).toBe('refused')
+    expect(result.failure?.message).toMatch(
+      /sources changed since the rehearsal.*changed: lockless-lib/
+    )
+    expect(result.failure?.hint).toMatch(/commits no Cargo\.lock.*commit Cargo\.lock/)
+    expect(live.faults.uploads()).toEqual(uploadsBefore)
+    expect(existsSync(join(ws, 'Cargo.lock'))).toBe(false)
+  }, 120_000)
+})

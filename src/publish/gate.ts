@@ -40,6 +40,8 @@ export interface GateInput {
      */
     matchesReceipt?: boolean
   }
+  /** False when the workspace commits no Cargo.lock (the digest bound the lock cargo resolved). */
+  lockCommitted?: boolean
   /** `cargo -V` / `rustc -vV` of this run; compared under `bind: content`. */
   toolchain?: Toolchain
   /** A concrete way to produce a receipt, quoted in hints. */
@@ -205,7 +207,9 @@ function checkContent(
     'stale_content',
     `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
       `rehearsed, ${input.contentDigest} is current; ${describeCrateChanges(receipt, input.perCrateDigest)}`,
-    `rehearse the current sources: ${how}`
+    input.lockCommitted === false
+      ? `this workspace commits no Cargo.lock, so a dependency released since the rehearsal changes the lock cargo resolves: commit Cargo.lock, then rehearse again: ${how}`
+      : `rehearse the current sources: ${how}`
   )
 }
 

@@ -160,6 +160,7 @@ export async function gateOnly(
         }
       : {}),
     ...(toolchain ? { toolchain } : {}),
+    lockCommitted: digest.lockFile !== false,
     howToRehearse: proof.howToRehearse
   })
   return { decision, plan, digest, stateDir, proof, target, artifacts }
