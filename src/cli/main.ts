@@ -2,6 +2,7 @@ import { UserError, describeError } from '../errors.js'
 import { parseOptions } from '../options/parse.js'
 import { withLiveRegistry } from '../publish/target.js'
 import { INPUTS } from '../options/inputs.js'
+import { SECRET_ENV } from '../options/secrets.js'
 import { TOOL } from '../version.js'
 import { parseArgs } from './args.js'
 import { processTerminal, terminalContext, type Terminal } from './terminal.js'
@@ -18,11 +19,14 @@ Usage:
                              [--target-registry-url URL] [--format text|json]
   shipper-rehearse rehearse  [--manifest-path P] [--registry-url URL] [--smoke-install bin] ...
   shipper-rehearse gate      [--manifest-path P] [--state-dir DIR] [--bind plan|content] ...
-  shipper-rehearse publish   [--manifest-path P] [--token T] [--dry-run] ...
+  shipper-rehearse publish   [--manifest-path P] [--token-file F] [--dry-run] ...
   shipper-rehearse registry serve [--port N] [--data DIR] [--token T] [--strict|--no-strict]
 
 Every action input is also a flag (--name value, --name=value; booleans: --flag / --no-flag):
-${INPUTS.map(i => `  --${i.name}`).join('\n')}
+${INPUTS.map(i => (i.kind === 'secret' ? `  --${i.name}-file PATH  (or ${SECRET_ENV[i.name]})` : `  --${i.name}`)).join('\n')}
+
+Secrets are never flags (a command line is visible to every process): give them in the
+environment or with --NAME-file PATH; \`-\` reads standard input.
 
 Exit codes: 0 success, 1 failure or refusal, 2 bad usage or bad input.`
 
