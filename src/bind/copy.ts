@@ -128,8 +128,14 @@ export async function copyCheckout(
   if (listed.via === 'walk') {
     return { workspaceRoot: dest, copied: copyWorkspace(root, dest, [...files]), via: 'walk' }
   }
+  // GIT_DIR and friends (set inside git hooks) would point every command at the checkout's repo.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR)$/.test(k)
+    )
+  )
   const git = (cwd: string, ...args: string[]) =>
-    run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }).then(r => r.stdout.trim())
+    run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }).then(r => r.stdout.trim())
   const top = await git(root, 'rev-parse', '--show-toplevel')
   const prefix = relative(top, root)
   const workspaceRoot = prefix ? join(dest, prefix) : dest
