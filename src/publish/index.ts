@@ -507,7 +507,7 @@ class Session {
           message: `verification failed before any upload: ${this.scrub(cargoErrorLine(verified.stderr))}`,
           hint: transient
             ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
-            : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
+            : `fix the build, then rerun; \`${verified.command.replace(copies.verify.manifestPath, options.manifestPath)}\` reproduces it`,
           stderrTail: this.scrub(tail(verified.stderr, 40))
         })
       }
