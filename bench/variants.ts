@@ -125,13 +125,14 @@ export async function measure(
             ws.manifestPath,
             '--registry-url',
             registry.url,
-            '--registry-token',
-            registry.token,
             '--state-dir',
             join(world.root, 'state'),
             ...config.cliArgs
           ],
-          { cwd: ws.root, env: { ...world.env, BENCH_RSS_FILE: rssFile } }
+          {
+            cwd: ws.root,
+            env: { ...world.env, SHIPPER_REGISTRY_TOKEN: registry.token, BENCH_RSS_FILE: rssFile }
+          }
         )
         if (run.code !== 0) throw new Error(`the rehearsal exited ${run.code}:\n${outputTail(run)}`)
         measurement = {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
@@ -60,6 +60,14 @@ function cli(ws: string, args: string[], extraEnv: Record<string, string> = {}):
   return p
 }
 
+/** Secrets reach the command line in files, never as flags. */
+function secretFile(value: string): string {
+  const path = join(fixture.sandbox.root, `secret-${++secrets}`)
+  writeFileSync(path, `${value}\n`)
+  return path
+}
+let secrets = 0
+
 function publishArgs(...extra: string[]): string[] {
   return [
     'publish',
@@ -67,8 +75,8 @@ function publishArgs(...extra: string[]): string[] {
     'live',
     '--target-registry-url',
     live().url,
-    '--token',
-    live().token,
+    '--token-file',
+    secretFile(live().token),
     '--max-concurrency',
     '1',
     ...extra
@@ -84,8 +92,8 @@ function rehearseArgs(registry: EmbeddedRegistry, ...extra: string[]): string[] 
     live().url,
     '--registry-url',
     registry.url,
-    '--registry-token',
-    registry.token,
+    '--registry-token-file',
+    secretFile(registry.token),
     '--max-concurrency',
     '1',
     ...extra

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runInWorkflow, type WorkflowDeps } from '../../src/github/workflow.js'
 import type { SummaryWriter } from '../../src/github/summary.js'
@@ -124,7 +124,7 @@ describe('no secret leaks through the action bundle', () => {
 })
 
 describe('no secret leaks through the command line', () => {
-  it('tokens as flags and from the environment', async () => {
+  it('tokens from files and from the environment', async () => {
     const { live, rehearsal } = await registries()
     const ws = sandbox.copyFixture(LIVE_WS, 'cli-ws')
     const found: string[] = []
@@ -135,24 +135,24 @@ describe('no secret leaks through the command line', () => {
         found.push(...leaks({ ...processPlaces(run), ...stateFiles(ws) }))
         return run
       }
-      const rehearseArgs = [
-        'rehearse',
-        '--registry-url',
-        rehearsal.url,
-        '--registry-token',
-        REHEARSAL_TOKEN,
-        '--registry-password',
-        REGISTRY_PASSWORD
-      ]
+      const rehearseArgs = ['rehearse', '--registry-url', rehearsal.url]
+      const rehearseEnv = {
+        SHIPPER_REGISTRY_TOKEN: REHEARSAL_TOKEN,
+        SHIPPER_REGISTRY_PASSWORD: REGISTRY_PASSWORD
+      }
 
       rehearsal.faults.failPublish('shr-core', echo(REHEARSAL_TOKEN, 500))
-      const failed = await step(rehearseArgs)
+      const failed = await step(rehearseArgs, rehearseEnv)
       expect(failed.code).toBe(1)
       expect(failed.stdout).toContain('may not publish this crate')
-      expect((await step(rehearseArgs)).code).toBe(0)
+      expect((await step(rehearseArgs, rehearseEnv)).code).toBe(0)
 
       live.faults.failPublish('shr-util', echo(LIVE_TOKEN, 400))
-      const stopped = await step(['publish', '--token', LIVE_TOKEN, '--github-token', GITHUB_TOKEN])
+      const tokenFile = join(sandbox.root, 'live-token')
+      writeFileSync(tokenFile, `${LIVE_TOKEN}\n`)
+      const stopped = await step(['publish', '--token-file', tokenFile], {
+        GITHUB_TOKEN: GITHUB_TOKEN
+      })
       expect(stopped.code).toBe(1)
       expect(stopped.stdout).toContain('may not publish this crate')
 
@@ -164,6 +164,34 @@ describe('no secret leaks through the command line', () => {
     } finally {
       await live.close()
       await rehearsal.close()
+    }
+  })
+})
+
+describe('secret flags on the command line', () => {
+  it('are refused with exit 2 and the way to give the secret, never echoing it, uploading nothing', async () => {
+    const live = await startRegistry({ token: LIVE_TOKEN })
+    const ws = sandbox.copyFixture(LIVE_WS, 'flag-ws')
+    try {
+      const target = ['--target-registry', 'live', '--target-registry-url', live.url]
+      for (const [flag, via] of [
+        ['token', /CARGO_REGISTRY_TOKEN.*--token-file PATH/],
+        ['registry-token', /SHIPPER_REGISTRY_TOKEN.*--registry-token-file PATH/],
+        ['github-token', /GITHUB_TOKEN.*--github-token-file PATH/],
+        ['registry-password', /SHIPPER_REGISTRY_PASSWORD.*--registry-password-file PATH/]
+      ] as const) {
+        for (const given of [[`--${flag}`, LIVE_TOKEN], [`--${flag}=${LIVE_TOKEN}`]]) {
+          const run = await runCli(sandbox, ws, ['publish', ...given, ...target], liveEnv(live))
+          expect(run.code).toBe(2)
+          expect(run.stderr).toMatch(new RegExp(`--${flag} is not accepted`))
+          expect(run.stderr.replace(/\s+/g, ' ')).toMatch(via)
+          expect(leaked(run.stdout + run.stderr, [LIVE_TOKEN])).toEqual([])
+        }
+      }
+      expect(live.faults.uploads()).toEqual({})
+      expect(existsSync(join(ws, '.shipper'))).toBe(false)
+    } finally {
+      await live.close()
     }
   })
 })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { computeContentDigest } from '../../src/plan/digest.js'
@@ -71,10 +72,22 @@ describe('computeContentDigest with real cargo', () => {
       // ws=$(printf '%s' '{"package":{"description":"layered fixture workspace","edition":"2021",
       //   "license":"MIT","readme":"README.md","repository":"https://example.invalid/layered",
       //   "version":"0.3.0"}}' | sha256sum)   (one line, no spaces)
-      // printf 'layered-core@0.3.0\n<workspace>\t%s\nCargo.toml.orig\t%s\nREADME.md\t%s\nsrc/lib.rs\t%s\n' \
-      //   $ws $(h crates/core/Cargo.toml) $(h README.md) $(h crates/core/src/lib.rs) | sha256sum
+      // printf 'layered-core@0.3.0\n<workspace>\t%s\nCargo.lock\t%s\nCargo.toml.orig\t%s\nREADME.md\t%s\nsrc/lib.rs\t%s\n' \
+      //   $ws $(h <the lock cargo resolves>) $(h crates/core/Cargo.toml) $(h README.md) $(h crates/core/src/lib.rs) | sha256sum
+      const h = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
+      const file = (path: string) => h(readFileSync(join(ws, path)))
+      const inherited =
+        '{"package":{"description":"layered fixture workspace","edition":"2021","license":"MIT","readme":"README.md","repository":"https://example.invalid/layered","version":"0.3.0"}}'
+      expect(original.resolvedLock).toContain('name = "layered-core"')
+      const lines = [
+        `<workspace>\t${h(inherited)}`,
+        `Cargo.lock\t${h(original.resolvedLock as string)}`,
+        `Cargo.toml.orig\t${file('crates/core/Cargo.toml')}`,
+        `README.md\t${file('README.md')}`,
+        `src/lib.rs\t${file('crates/core/src/lib.rs')}`
+      ]
       expect(original.perCrate['layered-core']).toBe(
-        'ed35ac963c716e72e03a93b7d24f282afc53d357043b204a4fc60fdda32fe772'
+        h(`layered-core@0.3.0\n${lines.map(l => `${l}\n`).join('')}`)
       )
     })
 
@@ -161,11 +174,13 @@ describe('computeContentDigest with real cargo', () => {
       expect(await digestOf(plan)).toEqual(original)
     })
 
-    it('resolves no dependency, even one the registry does not have', async () => {
+    it('binds the lock cargo resolves without a Cargo.lock, and fails naming the fix when none resolves', async () => {
       edit(join(ws, 'crates/util/Cargo.toml'), text =>
         text.replace('[dependencies]', '[dependencies]\nnot-in-the-stand-in = "1"')
       )
-      expect(changedCrates(original, await digestOf(plan))).toEqual(['layered-util'])
+      await expect(digestOf(plan)).rejects.toThrow(
+        /has no Cargo\.lock and cargo could not resolve one: no matching package named `not-in-the-stand-in`/
+      )
       expect(existsSync(join(ws, 'Cargo.lock'))).toBe(false)
     })
   })
@@ -183,11 +198,11 @@ describe('computeContentDigest with real cargo', () => {
       // h() { sha256sum "$1" | cut -d' ' -f1; }
       // printf 'solo@1.2.3\nCargo.lock\t%s\nCargo.toml.orig\t%s\nsrc/lib.rs\t%s\nsrc/main.rs\t%s\n' \
       //   $(h Cargo.lock) $(h Cargo.toml) $(h src/lib.rs) $(h src/main.rs) | sha256sum
-      // then printf 'solo\t<that>\n' | sha256sum; lockfile is h Cargo.lock
-      expect(await digestOf(plan)).toEqual({
+      // then printf 'solo\t<that>\n' | sha256sum; lockSha256 is h Cargo.lock
+      expect(await digestOf(plan)).toMatchObject({
         digest: '2871ec7dd00ba34ad04defdc4440652c8f5789a083718a0066210e3cc5add34d',
         perCrate: { solo: '53c67d08796baf02706a12fd4f5e73fe5f1b93746a0b69c51107076bb011b257' },
-        lockfile: '92636a3a188fb873f693e0649bb7975cc7126d588682b9d601409f5c5dc343be'
+        lockSha256: '92636a3a188fb873f693e0649bb7975cc7126d588682b9d601409f5c5dc343be'
       })
     })
 
@@ -196,7 +211,7 @@ describe('computeContentDigest with real cargo', () => {
       edit(join(ws, 'Cargo.lock'), text => `${text}\n`)
       const after = await digestOf(plan)
       expect(after.digest).not.toBe(before.digest)
-      expect(after.lockfile).not.toBe(before.lockfile)
+      expect(after.lockSha256).not.toBe(before.lockSha256)
     })
 
     it('leaves a stale lock file alone and resolves nothing', async () => {

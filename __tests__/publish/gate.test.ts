@@ -23,6 +23,8 @@ function receipt(overrides: Partial<RehearsalReceipt> = {}): RehearsalReceipt {
     started_at: '2026-04-17T12:00:00.000Z',
     completed_at: '2026-04-17T12:01:00.000Z',
     content_digest: DIGEST,
+    events_sha256: 'e'.repeat(64),
+    events_bytes: 1000,
     packages: [
       {
         name: 'a',
@@ -54,7 +56,7 @@ function input(overrides: Partial<GateInput> = {}): GateInput {
     perCrateDigest: { ...PER_CRATE },
     receipt: { kind: 'ok', receipt: receipt() },
     receiptPath: PATH,
-    events: { complete: { passed: true, plan_id: PLAN }, badLines: [] },
+    events: { complete: { passed: true, plan_id: PLAN }, badLines: [], matchesReceipt: true },
     howToRehearse: HOW,
     ...overrides
   }
@@ -177,7 +179,7 @@ describe('gate', () => {
           receipt: { kind: 'ok', receipt: receipt({ cargo_lock_sha256: '1'.repeat(64) }) },
           contentDigest: 'e'.repeat(64),
           perCrateDigest: { a: 'f'.repeat(64), b: 'f'.repeat(64) },
-          lockfile: '2'.repeat(64)
+          lockSha256: '2'.repeat(64)
         })
       )
       expect(decision.reason).toBe('stale_content')
@@ -192,7 +194,7 @@ describe('gate', () => {
           receipt: { kind: 'ok', receipt: receipt({ cargo_lock_sha256: '1'.repeat(64) }) },
           contentDigest: 'e'.repeat(64),
           perCrateDigest: { ...PER_CRATE, b: 'f'.repeat(64) },
-          lockfile: '1'.repeat(64)
+          lockSha256: '1'.repeat(64)
         })
       )
       expect(decision.message).not.toContain('Cargo.lock')
@@ -241,7 +243,9 @@ describe('gate', () => {
   describe('step 7: events.jsonl', () => {
     it('refuses when the last rehearsal_complete says the rehearsal failed', () => {
       const decision = refusal(
-        input({ events: { complete: { passed: false, plan_id: PLAN }, badLines: [] } })
+        input({
+          events: { complete: { passed: false, plan_id: PLAN }, badLines: [], matchesReceipt: true }
+        })
       )
       expect(decision.reason).toBe('inconsistent')
       expect(decision.message).toContain('passed=true')
@@ -250,21 +254,74 @@ describe('gate', () => {
 
     it('refuses when the last rehearsal_complete is for another plan_id', () => {
       const decision = refusal(
-        input({ events: { complete: { passed: true, plan_id: OTHER_PLAN }, badLines: [] } })
+        input({
+          events: {
+            complete: { passed: true, plan_id: OTHER_PLAN },
+            badLines: [],
+            matchesReceipt: true
+          }
+        })
       )
       expect(decision.reason).toBe('inconsistent')
       expect(decision.message).toContain(OTHER_PLAN)
     })
 
     it('refuses when the events file has no rehearsal_complete at all, mentioning unreadable lines', () => {
-      const decision = refusal(input({ events: { complete: null, badLines: [3, 9] } }))
+      const decision = refusal(
+        input({ events: { complete: null, badLines: [3, 9], matchesReceipt: true } })
+      )
       expect(decision.reason).toBe('inconsistent')
       expect(decision.message).toContain('no rehearsal_complete')
       expect(decision.message).toContain('3, 9')
     })
 
-    it('is skipped when there is no events file', () => {
-      expect(decideGate(input({ events: undefined })).decision).toBe('proceed')
+    it('is skipped for a plan-only receipt when there is no events file', () => {
+      const { content_digest: _d, events_sha256: _e, events_bytes: _b, ...plain } = receipt()
+      const decision = decideGate(
+        input({ bind: 'plan', events: undefined, receipt: { kind: 'ok', receipt: plain } })
+      )
+      expect(decision.decision).toBe('proceed')
+    })
+
+    it('refuses a receipt with a content_digest without its events, whatever its tool says', () => {
+      for (const tool of [undefined, { name: 'shipper-rеhearse', version: '1' }]) {
+        const stripped = { ...receipt(), tool }
+        const decision = decideGate(
+          input({ events: undefined, receipt: { kind: 'ok', receipt: stripped } })
+        )
+        expect(decision).toMatchObject({ decision: 'refuse', reason: 'inconsistent' })
+      }
+    })
+
+    it('refuses an event log that is not the one the receipt was written with', () => {
+      const decision = decideGate(
+        input({
+          events: { complete: { passed: true, plan_id: PLAN }, badLines: [], matchesReceipt: false }
+        })
+      )
+      expect(decision).toMatchObject({ decision: 'refuse', reason: 'inconsistent' })
+      if (decision.decision === 'refuse') expect(decision.message).toMatch(/events_sha256/)
+    })
+
+    it('refuses a content-bound receipt that names no events_sha256', () => {
+      const { events_sha256: _e, ...unbound } = receipt()
+      const decision = decideGate(input({ receipt: { kind: 'ok', receipt: unbound } }))
+      expect(decision).toMatchObject({ decision: 'refuse', reason: 'inconsistent' })
+    })
+
+    it('refuses an event line with a key twice, and an oversized log, in one line each', () => {
+      const complete = { passed: true, plan_id: PLAN }
+      for (const events of [
+        { complete, badLines: [], matchesReceipt: true, duplicateKeyLines: [3] },
+        { complete: null, badLines: [], oversized: { bytes: 70_000_000, cap: 67_108_864 } }
+      ]) {
+        const decision = decideGate(input({ events }))
+        expect(decision).toMatchObject({ decision: 'refuse', reason: 'inconsistent' })
+        if (decision.decision === 'refuse') {
+          expect(decision.message).toMatch(/line 3|over the 67108864-byte limit/)
+          expect(decision.message).not.toContain('\n')
+        }
+      }
     })
   })
 
@@ -294,7 +351,9 @@ describe('gate', () => {
 
     it('mentions unreadable event lines it skipped', () => {
       const decision = decideGate(
-        input({ events: { complete: { passed: true, plan_id: PLAN }, badLines: [4] } })
+        input({
+          events: { complete: { passed: true, plan_id: PLAN }, badLines: [4], matchesReceipt: true }
+        })
       )
       expect(decision.decision).toBe('proceed')
       expect(decision.message).toContain('line 4')
@@ -317,7 +376,10 @@ describe('gate', () => {
 
     it('reports stale content before an inconsistent event log (step 6 precedes 7)', () => {
       const decision = refusal(
-        input({ contentDigest: 'e'.repeat(64), events: { complete: null, badLines: [] } })
+        input({
+          contentDigest: 'e'.repeat(64),
+          events: { complete: null, badLines: [], matchesReceipt: true }
+        })
       )
       expect(decision.reason).toBe('stale_content')
     })
@@ -327,7 +389,7 @@ describe('gate', () => {
       const decision = refusal(
         input({
           receipt: { kind: 'ok', receipt: stale },
-          events: { complete: { passed: false, plan_id: PLAN }, badLines: [] }
+          events: { complete: { passed: false, plan_id: PLAN }, badLines: [], matchesReceipt: true }
         })
       )
       expect(decision.reason).toBe('stale_plan')
@@ -360,7 +422,14 @@ describe('gate', () => {
     })
 
     it("accepts shipper's own receipt without events (shipper may not ship them)", () => {
-      const { events: _dropped, ...noEvents } = input({ bind: 'plan' })
+      const shippers = receipt()
+      for (const key of ['content_digest', 'events_sha256', 'events_bytes', 'packages'] as const) {
+        delete shippers[key]
+      }
+      const { events: _dropped, ...noEvents } = input({
+        bind: 'plan',
+        receipt: { kind: 'ok', receipt: shippers }
+      })
       expect(decideGate(noEvents).decision).toBe('proceed')
     })
   })
@@ -428,5 +497,37 @@ describe('the facts beside the log (rehearse-events.jsonl)', () => {
       input({ receipt: { kind: 'ok', receipt: foreign }, facts: { skipped: [] } })
     )
     expect(decision.decision).toBe('proceed')
+  })
+})
+
+describe('gate: the toolchain under bind: content', () => {
+  const toolchain = {
+    cargo: 'cargo 1.95.0 (f2d3ce0bd 2026-03-21)',
+    rustc: 'rustc 1.95.0\nrelease: 1.95.0'
+  }
+
+  it('proceeds with the toolchain the rehearsal recorded', () => {
+    const decision = decideGate(
+      input({ toolchain, receipt: { kind: 'ok', receipt: receipt({ toolchain }) } })
+    )
+    expect(decision.decision).toBe('proceed')
+  })
+
+  it('refuses another rustc, saying what differs and what to do', () => {
+    const nightly = { ...toolchain, rustc: 'rustc 1.97.0-nightly\nrelease: 1.97.0-nightly' }
+    const decision = decideGate(
+      input({ toolchain: nightly, receipt: { kind: 'ok', receipt: receipt({ toolchain }) } })
+    )
+    expect(decision).toMatchObject({ decision: 'refuse', reason: 'stale_content' })
+    if (decision.decision === 'refuse') {
+      expect(decision.message).toContain('"rustc 1.95.0"')
+      expect(decision.message).toContain('"rustc 1.97.0-nightly"')
+      expect(decision.hint).toMatch(/rust-toolchain\.toml/)
+    }
+  })
+
+  it('refuses a content-bound receipt that records no toolchain', () => {
+    const decision = decideGate(input({ toolchain }))
+    expect(decision).toMatchObject({ decision: 'refuse', reason: 'stale_content' })
   })
 })

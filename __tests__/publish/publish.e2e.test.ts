@@ -199,7 +199,7 @@ describe('the gate refuses, uploading nothing', () => {
     expect(failure.hint).toMatch(/shipper-rehearse rehearse/)
   })
 
-  it('refuses a receipt that disagrees with the rehearsal_complete event beside it', async () => {
+  it('refuses an event log edited to disagree with the receipt beside it', async () => {
     const ws = workspace()
     const path = join(ws, '.shipper', 'events.jsonl')
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n')
@@ -209,7 +209,7 @@ describe('the gate refuses, uploading nothing', () => {
     expect(edited).not.toEqual(lines)
     writeFileSync(path, `${edited.join('\n')}\n`)
     const failure = await refused(ws)
-    expect(failure.message).toMatch(/passed=false/)
+    expect(failure.message).toMatch(/not the log the receipt was written with/)
   })
 
   it('refuses when the rehearsal artifact is missing, naming the run and the artifact', async () => {
@@ -252,7 +252,13 @@ describe('the proof as a workflow artifact', () => {
     expect(artifacts.uploaded.map(u => [u.name, [...u.files.keys()].sort()])).toEqual([
       [
         'shipper-rehearsal-publish',
-        ['cargo.log', 'events.jsonl', 'publish-record.json', 'rehearsal.json', 'rehearse-events.jsonl']
+        [
+          'cargo.log',
+          'events.jsonl',
+          'publish-record.json',
+          'rehearsal.json',
+          'rehearse-events.jsonl'
+        ]
       ]
     ])
     const uploadedEvents = artifacts.uploaded[0]!.files.get('events.jsonl')!.toString('utf8')

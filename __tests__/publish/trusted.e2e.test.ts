@@ -163,8 +163,10 @@ describe('trusted publishing against the registry’s exchange', () => {
     })
     const ws = fixture.workspace()
     const watch = watchedFetch()
+    // One upload at a time: the fake clock jumps 31 minutes during shr-util's wait, and an upload
+    // in flight beside it would meet a token expired by that jump, which no real clock does.
     const result = await publish(
-      fixture.options(ws, { token: '', trustedPublishing: 'true' }),
+      fixture.options(ws, { token: '', trustedPublishing: 'true', maxConcurrency: 1 }),
       trustedContext(watch)
     )
     expect(result.failure).toBeUndefined()

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fakeClock } from '../../src/clock.js'
 import {
@@ -416,6 +417,7 @@ describe('readEvents', () => {
         }
       ],
       badLines: [],
+      duplicateKeyLines: [],
       missing: false
     })
   })
@@ -506,8 +508,29 @@ describe('readEvents', () => {
     expect(await readEvents(join(dir, 'nope.jsonl'))).toEqual({
       events: [],
       badLines: [],
+      duplicateKeyLines: [],
       missing: true
     })
+  })
+
+  it('reports a line with a key twice instead of reading either value', async () => {
+    const path = join(dir, 'events.jsonl')
+    const log = await EventLog.open(path, fakeClock(Date.UTC(2026, 0, 1)))
+    await log.append(sample('rehearsal_complete'), 'all')
+    await log.close()
+    const line = readFileSync(path, 'utf8').trimEnd()
+    const doubled = line.replace('"passed":true', '"passed":false,"passed":true')
+    expect(doubled).not.toBe(line)
+    writeFileSync(path, `${line}\n${doubled}\n`)
+    const result = await readEvents(path)
+    expect(result.duplicateKeyLines).toEqual([2])
+    expect(result.events).toHaveLength(1)
+  })
+
+  it('refuses to read a log over the cap, reporting its size', async () => {
+    const path = join(dir, 'events.jsonl')
+    writeFileSync(path, 'x'.repeat(2048))
+    expect(await readEvents(path, 1024)).toMatchObject({ oversized: 2048, events: [] })
   })
 })
 

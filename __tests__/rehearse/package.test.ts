@@ -18,7 +18,7 @@ const crate = (name: string, version = '0.1.0'): PlannedCrate => ({
 const plan = { packages: [crate('core-lib'), crate('derive', '1.2.3'), crate('app')] }
 
 describe('packageArgs', () => {
-  it('selects exactly the planned crates, for the rehearsal registry, in the dirty copy', () => {
+  it('selects exactly the planned crates, for the rehearsal registry, in the dirty copy, keeping its lock', () => {
     expect(packageArgs(plan, 'rehearsal')).toEqual([
       'package',
       '-p',
@@ -29,7 +29,8 @@ describe('packageArgs', () => {
       'app',
       '--registry',
       'rehearsal',
-      '--allow-dirty'
+      '--allow-dirty',
+      '--locked'
     ])
   })
 })

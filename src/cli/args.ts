@@ -1,6 +1,12 @@
 import { UserError } from '../errors.js'
 import { INPUTS } from '../options/inputs.js'
 import type { RawInputs } from '../options/parse.js'
+import {
+  CLI_SECRET_VARIABLES,
+  readSecretFile,
+  SECRET_INPUTS,
+  secretOnCommandLine
+} from '../options/secrets.js'
 
 export interface ParsedArgs {
   inputs: RawInputs
@@ -12,13 +18,26 @@ export interface ParsedArgs {
 const BOOLEAN_INPUTS = new Set(INPUTS.filter(i => i.kind === 'boolean').map(i => i.name))
 const KNOWN_INPUTS = new Set(INPUTS.map(i => i.name))
 
+/** Where the command line reads what it cannot take as flags. */
+export interface ArgsEnvironment {
+  env: Record<string, string | undefined>
+  readStdin?: () => string
+}
+
 /**
  * `--name value`, `--name=value`, bare `--flag` for booleans (true) and `--no-flag` (false).
- * Flags are the action's input names; `extraFlags` adds command-specific ones.
+ * Flags are the action's input names; `extraFlags` adds command-specific ones. Secret inputs are
+ * never flags (every process can read a command line): `--NAME-file PATH` (`-` = standard input)
+ * or the environment (SECRET_ENV) gives them, and `--NAME` is refused without echoing its value.
  */
-export function parseArgs(argv: string[], extraFlags: readonly string[] = []): ParsedArgs {
+export function parseArgs(
+  argv: string[],
+  extraFlags: readonly string[] = [],
+  from: ArgsEnvironment = { env: process.env }
+): ParsedArgs {
   const extraSet = new Set(extraFlags)
   const out: ParsedArgs = { inputs: {}, extra: {}, positionals: [] }
+  const secretFiles = new Map<string, string>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
     if (!arg.startsWith('--')) {
@@ -32,7 +51,12 @@ export function parseArgs(argv: string[], extraFlags: readonly string[] = []): P
       name = name.slice(3)
       value = 'false'
     }
-    const known = KNOWN_INPUTS.has(name) || extraSet.has(name)
+    if (SECRET_INPUTS.has(name)) throw secretOnCommandLine(name)
+    const secretFile = name.endsWith('-file') ? name.slice(0, -'-file'.length) : undefined
+    const known =
+      KNOWN_INPUTS.has(name) ||
+      extraSet.has(name) ||
+      (secretFile !== undefined && SECRET_INPUTS.has(secretFile))
     if (!known) {
       throw new UserError(
         `unknown flag --${name}`,
@@ -52,7 +76,23 @@ export function parseArgs(argv: string[], extraFlags: readonly string[] = []): P
       }
     }
     if (KNOWN_INPUTS.has(name)) out.inputs[name] = value
+    else if (secretFile !== undefined && SECRET_INPUTS.has(secretFile))
+      secretFiles.set(secretFile, value)
     else out.extra[name] = value
+  }
+  if ([...secretFiles.values()].filter(path => path === '-').length > 1) {
+    throw new UserError(
+      'more than one --*-file reads standard input',
+      'give at most one of them `-`; put the others in files',
+      2
+    )
+  }
+  for (const [name, path] of secretFiles) {
+    out.inputs[name] = readSecretFile(name, path, from.readStdin)
+  }
+  for (const [name, variable] of Object.entries(CLI_SECRET_VARIABLES)) {
+    const value = from.env[variable]
+    if (out.inputs[name] === undefined && value) out.inputs[name] = value
   }
   return out
 }

@@ -4,6 +4,7 @@
  * what the parser accepts. Pure.
  */
 import { INPUTS, type InputSpec } from '../options/inputs.js'
+import { SECRET_ENV } from '../options/secrets.js'
 
 export interface ExtraFlag {
   name: string
@@ -164,6 +165,13 @@ function inputFlag(input: InputSpec): string[] {
           : input.kind === 'list'
             ? ' A,B'
             : ' VALUE'
+  if (input.kind === 'secret') {
+    return flagLine(
+      `--${input.name}-file PATH`,
+      `${input.description} Read from PATH (\`-\`: standard input), or from ${SECRET_ENV[input.name] ?? 'the environment'}.`,
+      defaultText(input)
+    )
+  }
   const flag = input.kind === 'boolean' ? `--[no-]${input.name}` : `--${input.name}${value}`
   return flagLine(flag, input.description, defaultText(input))
 }
@@ -192,7 +200,7 @@ export function commandHelp(command: CommandHelp): string {
     lines.push(
       '',
       'Flags are the action inputs of the same name: --name VALUE or --name=VALUE; booleans --name / --no-name.',
-      "Tokens are better passed in the environment (CARGO_REGISTRY_TOKEN, CARGO_REGISTRIES_<NAME>_TOKEN): a flag's value is visible to every process of the machine.",
+      'Secrets are never flags (a command line is visible to every process of the machine): give them in the environment or with --NAME-file PATH.',
       `Accepted but meaningful only in the action: ${ACTION_ONLY_INPUTS.map(n => `--${n}`).join(', ')}.`
     )
   }

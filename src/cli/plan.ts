@@ -1,5 +1,6 @@
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
+import { resolveStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import { computeContentDigest, computePlan } from '../plan/index.js'
 import { formatPlanText, planToJson } from '../plan/format.js'
@@ -29,7 +30,11 @@ export async function planCommand(
     },
     deps
   )
-  const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: ctx.env })
+  const digest = await computeContentDigest(plan, {
+    cargo: ctx.cargo,
+    env: ctx.env,
+    stateDir: resolveStateDir(options, plan.workspaceRoot)
+  })
   const { problems } = await manifestCheck(plan, options, ctx)
   term.out(
     format === 'json'

@@ -1,3 +1,4 @@
+import type { DigestEntry } from './digest.js'
 /** One crate of the publish plan, in plan order. */
 export interface PlannedCrate {
   name: string
@@ -74,8 +75,14 @@ export interface ContentDigest {
   /** 64-hex digest per crate name. */
   perCrate: Record<string, string>
   /**
-   * sha256 of the workspace's Cargo.lock (absent without one). Every crate packages the lock, so
+   * sha256 of the Cargo.lock cargo packages (the committed one, or the one resolved for the digest). Every crate packages the lock, so
    * a changed lock changes every crate's digest: recorded apart so a refusal can say so.
    */
-  lockfile?: string
+  lockSha256?: string
+  /** What each crate's digest hashed, by crate name: the files a `.crate` must hold. */
+  entries?: Record<string, DigestEntry[]>
+  /** Whether the workspace has a Cargo.lock (without one cargo resolves anew when packaging). */
+  lockFile?: boolean
+  /** For a workspace without Cargo.lock: the lock resolved for the digest, to package with. */
+  resolvedLock?: string
 }

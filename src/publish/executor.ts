@@ -12,6 +12,11 @@ import { retryDelayMs } from './retry.js'
 export interface LivePort {
   /** The crate's index entries, null when the registry does not know the crate; throws when unreadable. */
   entries(name: string): Promise<IndexEntry[] | null>
+  /**
+   * Checks the bytes about to be uploaded against what the gate accepted; a problem (one line)
+   * fails the crate without an upload.
+   */
+  checkBeforeUpload?(crate: PlannedCrate): Promise<string | undefined>
   /** `cargo publish -p NAME --no-verify ...` with the given token. */
   upload(crate: PlannedCrate, token: string | undefined): Promise<CargoResult & { command: string }>
   /** Polls the index until the version is listed or `timeoutMs` passes on the clock. */
@@ -183,6 +188,9 @@ async function publishOne(
       return
     }
     const isNewCrate = entries === null || entries.length === 0
+
+    const problem = await live.checkBeforeUpload?.(crate)
+    if (problem !== undefined) return fail('permanent', problem)
 
     let token: string | undefined
     try {

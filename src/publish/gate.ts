@@ -1,5 +1,6 @@
 import type { Event, Fact } from '../record/events.js'
 import { FACTS_FILE } from '../record/facts.js'
+import { toolchainDifference, type Toolchain } from '../bind/toolchain.js'
 import type { ReadRehearsalResult, RehearsalReceipt } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
 import { targetMismatch, type LiveTargetOfPlan } from './target-proof.js'
@@ -23,7 +24,7 @@ export interface GateInput {
   /** Per-crate content digests of the sources about to be published, by crate name. */
   perCrateDigest: Record<string, string>
   /** sha256 of the current Cargo.lock, when there is one. */
-  lockfile?: string
+  lockSha256?: string
   receipt: ReadRehearsalResult
   /** Where the receipt was looked for, for messages. */
   receiptPath: string
@@ -31,7 +32,23 @@ export interface GateInput {
    * The accompanying events.jsonl, when present: its last `rehearsal_complete` event (null when
    * it has none) and the numbers of lines that could not be read. Omitted when there is no file.
    */
-  events?: { complete?: { passed: boolean; plan_id: string } | null; badLines: number[] }
+  events?: {
+    complete?: { passed: boolean; plan_id: string } | null
+    badLines: number[]
+    /** Lines with a key twice in one object. */
+    duplicateKeyLines?: number[]
+    /** The file's size when it is over the cap (it was not read). */
+    oversized?: { bytes: number; cap: number }
+    /**
+     * Whether the file starts with the bytes the receipt's `events_sha256` names; undefined when
+     * the receipt names none.
+     */
+    matchesReceipt?: boolean
+  }
+  /** False when the workspace commits no Cargo.lock (the digest bound the lock cargo resolved). */
+  lockCommitted?: boolean
+  /** `cargo -V` / `rustc -vV` of this run; compared under `bind: content`. */
+  toolchain?: Toolchain
   /** What this action's facts file beside the receipt says about the last rehearsal. */
   facts?: GateFacts
   /** A concrete way to produce a receipt, quoted in hints. */
@@ -140,9 +157,12 @@ export function decideGate(input: GateInput): GateDecision {
   }
 
   if (input.bind === 'content') {
-    const refusal = checkContent(input, receipt, how)
+    const refusal = checkContent(input, receipt, how) ?? checkToolchain(input, receipt, how)
     if (refusal) return refusal
   }
+
+  const proofRefusal = checkProofFiles(input, receipt, how)
+  if (proofRefusal) return proofRefusal
 
   const badLines = input.events?.badLines ?? []
   if (input.events) {
@@ -187,7 +207,14 @@ export function decideGate(input: GateInput): GateDecision {
       `download every file of one rehearsal artifact, or rehearse again: ${how}`
     )
   }
-  if (!input.events && receipt.tool?.name === TOOL.name) {
+  // A receipt that binds content or names its log is never judged without that log, whatever
+  // its `tool` says: stripping the log (and `tool`) must not get past the comparison above.
+  if (
+    !input.events &&
+    (receipt.tool?.name === TOOL.name ||
+      receipt.content_digest !== undefined ||
+      receipt.events_sha256 !== undefined)
+  ) {
     return refuse(
       'inconsistent',
       `the events.jsonl that ${TOOL.name} writes beside every receipt is missing next to ${input.receiptPath}`,
@@ -253,8 +280,10 @@ function checkContent(
   return refuse(
     'stale_content',
     `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
-      `rehearsed, ${input.contentDigest} is current; ${describeLockChange(receipt, input.lockfile)}${describeCrateChanges(receipt, input.perCrateDigest)}`,
-    `rehearse the current sources: ${how}`
+      `rehearsed, ${input.contentDigest} is current; ${describeLockChange(receipt, input.lockSha256)}${describeCrateChanges(receipt, input.perCrateDigest)}`,
+    input.lockCommitted === false
+      ? `this workspace commits no Cargo.lock, so a dependency released since the rehearsal changes the lock cargo resolves: commit Cargo.lock, then rehearse again: ${how}`
+      : `rehearse the current sources: ${how}`
   )
 }
 
@@ -268,6 +297,70 @@ function describeLockChange(receipt: RehearsalReceipt, current: string | undefin
   if (current === undefined)
     return 'Cargo.lock was removed since the rehearsal (every crate packages it); '
   return 'Cargo.lock changed since the rehearsal (every crate packages it, so every crate below reads as changed); '
+}
+
+function checkToolchain(
+  input: GateInput,
+  receipt: RehearsalReceipt,
+  how: string
+): GateDecision | null {
+  if (!input.toolchain) return null
+  if (!receipt.toolchain) {
+    return refuse(
+      'stale_content',
+      `rehearsal receipt at ${input.receiptPath} records no toolchain, so bind: content cannot check that the rehearsal built with this one`,
+      `rehearse with this version of the action, which records it: ${how}`
+    )
+  }
+  const difference = toolchainDifference(receipt.toolchain, input.toolchain)
+  if (!difference) return null
+  return refuse(
+    'stale_content',
+    `the toolchain changed since the rehearsal: ${oneLine(difference)}`,
+    `publish with the toolchain the rehearsal used (pin it in rust-toolchain.toml or the workflow's toolchain step), or rehearse again with this one: ${how}`
+  )
+}
+
+/** The event log must be the one the receipt was written with, whole and unambiguous. */
+function checkProofFiles(
+  input: GateInput,
+  receipt: RehearsalReceipt,
+  how: string
+): GateDecision | null {
+  const events = input.events
+  if (!events) return null
+  const where = `the events.jsonl beside ${input.receiptPath}`
+  const hint = `download the receipt and the event log from one rehearsal artifact, or rehearse again: ${how}`
+  if (events.oversized) {
+    return refuse(
+      'inconsistent',
+      `${where} is ${events.oversized.bytes} bytes, over the ${events.oversized.cap}-byte limit for an event log; it was not read`,
+      hint
+    )
+  }
+  const duplicates = events.duplicateKeyLines ?? []
+  if (duplicates.length > 0) {
+    return refuse(
+      'inconsistent',
+      `${where} has a key twice in one object on line${duplicates.length === 1 ? '' : 's'} ${duplicates.join(', ')}`,
+      hint
+    )
+  }
+  if (receipt.content_digest !== undefined && receipt.events_sha256 === undefined) {
+    return refuse(
+      'inconsistent',
+      `rehearsal receipt at ${input.receiptPath} records a content_digest but no events_sha256, so nothing ties it to ${where}`,
+      `rehearse with this version of the action, which records it: ${how}`
+    )
+  }
+  if (receipt.events_sha256 !== undefined && events.matchesReceipt !== true) {
+    return refuse(
+      'inconsistent',
+      `${where} is not the log the receipt was written with (its first ${receipt.events_bytes ?? 0} bytes do not hash to the receipt's events_sha256)`,
+      hint
+    )
+  }
+  return null
 }
 
 /** Which crates' sources differ, from the receipt's per-crate digests. */

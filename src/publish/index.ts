@@ -14,7 +14,7 @@ import { mergeEnv } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
-import { prepareStateDir } from '../options/parse.js'
+import { prepareStateDir, resolveStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import {
@@ -47,6 +47,8 @@ import {
   privateDependencyFailure,
   type PreflightSteps
 } from '../preflight/index.js'
+import { currentToolchain } from '../bind/toolchain.js'
+import { proofEvidence, PublishCopies } from './bound.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from './classify.js'
 import { decideGate, gateFacts, type GateDecision } from './gate.js'
@@ -123,7 +125,11 @@ export async function gateOnly(
       { cargo: ctx.cargo, fetch: ctx.fetch, env: cargoEnv }
     ))
   assertPlanNotEmpty(plan)
-  const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: cargoEnv })
+  const digest = await computeContentDigest(plan, {
+    cargo: ctx.cargo,
+    env: cargoEnv,
+    stateDir: resolveStateDir(options, plan.workspaceRoot)
+  })
   const stateDir = await prepareStateDir(options, plan.workspaceRoot)
   const env = mergeEnv(ctx.env)
   const artifacts = deps.artifacts ?? (await artifactStoreFromEnv(env))
@@ -143,7 +149,13 @@ export async function gateOnly(
   const receipt: ReadRehearsalResult = proof.missing
     ? { kind: 'missing' }
     : await readRehearsal(stateDir)
-  const read = proof.missing ? undefined : await readEvents(join(stateDir, EVENTS_FILE))
+  const eventsFile = join(stateDir, EVENTS_FILE)
+  const read = proof.missing ? undefined : await readEvents(eventsFile)
+  const evidence = await proofEvidence(receipt, read, eventsFile)
+  const toolchain =
+    options.bind === 'content'
+      ? await currentToolchain(plan.workspaceRoot, ctx.cargo, cargoEnv)
+      : undefined
   const facts = proof.missing ? undefined : await readFacts(join(stateDir, FACTS_FILE))
   const decision = decideGate({
     skipRehearsal: options.skipRehearsal,
@@ -151,12 +163,20 @@ export async function gateOnly(
     planId: plan.planId,
     contentDigest: digest.digest,
     perCrateDigest: digest.perCrate,
-    ...(digest.lockfile ? { lockfile: digest.lockfile } : {}),
+    ...(digest.lockSha256 ? { lockSha256: digest.lockSha256 } : {}),
     receipt,
     receiptPath: proof.receiptPath,
     ...(read && !read.missing
-      ? { events: { complete: lastRehearsalComplete(read.events), badLines: read.badLines } }
+      ? {
+          events: {
+            complete: lastRehearsalComplete(read.events),
+            badLines: read.badLines,
+            ...evidence
+          }
+        }
       : {}),
+    ...(toolchain ? { toolchain } : {}),
+    lockCommitted: digest.lockFile !== false,
     ...(read && facts ? { facts: gateFacts(read.events, facts.events) } : {}),
     howToRehearse: proof.howToRehearse,
     ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {}),
@@ -380,27 +400,44 @@ class Session {
           )
     if (auth.kind === 'none')
       ctx.logger.warning(`${auth.message}: a real run would stop here (${auth.hint})`)
+    const copies = await PublishCopies.create(
+      plan,
+      digest,
+      options.manifestPath,
+      resolveStateDir(options, plan.workspaceRoot),
+      ctx.env
+    )
     try {
-      return await this.release(credentials, auth.kind === 'token' ? auth.token : undefined)
+      return await this.release(credentials, auth.kind === 'token' ? auth.token : undefined, copies)
     } finally {
       await credentials.revoke()
+      await copies.dispose()
     }
   }
 
   private async release(
     credentials: Credentials,
-    staticToken: string | undefined
+    staticToken: string | undefined,
+    copies: PublishCopies
   ): Promise<SessionOutcome> {
     const { plan, options, ctx, target } = this
+    const checkRun = {
+      cargo: ctx.cargo,
+      env: { ...ctx.env, ...target.cargoEnv(undefined) },
+      registryArgs: target.registryArgs,
+      allowDirty: options.allowDirty
+    }
     const liveDeps: LiveDeps = {
       target,
-      manifestPath: options.manifestPath,
-      workspaceRoot: plan.workspaceRoot,
+      manifestPath: copies.upload.manifestPath,
+      workspaceRoot: copies.upload.root,
       allowDirty: options.allowDirty,
+      locked: copies.locked,
+      beforeUpload: crate => copies.check([crate], checkRun),
       cargo: ctx.cargo,
       fetch: ctx.fetch,
       clock: ctx.clock,
-      env: ctx.env,
+      env: { ...ctx.env, CARGO_TARGET_DIR: copies.upload.targetDir },
       indexToken: target.isCratesIo ? undefined : staticToken,
       authRequired:
         !target.isCratesIo &&
@@ -505,7 +542,12 @@ class Session {
       ctx.progress(
         `verifying ${remaining.length} crate${remaining.length === 1 ? '' : 's'} before any upload`
       )
-      const verified = await verifyCrates(remaining, liveDeps)
+      const verified = await verifyCrates(remaining, {
+        ...liveDeps,
+        manifestPath: copies.verify.manifestPath,
+        workspaceRoot: copies.verify.root,
+        env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
+      })
       if (verified.exitCode !== 0) {
         const privateDep = privateDependencyFailure(verified.stderr, plan.packages, target)
         if (privateDep) return stop({ class: 'permanent', ...privateDep })
@@ -516,7 +558,7 @@ class Session {
           message: `verification failed before any upload: ${this.scrub(cargoErrorLine(verified.stderr))}`,
           hint: transient
             ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
-            : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
+            : `fix the build, then rerun; \`${verified.command.replace(copies.verify.manifestPath, options.manifestPath)}\` reproduces it`,
           stderrTail: this.scrub(cargoEvidence(verified.stderr))
         })
       }
@@ -524,6 +566,18 @@ class Session {
 
     const changed = await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })
     if (changed) return stop(changed)
+    if (remaining.length > 0) {
+      // Before the first upload, the bytes of every upload are checked at once (cargo packages
+      // the selection into a local overlay, so dependents resolve their unpublished siblings).
+      const problem = await copies.check(remaining, checkRun)
+      if (problem) {
+        return stop({
+          class: 'permanent',
+          message: `what would be uploaded differs from what the gate checked: ${this.scrub(problem)}`,
+          hint: 'nothing was uploaded; rehearse the current checkout again and publish that'
+        })
+      }
+    }
 
     if (options.dryRun) {
       for (const record of records) if (record.status === 'pending') record.status = 'dry-run'

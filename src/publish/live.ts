@@ -22,6 +22,10 @@ export interface LiveDeps {
   indexToken: string | undefined
   /** config.json `auth-required` of the live registry. */
   authRequired: boolean
+  /** `--locked`: cargo uses the lock file as it is and never rewrites it. */
+  locked: boolean
+  /** Run before every upload (LivePort.checkBeforeUpload): PublishCopies.check. */
+  beforeUpload?: (crate: PlannedCrate) => Promise<string | undefined>
 }
 
 function commonArgs(deps: LiveDeps): string[] {
@@ -29,7 +33,8 @@ function commonArgs(deps: LiveDeps): string[] {
     '--manifest-path',
     deps.manifestPath,
     ...deps.target.registryArgs,
-    ...(deps.allowDirty ? ['--allow-dirty'] : [])
+    ...(deps.allowDirty ? ['--allow-dirty'] : []),
+    ...(deps.locked ? ['--locked'] : [])
   ]
 }
 
@@ -39,6 +44,7 @@ export function liveRegistry(deps: LiveDeps): LivePort {
   const readOptions = { fetch: deps.fetch, ...(token ? { token } : {}) }
   return {
     entries: name => fetchIndexEntries(deps.target.indexUrl, name, readOptions),
+    ...(deps.beforeUpload ? { checkBeforeUpload: deps.beforeUpload } : {}),
     async upload(crate, uploadToken) {
       const args = ['publish', '-p', crate.name, '--no-verify', ...commonArgs(deps)]
       const result = await deps.cargo(args, {

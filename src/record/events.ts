@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { systemClock, type Clock } from '../clock.js'
@@ -10,6 +10,7 @@ import {
   shipperReadSchema,
   type ShipperEventType
 } from './shipper-events.js'
+import { duplicateKey } from './json.js'
 
 /**
  * What a run records: shipper's variants go to events.jsonl, this action's facts to the file
@@ -169,10 +170,20 @@ export interface ReadResult<T> {
   events: T[]
   /** 1-based numbers of lines that were not a valid event of a known type. */
   badLines: number[]
+  /** 1-based numbers of lines with a key twice in one object (never read as an event). */
+  duplicateKeyLines: number[]
   /** True when the file does not exist (events and badLines are then empty). */
   missing: boolean
+  /** Set (in bytes) when the file is over MAX_EVENTS_BYTES: it is then not read at all. */
+  oversized?: number
 }
 export type ReadEventsResult = ReadResult<Event>
+
+/**
+ * The largest event file read: a real run writes a few KiB per crate, so 64 MiB is thousands
+ * of releases; beyond it the file is refused rather than read into one string.
+ */
+export const MAX_EVENTS_BYTES = 64 * 1024 * 1024
 
 /**
  * Reads events.jsonl as leniently as shipper writes it: variants shipper may add later are
@@ -180,56 +191,74 @@ export type ReadEventsResult = ReadResult<Event>
  * precision they have, and lines that are not valid events are reported by number instead of
  * failing the read.
  */
-export function readEvents(path: string): Promise<ReadEventsResult> {
-  return readLines(path, type => {
-    const schema = shipperReadSchema(type)
-    return schema && z.object({ ...envelope, event_type: schema })
-  }) as Promise<ReadEventsResult>
+export function readEvents(path: string, maxBytes = MAX_EVENTS_BYTES): Promise<ReadEventsResult> {
+  return readLines(
+    path,
+    type => {
+      const schema = shipperReadSchema(type)
+      return schema && z.object({ ...envelope, event_type: schema })
+    },
+    maxBytes
+  ) as Promise<ReadEventsResult>
 }
 
 /** Reads the facts file the same way. */
-export function readFacts(path: string): Promise<ReadResult<Fact>> {
-  return readLines(path, type => (type in FACT_FIELDS ? factSchema : undefined)) as Promise<
-    ReadResult<Fact>
-  >
+export function readFacts(path: string, maxBytes = MAX_EVENTS_BYTES): Promise<ReadResult<Fact>> {
+  return readLines(
+    path,
+    type => (type in FACT_FIELDS ? factSchema : undefined),
+    maxBytes
+  ) as Promise<ReadResult<Fact>>
 }
 
 async function readLines(
   path: string,
-  schemaFor: (type: string) => z.ZodType | undefined
+  schemaFor: (type: string) => z.ZodType | undefined,
+  maxBytes: number
 ): Promise<ReadResult<unknown>> {
   let text: string
   try {
+    const size = (await stat(path)).size
+    if (size > maxBytes) {
+      return { events: [], badLines: [], duplicateKeyLines: [], missing: false, oversized: size }
+    }
     text = await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { events: [], badLines: [], missing: true }
+      return { events: [], badLines: [], duplicateKeyLines: [], missing: true }
     }
     throw error
   }
   const events: unknown[] = []
   const badLines: number[] = []
+  const duplicateKeyLines: number[] = []
   text.split('\n').forEach((line, index) => {
     if (line.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      badLines.push(index + 1)
-      return
-    }
-    const type = (value as { event_type?: { type?: unknown } } | null)?.event_type?.type
-    if (typeof type !== 'string') {
-      badLines.push(index + 1)
-      return
-    }
-    const schema = schemaFor(type)
-    if (!schema) return
-    const result = schema.safeParse(value)
-    if (result.success) events.push(result.data)
-    else badLines.push(index + 1)
+    const parsed = parseLine(line, schemaFor)
+    if (parsed.kind === 'event') events.push(parsed.value)
+    else if (parsed.kind === 'bad') badLines.push(index + 1)
+    else if (parsed.kind === 'duplicate') duplicateKeyLines.push(index + 1)
   })
-  return { events, badLines, missing: false }
+  return { events, badLines, duplicateKeyLines, missing: false }
+}
+
+function parseLine(
+  line: string,
+  schemaFor: (type: string) => z.ZodType | undefined
+): { kind: 'unknown' | 'bad' | 'duplicate' } | { kind: 'event'; value: unknown } {
+  let value: unknown
+  try {
+    value = JSON.parse(line)
+  } catch {
+    return { kind: 'bad' }
+  }
+  if (duplicateKey(line) !== undefined) return { kind: 'duplicate' }
+  const type = (value as { event_type?: { type?: unknown } } | null)?.event_type?.type
+  if (typeof type !== 'string') return { kind: 'bad' }
+  const schema = schemaFor(type)
+  if (!schema) return { kind: 'unknown' }
+  const result = schema.safeParse(value)
+  return result.success ? { kind: 'event', value: result.data } : { kind: 'bad' }
 }
 
 /** The last `rehearsal_complete` event, the one the gate compares a receipt against. */

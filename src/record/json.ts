@@ -29,11 +29,47 @@ export async function readJsonFile(
 }
 
 export function parseJsonText(text: string): JsonFileResult {
+  let value: unknown
   try {
-    return { kind: 'ok', value: JSON.parse(text) }
+    value = JSON.parse(text)
   } catch (error) {
     return { kind: 'invalid', problem: `not valid JSON (${(error as Error).message})` }
   }
+  const duplicate = duplicateKey(text)
+  if (duplicate !== undefined) {
+    return { kind: 'invalid', problem: `duplicate key ${JSON.stringify(duplicate)}` }
+  }
+  return { kind: 'ok', value }
+}
+
+/**
+ * The first key that appears twice in one object of valid JSON text. JSON.parse keeps the last
+ * value, so `"passed": false, "passed": true` would read as passed; a record must never be
+ * ambiguous.
+ */
+export function duplicateKey(text: string): string | undefined {
+  // One set of keys per open object; null for an open array.
+  const open: (Set<string> | null)[] = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '{') open.push(new Set())
+    else if (c === '[') open.push(null)
+    else if (c === '}' || c === ']') open.pop()
+    else if (c === '"') {
+      let end = i + 1
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1
+      const keys = open[open.length - 1]
+      let next = end + 1
+      while (/\s/.test(text[next] ?? '')) next++
+      if (keys && text[next] === ':') {
+        const key = JSON.parse(text.slice(i, end + 1)) as string
+        if (keys.has(key)) return key
+        keys.add(key)
+      }
+      i = end
+    }
+  }
+  return undefined
 }
 
 /** The first zod issue as one line naming the field. */

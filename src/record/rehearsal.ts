@@ -50,7 +50,12 @@ const extraShape = {
   tool: z.object({ name: z.string(), version: z.string() }).optional(),
   registry_url: z.string().optional(),
   /** The live registry the plan_id was computed for. */
-  target: z.looseObject({ name: z.string(), api_base: z.string() }).optional()
+  target: z.looseObject({ name: z.string(), api_base: z.string() }).optional(),
+  /** `cargo -V` and `rustc -vV` of the rehearsal; a content-bound gate compares them. */
+  toolchain: z.object({ cargo: z.string(), rustc: z.string() }).optional(),
+  /** sha256 and length of events.jsonl as it was when this receipt was written. */
+  events_sha256: hex64.optional(),
+  events_bytes: z.number().int().nonnegative().optional()
 }
 
 export const rehearsalReceiptSchema = z.looseObject({

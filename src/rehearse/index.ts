@@ -32,7 +32,7 @@ import { InterruptedError } from '../cargo/interrupt.js'
 import { CargoLog } from '../cargo/log.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
-import { prepareStateDir } from '../options/parse.js'
+import { prepareStateDir, resolveStateDir } from '../options/parse.js'
 import { secretValues } from '../options/secrets.js'
 import type { Options } from '../options/types.js'
 import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
@@ -59,12 +59,11 @@ import {
   type RegistryEndpoint,
   type RehearsalRegistry
 } from './registry-target.js'
-import {
-  copyWorkspace,
-  listWorkspaceFiles,
-  manifestFromRoot,
-  rewriteScratchManifests
-} from './scratch.js'
+import { manifestFromRoot, rewriteScratchManifests } from './scratch.js'
+import { copyForCargo } from '../bind/copy.js'
+import { fileEvidence } from '../bind/evidence.js'
+import { currentToolchain } from '../bind/toolchain.js'
+import { checkRehearsedCrates } from './bound.js'
 import {
   CONSUMER_NAME,
   CONSUMER_VERSION,
@@ -112,6 +111,8 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
 
   await removeRehearsal(stateDir)
   const eventsPath = join(stateDir, EVENTS_FILE)
+  const toolchain = currentToolchain(thePlan.workspaceRoot, ctx.cargo, ctx.env)
+  toolchain.catch(() => undefined)
   const events = await EventLog.open(eventsPath, ctx.clock)
   const cargoLog = await CargoLog.create(
     stateDir,
@@ -152,7 +153,9 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
         startedAt,
         completedAt,
         commit: await commitOf(thePlan.workspaceRoot, ctx.env),
-        failure: outcome.failure
+        failure: outcome.failure,
+        toolchain: await toolchain.catch(() => undefined),
+        events: await fileEvidence(eventsPath)
       }),
       secretValues(options).concat(outcome.registry?.token || [])
     )
@@ -241,6 +244,7 @@ class Session {
   private crates: CrateOutcome[]
   private cksums = new Map<string, string>()
   private digest?: ContentDigest
+  private digesting?: Promise<ContentDigest>
   private registry?: RehearsalRegistry
   private secrets: string[] = []
   private smokeChecks: SmokeCheck[] = []
@@ -287,9 +291,11 @@ class Session {
       // packaging of the copy, and is awaited once those are done.
       const digesting = computeContentDigest(this.plan, {
         cargo: this.ctx.cargo,
-        env: this.ctx.env
+        env: this.ctx.env,
+        stateDir: resolveStateDir(this.options, this.plan.workspaceRoot)
       })
       digesting.catch(() => undefined)
+      this.digesting = digesting
       this.registry = await connectRegistry(this.options, endpoint, {
         fetch: this.ctx.fetch,
         clock: this.ctx.clock,
@@ -304,7 +310,6 @@ class Session {
       )
       scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'))
       failure = await this.rehearseIn(scratch, this.registry)
-      this.digest = await digesting
     } catch (error) {
       failure = this.unexpected(error)
       if (error instanceof UserError && error.exitCode === 2) rethrow = error
@@ -332,13 +337,16 @@ class Session {
   ): Promise<Failure | undefined> {
     const refused = await this.checkBeforeUpload()
     if (refused) return refused
-    const copy = join(scratch, 'workspace')
+    // The copy holds what the digest lists, so the digest comes first.
+    const digest = await (this.digesting as Promise<ContentDigest>)
+    this.digest = digest
+    const stateDir = resolveStateDir(this.options, this.plan.workspaceRoot)
+    const listed = await copyForCargo(this.plan, digest, join(scratch, 'workspace'), stateDir)
+    const copy = listed.workspaceRoot
     this.copy = copy
-    const listed = await listWorkspaceFiles(this.plan.workspaceRoot)
-    const copied = copyWorkspace(this.plan.workspaceRoot, copy, listed.files)
     const rewrite = rewriteScratchManifests(this.plan, copy, registry.name)
     this.ctx.progress(
-      `copied ${count(copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`
+      `copied ${count(listed.copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`
     )
     for (const change of rewrite.changes) this.ctx.logger.debug(change)
 
@@ -363,6 +371,28 @@ class Session {
     this.cksums = packaged.cksums
     const oversize = await oversizeCrates(this.plan, targetDir)
     if (oversize.length > 0) return preflightFailure(oversize, this.plan.registry)
+    const mismatch = await checkRehearsedCrates(this.plan, targetDir, digest, rewrite.manifests)
+    if (mismatch) {
+      const crate = this.plan.packages.find(c => c.name === mismatch.crate.name) as PlannedCrate
+      const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
+      outcome.status = 'failed'
+      await this.event(
+        {
+          type: 'rehearsal_package_failed',
+          name: crate.name,
+          version: crate.version,
+          class: 'permanent',
+          message: mismatch.message
+        },
+        packageKey(crate.name, crate.version)
+      )
+      return {
+        crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
+        class: 'permanent',
+        message: mismatch.message,
+        hint: mismatch.hint
+      }
+    }
 
     const states = await this.indexStates(registry)
     this.crates = await uploadLevels(this.plan, packaged.cksums, states, {
@@ -377,7 +407,8 @@ class Session {
             '--registry',
             registry.name,
             '--no-verify',
-            '--allow-dirty'
+            '--allow-dirty',
+            '--locked'
           ],
           { cwd: copy, env: uploadEnv }
         ),

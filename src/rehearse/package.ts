@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { CargoResult, CargoRunner } from '../cargo/run.js'
+import { packagedCratePath } from '../bind/compare.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
 
 /** `cargo package` for the whole plan in one invocation (see packagePlan). */
@@ -11,7 +11,9 @@ export function packageArgs(plan: Pick<Plan, 'packages'>, registryName: string):
     ...plan.packages.flatMap(c => ['-p', c.name]),
     '--registry',
     registryName,
-    '--allow-dirty'
+    '--allow-dirty',
+    // The copy holds the lock the digest bound (committed or resolved for it): keep it as it is.
+    '--locked'
   ]
 }
 
@@ -43,13 +45,7 @@ export function crateOfPackageFailure(
   return undefined
 }
 
-/** Where `cargo package` leaves a crate's archive. */
-export function packagedCratePath(
-  targetDir: string,
-  crate: Pick<PlannedCrate, 'name' | 'version'>
-) {
-  return join(targetDir, 'package', `${crate.name}-${crate.version}.crate`)
-}
+export { packagedCratePath }
 
 export type PackageResult =
   | { ok: true; cksums: Map<string, string>; durationMs: number }
@@ -73,7 +69,10 @@ export async function packagePlan(
   now: () => number
 ): Promise<PackageResult> {
   const start = now()
-  const result = await run.cargo(packageArgs(plan, registryName), { cwd: run.cwd, env: run.env })
+  const result = await run.cargo(packageArgs(plan, registryName), {
+    cwd: run.cwd,
+    env: run.env
+  })
   if (result.exitCode !== 0) {
     return {
       ok: false,

@@ -1,3 +1,4 @@
+import type { Toolchain } from '../bind/toolchain.js'
 import type { ContentDigest, Plan } from '../plan/types.js'
 import type { Failure } from '../result.js'
 import {
@@ -69,6 +70,9 @@ export interface ReceiptFacts {
   commit?: string
   /** What stopped the rehearsal, already scrubbed of secrets. */
   failure?: Failure
+  toolchain?: Toolchain
+  /** events.jsonl as the receipt is written: the gate checks the log is the same one. */
+  events?: { sha256: string; bytes: number }
 }
 
 /**
@@ -103,12 +107,17 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
       }
     })
   }
-  if (facts.digest?.lockfile) receipt.cargo_lock_sha256 = facts.digest.lockfile
+  if (facts.digest?.lockSha256) receipt.cargo_lock_sha256 = facts.digest.lockSha256
   if (facts.commit) receipt.commit = facts.commit
   receipt.tool = { name: TOOL.name, version: TOOL.version }
   if (facts.registryUrl) receipt.registry_url = facts.registryUrl
   if (facts.plan.registry && facts.plan.apiBase) {
     receipt.target = { name: facts.plan.registry, api_base: facts.plan.apiBase }
+  }
+  if (facts.toolchain) receipt.toolchain = facts.toolchain
+  if (facts.events) {
+    receipt.events_sha256 = facts.events.sha256
+    receipt.events_bytes = facts.events.bytes
   }
   if (facts.failure) {
     const crate = facts.failure.crate

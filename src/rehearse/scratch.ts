@@ -1,93 +1,11 @@
-import { execFile } from 'node:child_process'
-import {
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  symlinkSync,
-  writeFileSync
-} from 'node:fs'
-import { dirname, isAbsolute, join, relative, sep } from 'node:path'
-import { promisify } from 'node:util'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { isAbsolute, join, relative, sep } from 'node:path'
 import { parse, stringify, type TomlTable } from 'smol-toml'
 import { UserError } from '../errors.js'
 import type { Plan } from '../plan/types.js'
 import { isTable, rewriteManifest } from './manifest.js'
 
-const run = promisify(execFile)
-
-export interface WorkspaceFiles {
-  /** Paths relative to the workspace root, `/`-separated. */
-  files: string[]
-  via: 'git' | 'walk'
-}
-
-/**
- * What a publish from this checkout would see: inside git, the tracked files plus the untracked
- * ones that are not ignored (cargo packages those too); outside git, or when git ignores the whole
- * workspace, everything except `.git` and cargo target dirs.
- */
-export async function listWorkspaceFiles(root: string): Promise<WorkspaceFiles> {
-  try {
-    const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
-      cwd: root,
-      maxBuffer: 256 * 1024 * 1024
-    })
-    const files = stdout.split('\0').filter(f => f !== '')
-    // A workspace git ignores (a generated or vendored tree) is still the one being released.
-    if (files.includes('Cargo.toml')) return { files: [...new Set(files)], via: 'git' }
-  } catch {
-    // not inside a git work tree, or no git at all
-  }
-  return { files: walk(root, ''), via: 'walk' }
-}
-
-function walk(root: string, rel: string): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
-    const child = rel ? `${rel}/${entry.name}` : entry.name
-    if (entry.isDirectory()) {
-      if (entry.name === '.git' || isTargetDir(root, child)) continue
-      out.push(...walk(root, child))
-    } else {
-      out.push(child)
-    }
-  }
-  return out
-}
-
-/** cargo tags its target dirs with CACHEDIR.TAG; a root `target/` is one even before a build. */
-function isTargetDir(root: string, rel: string): boolean {
-  if (rel === 'target') return true
-  return rel.endsWith('/target') && existsSync(join(root, rel, 'CACHEDIR.TAG'))
-}
-
-/** Copies the listed files, keeping symlinks as links; submodule entries copy as whole trees. */
-export function copyWorkspace(root: string, dest: string, files: readonly string[]): number {
-  let copied = 0
-  for (const file of files) {
-    const from = join(root, file)
-    let stat
-    try {
-      stat = lstatSync(from)
-    } catch {
-      continue // tracked but deleted in the working tree: a publish would not see it either
-    }
-    if (stat.isDirectory()) {
-      copied += copyWorkspace(from, join(dest, file), walk(from, ''))
-      continue
-    }
-    const to = join(dest, file)
-    mkdirSync(dirname(to), { recursive: true })
-    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to)
-    else copyFileSync(from, to)
-    copied++
-  }
-  return copied
-}
+export { copyWorkspace, listWorkspaceFiles, type WorkspaceFiles } from '../bind/copy.js'
 
 export interface ScratchRewrite {
   /** Manifests written, relative to the copy's root. */
