@@ -100,7 +100,7 @@ afterAll(async () => {
 })
 
 describe('rehearse mode in a workflow run', () => {
-  it('uploads the two record files as the artifact of artifact-id, restores the cache in main and saves it in post, and posts pending then success', async () => {
+  it('uploads the record files (and the cargo log) as the artifact of artifact-id, restores the cache in main and saves it in post, and posts pending then success', async () => {
     const calls = github.results.calls.length
     const { main, post } = await step(github.job(rehearsal), {
       'status-check': 'true',
@@ -116,7 +116,7 @@ describe('rehearse mode in a workflow run', () => {
     expect(main.outputs['artifact-id']).toBe(String(artifact!.id))
     firstArtifactId = artifact!.id
     const zip = await github.storage.read('actions-results', artifact!.blob)
-    expect(zipEntries(zip!).sort()).toEqual(['events.jsonl', 'rehearsal.json'])
+    expect(zipEntries(zip!).sort()).toEqual(['cargo.log', 'events.jsonl', 'rehearsal.json'])
     const days = (artifact!.expiresAt!.getTime() - artifact!.createdAt.getTime()) / 86_400_000
     expect(Math.round(days)).toBe(3)
 
