@@ -87,8 +87,8 @@ export async function computeContentDigest(
   const workspace = asTable(rootManifest.workspace)
   const resolution = await resolutionInputs(rootManifest, plan.workspaceRoot, deps.env ?? {})
   const lockPath = join(plan.workspaceRoot, 'Cargo.lock')
-  const committed = await isFile(lockPath)
-  const lockText = committed
+  const present = await isFile(lockPath)
+  const lockText = present
     ? await readFile(lockPath, 'utf8')
     : await resolveLock(plan.workspaceRoot, cargo, deps)
   const lock = sha256(lockText)
@@ -98,7 +98,8 @@ export async function computeContentDigest(
     const listed = await packagedFileList(crate, plan.workspaceRoot, cargo, deps.env)
     const kept = listed.filter(path => !inStateDir(crate, path, deps.stateDir))
     const entries = await crateEntries(crate, kept, plan.workspaceRoot, workspace)
-    entries.push({ path: 'Cargo.lock', sha256: lock })
+    // A lock git ignores is still the one cargo packages: its source makes the copies hold it.
+    entries.push({ path: 'Cargo.lock', sha256: lock, ...(present ? { source: lockPath } : {}) })
     if (resolution !== undefined) {
       entries.push({ path: RESOLUTION_ENTRY, sha256: sha256(canonicalJson(resolution)) })
     }
@@ -115,8 +116,8 @@ export async function computeContentDigest(
     digest: sha256(overall),
     perCrate,
     entries,
-    lockFile: committed,
-    ...(committed ? {} : { resolvedLock: lockText })
+    lockFile: present,
+    ...(present ? {} : { resolvedLock: lockText })
   }
 }
 
