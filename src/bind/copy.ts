@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import {
   appendFileSync,
   copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   readlinkSync,
   symlinkSync,
@@ -187,6 +189,19 @@ export async function copyForCargo(
       const rel = relative(dest, join(copy.workspaceRoot, 'Cargo.lock')).split(sep).join('/')
       appendFileSync(join(dest, '.git', 'info', 'exclude'), `\n/${rel}\n`)
     }
+  }
+  // `--locked` lets cargo create a missing lock: the copy must hold the very lock the digest bound.
+  const bound = Object.values(digest.entries ?? {})
+    .flat()
+    .find(e => e.path === 'Cargo.lock')?.sha256
+  const lockPath = join(copy.workspaceRoot, 'Cargo.lock')
+  const held = existsSync(lockPath)
+    ? createHash('sha256').update(readFileSync(lockPath)).digest('hex')
+    : undefined
+  if (bound !== undefined && held !== bound) {
+    throw new Error(
+      `the copy of ${plan.workspaceRoot} does not hold the Cargo.lock the digest bound`
+    )
   }
   return copy
 }
