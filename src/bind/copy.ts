@@ -141,7 +141,7 @@ export async function copyCheckout(
   const top = await git(root, 'rev-parse', '--show-toplevel')
   const prefix = relative(top, root)
   const workspaceRoot = prefix ? join(dest, prefix) : dest
-  const copied = copyWorkspace(root, workspaceRoot, [...files])
+  const copied = copyWorkspace(root, workspaceRoot, [...files]) + copyRepoConfigs(top, prefix, dest)
   const commonDir = resolve(root, await git(root, 'rev-parse', '--git-common-dir'))
   await git(dest, 'init', '-q')
   writeFileSync(
@@ -159,6 +159,27 @@ export async function copyCheckout(
     await git(dest, 'read-tree', 'HEAD')
   }
   return { workspaceRoot, copied, via: 'git' }
+}
+
+/**
+ * cargo reads `.cargo/config.toml` from every folder above the workspace too: those between the
+ * repository's root and the workspace (a workspace in a subfolder of a monorepo) belong to the
+ * checkout, so the copy holds them at the same place.
+ */
+function copyRepoConfigs(top: string, prefix: string, dest: string): number {
+  let copied = 0
+  const parts = prefix ? prefix.split(sep) : []
+  for (let depth = 0; depth < parts.length; depth++) {
+    const rel = join(...parts.slice(0, depth), '.cargo')
+    for (const name of ['config.toml', 'config']) {
+      const from = join(top, rel, name)
+      if (!existsSync(from) || !lstatSync(from).isFile()) continue
+      mkdirSync(join(dest, rel), { recursive: true })
+      copyFileSync(from, join(dest, rel, name))
+      copied++
+    }
+  }
+  return copied
 }
 
 function isInside(dir: string | undefined, path: string): boolean {
