@@ -37,7 +37,7 @@ export const WORKSPACE_ENTRY = '<workspace>'
 /** Stands for what steers dependency resolution: root `[patch]`/`[replace]`, config `[patch]`/`[source]`. */
 export const RESOLUTION_ENTRY = '<resolution>'
 /** Files cargo writes into a `.crate` itself; they have no source in the checkout. */
-export const GENERATED_FILES = new Set([
+const GENERATED_FILES = new Set([
   '.cargo_vcs_info.json',
   'Cargo.toml',
   'Cargo.toml.orig',
