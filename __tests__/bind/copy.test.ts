@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { copyCheckout } from '../../src/bind/copy.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
@@ -37,6 +37,7 @@ describe('copyCheckout', () => {
   it('gives cargo the list and the dirty files of a workspace in a subfolder of its repository, without the state dir', async () => {
     const repo = makeRepo(join(sandbox.root, 'checkout'), {
       'README.md': 'outside the workspace\n',
+      '.cargo/config.toml': '[net]\nretry = 0\n',
       'rust/.gitignore': 'generated.txt\n',
       'rust/Cargo.toml':
         '[package]\nname = "subdir-root"\nversion = "0.1.0"\nedition = "2021"\n\n[workspace]\n',
@@ -77,6 +78,12 @@ describe('copyCheckout', () => {
     expect(copyDirty.out).toContain('tracked.txt')
     expect(copyDirty.out).toContain('untracked.txt')
     expect(copyDirty.out).not.toContain('.shipper')
+
+    // cargo reads the repository's .cargo/config.toml above the workspace in the copy too.
+    expect(readFileSync(join(sandbox.root, 'copy', '.cargo', 'config.toml'), 'utf8')).toBe(
+      '[net]\nretry = 0\n'
+    )
+    expect(existsSync(join(sandbox.root, 'copy', 'README.md'))).toBe(false)
 
     // And the copy records the checkout's commit.
     expect(git(copy.workspaceRoot, 'rev-parse', 'HEAD')).toBe(git(ws, 'rev-parse', 'HEAD'))

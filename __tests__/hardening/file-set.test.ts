@@ -225,3 +225,35 @@ describe('a workspace that commits no Cargo.lock', () => {
     expect(existsSync(join(ws, 'Cargo.lock'))).toBe(false)
   }, 120_000)
 })
+
+describe('a Cargo.lock that git ignores', () => {
+  it('is the lock the copies package with, in both modes', async () => {
+    const ws = makeRepo(join(sandbox.root, 'ignored-lock'), {
+      '.gitignore': '/Cargo.lock\n',
+      'Cargo.toml': manifest('ignored-lock', '\n[dependencies]\nextdep = "1"\n'),
+      'src/lib.rs': 'pub use extdep::VERSION;\n'
+    })
+    execFileSync('cargo', ['generate-lockfile', '--offline'], {
+      cwd: ws,
+      env: { ...process.env, ...env() }
+    })
+    // The local lock pins the older version; a fresh resolution would pick the newer one.
+    const resolved = readFileSync(join(ws, 'Cargo.lock'), 'utf8')
+    writeFileSync(
+      join(ws, 'Cargo.lock'),
+      resolved.replace('1.0.2', '1.0.0').replace('b'.repeat(64), 'a'.repeat(64))
+    )
+    await rehearseIn(ws)
+    const rehearsed = await servedFiles(rehearsal, 'ignored-lock', '0.1.0')
+    const result = await publish(
+      publishOptions(join(ws, 'Cargo.toml'), live.url, { token: live.token }),
+      testContext(env())
+    )
+    expect(result.failure).toBeUndefined()
+    expect(result.outcome).toBe('published')
+    const uploaded = await servedFiles(live, 'ignored-lock', '0.1.0')
+    expect(sourceFiles(uploaded)).toEqual(sourceFiles(rehearsed))
+    const lock = (files: typeof uploaded) => files.find(f => f.path === 'Cargo.lock')?.sha256
+    expect(lock(uploaded)).toBe(lock(rehearsed))
+  }, 120_000)
+})

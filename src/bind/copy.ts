@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import {
   appendFileSync,
   copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   readlinkSync,
   symlinkSync,
@@ -139,7 +141,7 @@ export async function copyCheckout(
   const top = await git(root, 'rev-parse', '--show-toplevel')
   const prefix = relative(top, root)
   const workspaceRoot = prefix ? join(dest, prefix) : dest
-  const copied = copyWorkspace(root, workspaceRoot, [...files])
+  const copied = copyWorkspace(root, workspaceRoot, [...files]) + copyRepoConfigs(top, prefix, dest)
   const commonDir = resolve(root, await git(root, 'rev-parse', '--git-common-dir'))
   await git(dest, 'init', '-q')
   writeFileSync(
@@ -157,6 +159,27 @@ export async function copyCheckout(
     await git(dest, 'read-tree', 'HEAD')
   }
   return { workspaceRoot, copied, via: 'git' }
+}
+
+/**
+ * cargo reads `.cargo/config.toml` from every folder above the workspace too: those between the
+ * repository's root and the workspace (a workspace in a subfolder of a monorepo) belong to the
+ * checkout, so the copy holds them at the same place.
+ */
+function copyRepoConfigs(top: string, prefix: string, dest: string): number {
+  let copied = 0
+  const parts = prefix ? prefix.split(sep) : []
+  for (let depth = 0; depth < parts.length; depth++) {
+    const rel = join(...parts.slice(0, depth), '.cargo')
+    for (const name of ['config.toml', 'config']) {
+      const from = join(top, rel, name)
+      if (!existsSync(from) || !lstatSync(from).isFile()) continue
+      mkdirSync(join(dest, rel), { recursive: true })
+      copyFileSync(from, join(dest, rel, name))
+      copied++
+    }
+  }
+  return copied
 }
 
 function isInside(dir: string | undefined, path: string): boolean {
@@ -187,6 +210,19 @@ export async function copyForCargo(
       const rel = relative(dest, join(copy.workspaceRoot, 'Cargo.lock')).split(sep).join('/')
       appendFileSync(join(dest, '.git', 'info', 'exclude'), `\n/${rel}\n`)
     }
+  }
+  // `--locked` lets cargo create a missing lock: the copy must hold the very lock the digest bound.
+  const bound = Object.values(digest.entries ?? {})
+    .flat()
+    .find(e => e.path === 'Cargo.lock')?.sha256
+  const lockPath = join(copy.workspaceRoot, 'Cargo.lock')
+  const held = existsSync(lockPath)
+    ? createHash('sha256').update(readFileSync(lockPath)).digest('hex')
+    : undefined
+  if (bound !== undefined && held !== bound) {
+    throw new Error(
+      `the copy of ${plan.workspaceRoot} does not hold the Cargo.lock the digest bound`
+    )
   }
   return copy
 }

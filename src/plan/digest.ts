@@ -37,7 +37,7 @@ export const WORKSPACE_ENTRY = '<workspace>'
 /** Stands for what steers dependency resolution: root `[patch]`/`[replace]`, config `[patch]`/`[source]`. */
 export const RESOLUTION_ENTRY = '<resolution>'
 /** Files cargo writes into a `.crate` itself; they have no source in the checkout. */
-export const GENERATED_FILES = new Set([
+const GENERATED_FILES = new Set([
   '.cargo_vcs_info.json',
   'Cargo.toml',
   'Cargo.toml.orig',
@@ -87,8 +87,8 @@ export async function computeContentDigest(
   const workspace = asTable(rootManifest.workspace)
   const resolution = await resolutionInputs(rootManifest, plan.workspaceRoot, deps.env ?? {})
   const lockPath = join(plan.workspaceRoot, 'Cargo.lock')
-  const committed = await isFile(lockPath)
-  const lockText = committed
+  const present = await isFile(lockPath)
+  const lockText = present
     ? await readFile(lockPath, 'utf8')
     : await resolveLock(plan.workspaceRoot, cargo, deps)
   const lock = sha256(lockText)
@@ -96,7 +96,8 @@ export async function computeContentDigest(
   // they are independent, so a few run at once.
   const lists = await mapLimit(plan.packages, 4, async crate => {
     const entries = await entriesOf(crate, plan.workspaceRoot, workspace, cargo, deps)
-    entries.push({ path: 'Cargo.lock', sha256: lock })
+    // A lock git ignores is still the one cargo packages: its source makes the copies hold it.
+    entries.push({ path: 'Cargo.lock', sha256: lock, ...(present ? { source: lockPath } : {}) })
     if (resolution !== undefined) {
       entries.push({ path: RESOLUTION_ENTRY, sha256: sha256(canonicalJson(resolution)) })
     }
@@ -113,9 +114,9 @@ export async function computeContentDigest(
     digest: sha256(overall),
     perCrate,
     entries,
-    lockFile: committed,
+    lockFile: present,
     lockSha256: lock,
-    ...(committed ? {} : { resolvedLock: lockText })
+    ...(present ? {} : { resolvedLock: lockText })
   }
 }
 
