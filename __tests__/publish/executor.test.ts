@@ -159,7 +159,7 @@ function harness(settings: Partial<ExecutorSettings> = {}) {
 }
 
 describe('executePlan', () => {
-  it('publishes level by level, waiting for each version before the next level starts', async () => {
+  it('publishes a crate only after each of its dependencies is visible', async () => {
     const h = harness()
     const result = await h.run([crate('a', 0), crate('b', 0), crate('c', 1, ['a', 'b'])])
     expect(result.stoppedBy).toBeUndefined()
@@ -188,7 +188,23 @@ describe('executePlan', () => {
     ])
   })
 
-  it('keeps at most max-concurrency uploads of a level in flight', async () => {
+  it('starts a dependent as soon as its own dependency is visible, while another branch retries', async () => {
+    const h = harness()
+    h.live.on('a', { kind: 'fail', stderr: STATUS_503 }, { kind: 'fail', stderr: STATUS_503 })
+    const result = await h.run([
+      crate('a', 0),
+      crate('b', 0),
+      crate('a2', 1, ['a']),
+      crate('b2', 1, ['b'])
+    ])
+    expect(result.runs.map(r => r.state)).toEqual(Array(4).fill('published'))
+    const at = (pkg: string, type: string) =>
+      h.events.findIndex(e => e.pkg === pkg && e.type === type)
+    expect(at('b2@1.0.0', 'package_started')).toBeLessThan(at('a@1.0.0', 'package_published'))
+    expect(at('a2@1.0.0', 'package_started')).toBeGreaterThan(at('a@1.0.0', 'package_published'))
+  })
+
+  it('keeps at most max-concurrency uploads in flight', async () => {
     const h = harness({ maxConcurrency: 2 })
     await h.run(['a', 'b', 'c', 'd', 'e'].map(n => crate(n, 0)))
     expect(h.live.uploads).toHaveLength(5)
@@ -294,7 +310,7 @@ describe('executePlan', () => {
     expect(h.clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000)
   })
 
-  it('stops the plan on a permanent failure: in-flight crates finish, later levels stay pending', async () => {
+  it('stops the plan on a permanent failure: in-flight crates finish, dependents stay pending', async () => {
     const h = harness()
     h.live.on('b', { kind: 'fail', stderr: PERMANENT_400 })
     const result = await h.run([crate('a', 0), crate('b', 0), crate('c', 1, ['a', 'b'])])

@@ -1,6 +1,7 @@
 import type { CargoResult } from '../cargo/run.js'
 import { tail } from '../cargo/run.js'
 import type { Clock } from '../clock.js'
+import { drive, Schedule } from '../engine/schedule.js'
 import type { PlannedCrate } from '../plan/types.js'
 import { packageKey, type EventType } from '../record/events.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
@@ -82,11 +83,11 @@ function present(entries: IndexEntry[] | null, version: string): IndexEntry | un
 }
 
 /**
- * Publishes the plan level by level: a level starts when every crate of the previous one is in
- * the live index, and at most `maxConcurrency` uploads of a level are in flight. Each crate is a
- * small state machine: look at the index, upload, wait for readiness; after a failure, look at
- * the index again before anything else, so a version is never uploaded twice. A failure that is
- * not retried stops the plan: nothing new starts, in-flight crates finish.
+ * Publishes the plan on the shared schedule: a crate starts once every in-plan dependency is in the
+ * live index, and at most `maxConcurrency` uploads are in flight. Each crate is a small state
+ * machine: look at the index, upload, wait for readiness; after a failure, look at the index again
+ * before anything else, so a version is never uploaded twice. A failure that is not retried stops
+ * the plan: nothing new starts, in-flight crates finish.
  */
 export async function executePlan(
   crates: PlannedCrate[],
@@ -100,20 +101,15 @@ export async function executePlan(
     ])
   )
   let stoppedBy: CrateRun | undefined
-  const levels = [...new Set(crates.map(c => c.level))].sort((a, b) => a - b)
-  for (const level of levels) {
-    if (stoppedBy) break
-    const queue = crates.filter(c => c.level === level)
-    const worker = async () => {
-      for (let next = queue.shift(); next && !stoppedBy; next = queue.shift()) {
-        const run = runs.get(next.name)!
-        await publishOne(run, settings, deps)
-        if (run.state === 'failed') stoppedBy ??= run
-      }
+  await drive(crates, new Schedule(crates), {
+    maxConcurrency: settings.maxConcurrency,
+    task: async ([crate], settle) => {
+      const run = runs.get((crate as PlannedCrate).name)!
+      await publishOne(run, settings, deps)
+      if (run.state === 'failed') stoppedBy ??= run
+      settle(run.crate.name, run.state !== 'failed')
     }
-    const width = Math.max(1, Math.min(settings.maxConcurrency, queue.length))
-    await Promise.all(Array.from({ length: width }, worker))
-  }
+  })
   return { runs: crates.map(c => runs.get(c.name)!), ...(stoppedBy ? { stoppedBy } : {}) }
 }
 

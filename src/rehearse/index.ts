@@ -70,7 +70,7 @@ import {
   smokeInstallCrates,
   type SmokeResult
 } from './smoke.js'
-import { indexState, uploadLevels, type CrateOutcome, type IndexState } from './upload.js'
+import { indexState, uploadPlan, type CrateOutcome, type IndexState } from './upload.js'
 
 export const EVENTS_FILE = 'events.jsonl'
 
@@ -334,7 +334,7 @@ class Session {
     this.cksums = packaged.cksums
 
     const states = await this.indexStates(registry)
-    this.crates = await uploadLevels(this.plan, packaged.cksums, states, {
+    this.crates = await uploadPlan(this.plan, packaged.cksums, states, {
       clock: this.ctx.clock,
       maxConcurrency: this.options.maxConcurrency,
       readinessTimeoutMs: this.options.readinessTimeoutMs,
