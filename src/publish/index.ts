@@ -4,7 +4,7 @@
  *
  * Steps: plan and content digest → proof (proof.ts) → gate (gate.ts) → credentials (tokens.ts) →
  * what the live index already has → one verification build of everything left (live.ts) →
- * uploads level by level with retries and reconciliation (executor.ts) → events.jsonl,
+ * uploads on the shared schedule with retries and reconciliation (executor.ts) → events.jsonl,
  * receipt.json and the `<artifact-name>-publish` artifact (record.ts).
  */
 import { join } from 'node:path'

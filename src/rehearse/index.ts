@@ -3,8 +3,8 @@
  * to the live one, prove every version is visible, smoke-check the result, and record it all.
  *
  * Steps: registry (registry-target.ts) → scratch copy with rewritten manifests (scratch.ts,
- * manifest.ts) → package and verify the whole plan once (package.ts) → upload level by level and
- * prove visibility (upload.ts) → smoke install / consumer build (smoke.ts) → rehearsal.json and
+ * manifest.ts) → package and verify the whole plan once (package.ts) → upload on the shared
+ * schedule and prove visibility (upload.ts) → smoke install / consumer build (smoke.ts) → rehearsal.json and
  * events.jsonl (record.ts, src/record/).
  *
  * Decisions worth knowing:
