@@ -5,7 +5,7 @@ import { drive, Schedule } from '../engine/schedule.js'
 import type { PlannedCrate } from '../plan/types.js'
 import { packageKey, type EventType } from '../record/events.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
-import { classifyCargoFailure, type Classification, type FailureClass } from './classify.js'
+import { classifyCargoFailure, type Classification, type FailureClass } from '../cargo/classify.js'
 import { retryDelayMs } from './retry.js'
 
 /** The live registry as the executor sees it; the real one runs cargo and reads the sparse index. */

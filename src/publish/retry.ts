@@ -1,4 +1,4 @@
-import type { FailureClass } from './classify.js'
+import type { FailureClass } from '../cargo/classify.js'
 
 /** crates.io lets a new crate through once per 10 minutes after its burst. */
 export const NEW_CRATE_RATE_LIMIT_MS = 10 * 60 * 1000

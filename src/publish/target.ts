@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js'
 import type { Options } from '../options/types.js'
 import { indexUrlFor } from '../plan/registry-url.js'
-import { registryEnvKey } from '../rehearse/cargo-env.js'
+import { registryEnvKey } from '../cargo/env.js'
 
 export const CRATES_IO = {
   name: 'crates-io',

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js'
 import { drive, Schedule } from '../engine/schedule.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
-import { classifyCargoFailure } from '../publish/classify.js'
+import { classifyCargoFailure } from '../cargo/classify.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
 import { formatSeconds } from './format.js'
 
