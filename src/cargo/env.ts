@@ -14,24 +14,31 @@ export function registryEnvKey(name: string): string {
   return name.toUpperCase().replace(/-/g, '_')
 }
 
+/** `CARGO_REGISTRIES_<NAME>_<FIELD>`, the env var cargo reads for that field of a named registry. */
+export function registryEnvVar(
+  name: string,
+  field: 'INDEX' | 'TOKEN' | 'CREDENTIAL_PROVIDER'
+): string {
+  return `CARGO_REGISTRIES_${registryEnvKey(name)}_${field}`
+}
+
 export interface RegistryEnvInput {
   name: string
   indexUrl: string
-  token: string
+  token?: string | undefined
 }
 
 /**
- * Configures the rehearsal registry for cargo through the environment only, so the user's cargo
- * config is never edited. The credential provider is pinned to `cargo:token` because registries
- * with `auth-required` refuse `cargo install` otherwise, and it keeps a user's global providers
- * from being asked for a throwaway registry's token.
+ * Configures a named registry (the rehearsal one, or a non-crates.io live one) for cargo through
+ * the environment only, so the user's cargo config is never edited. The credential provider is
+ * pinned to `cargo:token` because registries with `auth-required` refuse `cargo install`
+ * otherwise, and it keeps a user's global providers from being asked for the token.
  */
 export function registryEnv(registry: RegistryEnvInput): Record<string, string> {
-  const key = registryEnvKey(registry.name)
   const env: Record<string, string> = {
-    [`CARGO_REGISTRIES_${key}_INDEX`]: registry.indexUrl,
-    [`CARGO_REGISTRIES_${key}_CREDENTIAL_PROVIDER`]: 'cargo:token'
+    [registryEnvVar(registry.name, 'INDEX')]: registry.indexUrl,
+    [registryEnvVar(registry.name, 'CREDENTIAL_PROVIDER')]: 'cargo:token'
   }
-  if (registry.token) env[`CARGO_REGISTRIES_${key}_TOKEN`] = registry.token
+  if (registry.token) env[registryEnvVar(registry.name, 'TOKEN')] = registry.token
   return env
 }

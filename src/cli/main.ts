@@ -1,6 +1,6 @@
 import { UserError, describeError } from '../errors.js'
 import { parseOptions } from '../options/parse.js'
-import { withLiveRegistry } from '../publish/target.js'
+import { withLiveRegistry } from '../target/live.js'
 import { INPUTS } from '../options/inputs.js'
 import { TOOL } from '../version.js'
 import { parseArgs } from './args.js'

@@ -4,12 +4,11 @@
  * create a crate, and crates.io throttles new crates hard), and how long crates.io's publish rate
  * limits will make the release wait.
  */
+import { CRATES_IO } from '../crates-io.js'
 import { mapLimit } from '../util/concurrency.js'
 import type { Plan } from '../plan/types.js'
 import { formatDuration, plural } from './format.js'
 import { fetchIndexEntries, type IndexEntry } from '../sparse/client.js'
-
-export const CRATES_IO_INDEX_URL = 'sparse+https://index.crates.io/'
 
 export type LiveState = 'already-published' | 'new-crate' | 'new-version' | 'unknown'
 
@@ -137,7 +136,7 @@ function notesFor(crates: CratePreview[]): string[] {
  */
 export async function releasePreview(plan: Plan, options: PreviewOptions): Promise<ReleasePreview> {
   const limits =
-    options.rateLimits ?? (plan.registry === 'crates-io' ? CRATES_IO_RATE_LIMITS : undefined)
+    options.rateLimits ?? (plan.registry === CRATES_IO.name ? CRATES_IO_RATE_LIMITS : undefined)
   const signal = AbortSignal.timeout(options.timeoutMs ?? 30_000)
   let crates: CratePreview[]
   const notes: string[] = []

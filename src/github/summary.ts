@@ -2,6 +2,7 @@
  * The job summary: what a reviewer reads on the run page. `renderSummary` is a pure function of the
  * run's result; `writeSummary` is the only part that touches @actions/core.
  */
+import { CRATES_IO } from '../crates-io.js'
 import { relative } from 'node:path'
 import type { Plan } from '../plan/types.js'
 import type { Failure, PackageOutcome, PackageStatus, RunResult } from '../result.js'
@@ -279,7 +280,7 @@ function failureSection(result: RunResult, failure: Failure, limits: RenderLimit
 }
 
 function previewSection(preview: ReleasePreview): string[] {
-  const live = preview.registry === 'crates-io' ? 'crates.io' : preview.registry
+  const live = preview.registry === CRATES_IO.name ? 'crates.io' : preview.registry
   const lines = [
     `### Release preview: publishing to ${tableCell(live)}`,
     '',

@@ -5,10 +5,10 @@ import type { Options } from '../options/types.js'
 import { resolveStateDir } from '../options/parse.js'
 import { checkDroppedDevEdges } from '../plan/dropped-edges.js'
 import { computePlan } from '../plan/index.js'
-import { indexUrlFor } from '../plan/registry-url.js'
 import type { Plan } from '../plan/types.js'
 import { publish } from '../publish/index.js'
-import { withLiveRegistry } from '../publish/target.js'
+import { liveTarget, withLiveRegistry } from '../target/live.js'
+import { CRATES_IO } from '../crates-io.js'
 import { rehearse } from '../rehearse/index.js'
 import type { RunResult } from '../result.js'
 import { fetchIndexEntries } from '../sparse/client.js'
@@ -23,7 +23,7 @@ import {
   type CacheService,
   type StateStore
 } from './cache.js'
-import { CRATES_IO_INDEX_URL, releasePreview, type ReleasePreview } from './preview.js'
+import { releasePreview, type ReleasePreview } from './preview.js'
 import type { Env } from './run-info.js'
 import { runUrl } from './run-info.js'
 import { pendingStatus, postCommitStatus, statusForResult, type CommitStatus } from './status.js'
@@ -86,11 +86,9 @@ export async function runInWorkflow(
   }
 
   const liveIndexUrl =
-    options.targetRegistry === 'crates-io' && !options.targetRegistryUrl
-      ? CRATES_IO_INDEX_URL
-      : options.targetRegistryUrl
-        ? indexUrlFor(options.targetRegistryUrl)
-        : undefined
+    options.targetRegistry === CRATES_IO.name || options.targetRegistryUrl
+      ? liveTarget(options).indexUrl
+      : undefined
   // Publish mode makes the same check against the live registry it uploads to.
   if (liveIndexUrl && options.mode === 'rehearse') {
     const warnings = await checkDroppedDevEdges(plan, name =>

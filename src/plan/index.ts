@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js'
 import type { CargoRunner } from '../cargo/run.js'
-import { resolveApiBase } from './api-base.js'
+import { resolveApiBase } from '../target/api-base.js'
 import { loadMetadata } from './metadata.js'
 import { buildPlan } from './plan.js'
 import { computePlanId } from './plan-id.js'
@@ -35,8 +35,6 @@ export async function computePlan(inputs: PlanInputs, deps: PlanDeps = {}): Prom
   return { ...draft, apiBase, planId: computePlanId(apiBase, draft.packages) }
 }
 
-export { CRATES_IO, CRATES_IO_API, registryEnvName, resolveApiBase } from './api-base.js'
-export type { ApiBaseDeps } from './api-base.js'
 export { computeContentDigest, crateDigest, WORKSPACE_ENTRY } from './digest.js'
 export type { DigestDeps, DigestEntry } from './digest.js'
 export { checkDroppedDevEdges } from './dropped-edges.js'
@@ -48,8 +46,7 @@ export type { CargoMetadata } from './metadata.js'
 export { buildPlan, byteCompare } from './plan.js'
 export type { PlanDraft, PlanRequest } from './plan.js'
 export { computePlanId } from './plan-id.js'
-export { configJsonUrlFor, indexUrlFor } from './registry-url.js'
-export { matchesReq, parseVersion } from './semver.js'
+export { matchesReq, parseVersion } from '../util/semver.js'
 export type * from './types.js'
 
 /** Rehearsing or publishing nothing is a mistake in the input, not a success. */

@@ -49,7 +49,7 @@ import {
   uploadRecord,
   type CrateRecord
 } from './record.js'
-import { liveTarget, type LiveTarget } from './target.js'
+import { liveTarget, type LiveTarget } from '../target/live.js'
 import {
   chooseAuth,
   staticCredentials,

@@ -6,8 +6,9 @@
  * crates.io checks not mirrored here: SPDX license expressions, category slugs, reserved names,
  * feature-name syntax and counts, rust-version syntax (cargo checks most of these itself).
  */
+import { CRATES_IO } from '../crates-io.js'
 import type { PublishMetadata } from './publish-body.js'
-import { isSemver, withoutBuild } from '../plan/semver.js'
+import { isSemver, withoutBuild } from '../util/semver.js'
 
 export interface Rejection {
   status: number
@@ -28,10 +29,7 @@ export const tooLarge: Rejection = {
 }
 
 /** Index URLs cargo uses for crates.io dependencies in publish metadata. */
-const CRATES_IO_INDEXES = [
-  'https://github.com/rust-lang/crates.io-index',
-  'https://index.crates.io'
-]
+const CRATES_IO_INDEXES = [CRATES_IO.gitIndexUrl, CRATES_IO.indexUrl].map(normalizeIndexUrl)
 
 const bad = (detail: string): Rejection => ({ status: 400, detail })
 

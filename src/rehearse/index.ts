@@ -43,7 +43,7 @@ import type { Failure, PackageOutcome, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import { mapLimit } from '../util/concurrency.js'
 import { registryEnv, registryEnvKey } from '../cargo/env.js'
-import { count, formatSeconds } from './format.js'
+import { count, formatSeconds } from '../util/format.js'
 import { packagePlan } from './package.js'
 import { buildReceipt, verdict } from './record.js'
 import {
@@ -54,7 +54,7 @@ import {
   registryEndpoint,
   type RegistryEndpoint,
   type RehearsalRegistry
-} from './registry-target.js'
+} from '../target/rehearsal.js'
 import {
   copyWorkspace,
   listWorkspaceFiles,

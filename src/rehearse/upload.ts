@@ -6,7 +6,7 @@ import { cargoErrorLine } from '../plan/cargo-error.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
-import { formatSeconds } from './format.js'
+import { formatSeconds } from '../util/format.js'
 
 /** What the rehearsal registry's index already says about a planned version. */
 export type IndexState =
