@@ -5,15 +5,12 @@ import { join } from 'node:path'
 import { memoryLogger } from '../../src/log.js'
 import type { Plan } from '../../src/plan/types.js'
 import { obtainProof } from '../../src/publish/proof.js'
-import {
-  buildReceipt,
-  executionResult,
-  uploadRecord,
-  type CrateRecord
-} from '../../src/publish/record.js'
+import { buildReceipt, executionResult, type CrateRecord } from '../../src/publish/record.js'
+import { uploadRecord } from '../../src/record/artifacts.js'
 import { publishReceiptSchema } from '../../src/record/receipt.js'
 import { MemoryArtifacts } from './helpers.js'
 
+const FILES = ['rehearsal.json', 'events.jsonl', 'receipt.json']
 let dir: string
 let stateDir: string
 
@@ -125,15 +122,23 @@ describe('the publish record', () => {
 
   it('skips the artifact upload with one warning where there is no artifact service', async () => {
     const logger = memoryLogger()
-    expect(await uploadRecord(undefined, 'x-publish', stateDir, undefined, logger)).toBeUndefined()
-    expect(logger.lines).toEqual([expect.stringMatching(/^warning: no artifact service/)])
+    expect(
+      await uploadRecord(undefined, { name: 'x-publish', stateDir, files: FILES }, logger)
+    ).toBeUndefined()
+    expect(logger.lines).toEqual([
+      expect.stringMatching(/^warning: artifact: the Actions artifact service is not available/)
+    ])
   })
 
   it('uploads only the record files that exist, relative to the state dir', async () => {
     writeFileSync(join(stateDir, 'events.jsonl'), '{}\n')
     writeFileSync(join(stateDir, 'receipt.json'), '{}')
     const store = new MemoryArtifacts()
-    const id = await uploadRecord(store, 'x-publish', stateDir, 3, memoryLogger())
+    const id = await uploadRecord(
+      store,
+      { name: 'x-publish', stateDir, files: FILES, retentionDays: 3 },
+      memoryLogger()
+    )
     expect(id).toBe(1001)
     expect([...store.uploaded[0]!.files.keys()].sort()).toEqual(['events.jsonl', 'receipt.json'])
   })

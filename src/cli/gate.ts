@@ -1,3 +1,4 @@
+import type { ArtifactStore } from '../record/artifacts.js'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
 import { gateOnly } from '../publish/index.js'
@@ -7,9 +8,10 @@ import type { Terminal } from './terminal.js'
 export async function gateCommand(
   options: Options,
   ctx: RunContext,
-  term: Terminal
+  term: Terminal,
+  deps: { artifacts?: ArtifactStore } = {}
 ): Promise<number> {
-  const report = await gateOnly(options, ctx)
+  const report = await gateOnly(options, ctx, deps)
   const { decision, plan } = report
   term.out(`plan_id ${plan.planId}`)
   term.out(`content ${report.digest.digest}`)

@@ -1,3 +1,5 @@
+import { artifactStoreFromEnv } from '../github/artifact.js'
+import type { ArtifactStore } from '../record/artifacts.js'
 import { UserError, describeError } from '../errors.js'
 import { parseOptions } from '../options/parse.js'
 import { withLiveRegistry } from '../target/live.js'
@@ -74,7 +76,8 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
         return await rehearseCommand(
           options,
           withLiveRegistry(options, terminalContext(term)),
-          term
+          term,
+          await artifactsHere()
         )
       }
       case 'gate':
@@ -85,9 +88,10 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
           { cwd: process.cwd(), env: process.env }
         )
         const ctx = terminalContext(term)
+        const deps = await artifactsHere()
         return command === 'gate'
-          ? await gateCommand(options, ctx, term)
-          : await publishCommand(options, ctx, term)
+          ? await gateCommand(options, ctx, term, deps)
+          : await publishCommand(options, ctx, term, deps)
       }
       case 'registry': {
         if (rest[0] !== 'serve') {
@@ -106,4 +110,10 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
     term.err(`error: ${describeError(error)}`)
     return error instanceof UserError ? error.exitCode : 1
   }
+}
+
+/** The artifact service when the CLI runs inside an Actions job that exposes it, else none. */
+async function artifactsHere(): Promise<{ artifacts?: ArtifactStore }> {
+  const artifacts = await artifactStoreFromEnv(process.env)
+  return artifacts ? { artifacts } : {}
 }

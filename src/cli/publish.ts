@@ -1,3 +1,4 @@
+import type { ArtifactStore } from '../record/artifacts.js'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
 import { resultExitCode, resultLines } from '../outputs.js'
@@ -8,9 +9,10 @@ import type { Terminal } from './terminal.js'
 export async function publishCommand(
   options: Options,
   ctx: RunContext,
-  term: Terminal
+  term: Terminal,
+  deps: { artifacts?: ArtifactStore } = {}
 ): Promise<number> {
-  const result = await publish(options, ctx)
+  const result = await publish(options, ctx, deps)
   if (result.gate?.bypassed) term.out(`warning: ${result.gate.message}`)
   for (const line of resultLines(result)) term.out(line)
   if (result.published.length > 0) {

@@ -1,3 +1,4 @@
+import type { ArtifactStore } from '../record/artifacts.js'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
 import { resultExitCode, resultLines } from '../outputs.js'
@@ -7,9 +8,10 @@ import type { Terminal } from './terminal.js'
 export async function rehearseCommand(
   options: Options,
   ctx: RunContext,
-  term: Terminal
+  term: Terminal,
+  deps: { artifacts?: ArtifactStore } = {}
 ): Promise<number> {
-  const result = await rehearse(options, ctx)
+  const result = await rehearse(options, ctx, deps)
   for (const line of resultLines(result)) term.out(line)
   return resultExitCode(result)
 }

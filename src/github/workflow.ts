@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
-import { resolveStateDir } from '../options/parse.js'
 import { checkDroppedDevEdges } from '../plan/dropped-edges.js'
 import { computePlan } from '../plan/index.js'
 import type { Plan } from '../plan/types.js'
@@ -13,7 +10,8 @@ import { rehearse } from '../rehearse/index.js'
 import type { RunResult } from '../result.js'
 import { fetchIndexEntries } from '../sparse/client.js'
 import { annotateFailure, type Annotate } from './annotations.js'
-import { artifactServiceAvailable, artifactStoreFromEnv, type ArtifactStore } from './artifact.js'
+import type { ArtifactStore } from '../record/artifacts.js'
+import { artifactStoreFromEnv } from './artifact.js'
 import {
   cachePaths,
   computeCacheKey,
@@ -42,8 +40,6 @@ export interface WorkflowDeps {
 export function defaultArtifacts(env: Env): () => Promise<ArtifactStore | undefined> {
   return () => artifactStoreFromEnv(env)
 }
-
-const REHEARSAL_FILES = ['rehearsal.json', 'events.jsonl']
 
 /**
  * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job
@@ -103,17 +99,17 @@ export async function runInWorkflow(
   const engineCtx = await withCache(options, ctx, deps, plan)
   let result: RunResult
   let preview: ReleasePreview | undefined
+  const artifacts = await deps.artifacts()
+  const engineDeps = { plan, ...(artifacts ? { artifacts } : {}) }
   if (options.mode === 'rehearse') {
     const previewing =
       liveIndexUrl && !options.skipRehearsal
         ? releasePreview(plan, { liveIndexUrl, fetch: ctx.fetch })
         : Promise.resolve(undefined)
-    result = await rehearse(options, engineCtx, plan)
+    result = await rehearse(options, engineCtx, engineDeps)
     preview = await previewing
-    result.artifactId = await uploadRehearsal(options, result, deps, ctx)
   } else {
-    const artifacts = await deps.artifacts()
-    result = await publish(options, engineCtx, { plan, ...(artifacts ? { artifacts } : {}) })
+    result = await publish(options, engineCtx, engineDeps)
   }
 
   const url = runUrl(deps.env)
@@ -157,37 +153,4 @@ async function withCache(
     logger: ctx.logger
   })
   return { ...ctx, env: { ...ctx.env, CARGO_TARGET_DIR: targetDir } }
-}
-
-/** Uploads the rehearsal record (the files, not the folder); warns once when there is no service. */
-async function uploadRehearsal(
-  options: Options,
-  result: RunResult,
-  deps: WorkflowDeps,
-  ctx: RunContext
-): Promise<number | undefined> {
-  if (!result.plan) return undefined
-  const stateDir = resolveStateDir(options, result.plan.workspaceRoot)
-  const files = REHEARSAL_FILES.map(f => join(stateDir, f)).filter(f => existsSync(f))
-  if (files.length === 0) return undefined
-  if (!artifactServiceAvailable(deps.env)) {
-    ctx.logger.warning(
-      'artifact: the Actions artifact service is not available (a local run?); the rehearsal record stays in ' +
-        stateDir
-    )
-    return undefined
-  }
-  try {
-    const store = await deps.artifacts()
-    if (!store) return undefined
-    const uploaded = await store.upload(options.artifactName, files, stateDir, {
-      ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
-    })
-    return uploaded.id
-  } catch (error) {
-    ctx.logger.warning(
-      `artifact: uploading ${options.artifactName} failed: ${error instanceof Error ? error.message : String(error)}`
-    )
-    return undefined
-  }
 }

@@ -11,7 +11,6 @@ import { join } from 'node:path'
 import { mergeEnv, tail } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
-import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
 import { prepareStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
@@ -24,13 +23,15 @@ import {
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import {
   ALL_PACKAGES,
+  EVENTS_FILE,
   EventLog,
   lastRehearsalComplete,
   readEvents,
   type EventType
 } from '../record/events.js'
-import { writeReceipt, type PublishResult } from '../record/receipt.js'
-import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
+import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
+import { RECEIPT_FILE, writeReceipt, type PublishResult } from '../record/receipt.js'
+import { readRehearsal, REHEARSAL_FILE, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
@@ -42,11 +43,9 @@ import { obtainProof, type ProofLocation } from './proof.js'
 import { retryDelayMs, shouldRetry } from './retry.js'
 import {
   buildReceipt,
-  EVENTS_FILE,
   executionResult,
   recordFromRun,
   toPackageOutcome,
-  uploadRecord,
   type CrateRecord
 } from './record.js'
 import { liveTarget, type LiveTarget } from '../target/live.js'
@@ -60,7 +59,7 @@ import {
 } from './tokens.js'
 
 export interface PublishDeps {
-  /** The workflow artifact service; by default the real one inside an Actions job, else none. */
+  /** The workflow artifact service, handed in by the front door; none outside an Actions job. */
   artifacts?: ArtifactStore
   /** A plan computed already (by the caller, for the same options). */
   plan?: Plan
@@ -112,7 +111,7 @@ export async function gateOnly(
   const digest = await computeContentDigest(plan, { cargo: ctx.cargo, env: cargoEnv })
   const stateDir = await prepareStateDir(options, plan.workspaceRoot)
   const env = mergeEnv(ctx.env)
-  const artifacts = deps.artifacts ?? (await artifactStoreFromEnv(env))
+  const { artifacts } = deps
 
   const proof = await obtainProof(
     {
@@ -209,9 +208,12 @@ export async function publish(
       ? undefined
       : await uploadRecord(
           report.artifacts,
-          `${options.artifactName}-publish`,
-          stateDir,
-          options.retentionDays,
+          {
+            name: `${options.artifactName}-publish`,
+            stateDir,
+            files: [REHEARSAL_FILE, EVENTS_FILE, RECEIPT_FILE],
+            ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+          },
           ctx.logger
         )
 

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ArtifactStore } from '../github/artifact.js'
+import type { ArtifactStore } from '../record/artifacts.js'
 import { rehearsalPath, REHEARSAL_FILE } from '../record/rehearsal.js'
-import { EVENTS_FILE } from './record.js'
+import { EVENTS_FILE } from '../record/events.js'
 
 /** Where the rehearsal proof was looked for, and what the gate should say about it. */
 export interface ProofLocation {

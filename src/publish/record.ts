@@ -1,21 +1,13 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import type { ArtifactStore } from '../github/artifact.js'
-import type { Logger } from '../log.js'
 import type { ContentDigest, Plan } from '../plan/types.js'
 import {
-  RECEIPT_FILE,
   RECEIPT_SCHEMA,
   type PackageState,
   type PublishReceipt,
   type PublishResult
 } from '../record/receipt.js'
-import { REHEARSAL_FILE } from '../record/rehearsal.js'
 import type { PackageOutcome, PackageStatus } from '../result.js'
 import { TOOL } from '../version.js'
 import type { CrateRun } from './executor.js'
-
-export const EVENTS_FILE = 'events.jsonl'
 
 /** One crate as the run ends, in the shape both the receipt and RunResult are made from. */
 export interface CrateRecord {
@@ -108,41 +100,5 @@ export function buildReceipt(input: ReceiptInput): PublishReceipt {
     })),
     gate: input.gate,
     tool: { name: TOOL.name, version: TOOL.version }
-  }
-}
-
-/**
- * Uploads the state dir's record as `<artifact-name>-publish`: the rehearsal it relied on and what
- * happened since. A failed upload is a warning: the crates are out either way.
- */
-export async function uploadRecord(
-  store: ArtifactStore | undefined,
-  name: string,
-  stateDir: string,
-  retentionDays: number | undefined,
-  logger: Logger
-): Promise<number | undefined> {
-  if (!store) {
-    logger.warning(
-      `no artifact service here (not inside a GitHub Actions job): the publish record stays in ${stateDir}`
-    )
-    return undefined
-  }
-  const files = [REHEARSAL_FILE, EVENTS_FILE, RECEIPT_FILE]
-    .map(f => join(stateDir, f))
-    .filter(f => existsSync(f))
-  try {
-    const uploaded = await store.upload(
-      name,
-      files,
-      stateDir,
-      retentionDays !== undefined ? { retentionDays } : {}
-    )
-    return uploaded.id
-  } catch (error) {
-    logger.warning(
-      `could not upload artifact '${name}': ${error instanceof Error ? error.message : String(error)}`
-    )
-    return undefined
   }
 }

@@ -4,6 +4,9 @@ import { z } from 'zod'
 import { systemClock, type Clock } from '../clock.js'
 import { scrubDeep } from './scrub.js'
 
+/** The event log's file name in the state dir, for both modes. */
+export const EVENTS_FILE = 'events.jsonl'
+
 const count = z.number().int().nonnegative()
 const errorClass = z.enum(['retryable', 'permanent', 'ambiguous'])
 

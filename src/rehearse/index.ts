@@ -36,8 +36,15 @@ import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/i
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
-import { ALL_PACKAGES, EventLog, packageKey, type EventType } from '../record/events.js'
-import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
+import {
+  ALL_PACKAGES,
+  EVENTS_FILE,
+  EventLog,
+  packageKey,
+  type EventType
+} from '../record/events.js'
+import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
+import { REHEARSAL_FILE, removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
 import { scrubDeep, scrubSecrets } from '../record/scrub.js'
 import type { Failure, PackageOutcome, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
@@ -72,16 +79,41 @@ import {
 } from './smoke.js'
 import { indexState, uploadPlan, type CrateOutcome, type IndexState } from './upload.js'
 
-export const EVENTS_FILE = 'events.jsonl'
-
 const run = promisify(execFile)
 
+export interface RehearseDeps {
+  /** A plan computed already (by the caller, for the same options). */
+  plan?: Plan
+  /** The workflow artifact service, handed in by the front door; none outside an Actions job. */
+  artifacts?: ArtifactStore
+}
+
 /**
- * Rehearses the release of `plan` (computed from `options` when not given). Input errors throw a
- * UserError (exit 2) before anything is touched; every later failure is recorded — a failing
- * rehearsal.json, a `rehearsal_complete` event — and returned as outcome `failed`.
+ * Rehearses the release of the plan (computed from `options` when not given) and hands the record
+ * to the artifact store. Input errors throw a UserError (exit 2) before anything is touched; every
+ * later failure is recorded — a failing rehearsal.json, a `rehearsal_complete` event — and
+ * returned as outcome `failed`.
  */
-export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): Promise<RunResult> {
+export async function rehearse(
+  options: Options,
+  ctx: RunContext,
+  deps: RehearseDeps = {}
+): Promise<RunResult> {
+  const result = await rehearseOnly(options, ctx, deps.plan)
+  const artifactId = await uploadRecord(
+    deps.artifacts,
+    {
+      name: options.artifactName,
+      stateDir: result.stateDir,
+      files: [REHEARSAL_FILE, EVENTS_FILE],
+      ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+    },
+    ctx.logger
+  )
+  return artifactId === undefined ? result : { ...result, artifactId }
+}
+
+async function rehearseOnly(options: Options, ctx: RunContext, plan?: Plan): Promise<RunResult> {
   const startedAt = isoTime(ctx.clock.now())
   const endpoint = options.registryUrl.trim() ? registryEndpoint(options.registryUrl) : undefined
   checkRegistryName(options)
