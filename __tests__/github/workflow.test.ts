@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -9,7 +11,6 @@ import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
 import { testOptions } from '../helpers/options.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { integrationContext } from '../rehearse/helpers.js'
 
 const SHA = 'c'.repeat(40)
 
@@ -111,7 +112,7 @@ describe('a rehearsal inside a workflow', () => {
       annotations: [],
       statuses
     }
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     const options = testOptions(join(ws, 'Cargo.toml'), {
       targetRegistry: 'live',
       targetRegistryUrl: live.url,
@@ -164,7 +165,7 @@ describe('a rehearsal inside a workflow', () => {
       targetRegistryUrl: live.url
     })
     await expect(
-      runInWorkflow(options, integrationContext(sandbox.env), fakes({}, captured))
+      runInWorkflow(options, testContext(sandbox.env, systemClock), fakes({}, captured))
     ).rejects.toThrow(/serderive dev-depends on sercore \^?0\.1.*none matches/)
     expect(captured.uploads).toEqual([])
     expect(live.faults.uploads()).toEqual({})

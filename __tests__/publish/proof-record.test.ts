@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { memoryLogger } from '../../src/log.js'
 import type { Plan } from '../../src/plan/types.js'
 import { obtainProof } from '../../src/publish/proof.js'
-import { buildReceipt, executionResult, type CrateRecord } from '../../src/publish/record.js'
+import type { CrateStatus } from '../../src/engine/status.js'
+import { buildReceipt, executionResult } from '../../src/publish/record.js'
 import { uploadRecord } from '../../src/record/artifacts.js'
 import { publishReceiptSchema } from '../../src/record/receipt.js'
 import { MemoryArtifacts } from './helpers.js'
@@ -81,9 +82,9 @@ const plan: Plan = {
 
 function record(
   name: string,
-  status: CrateRecord['status'],
-  extra: Partial<CrateRecord> = {}
-): CrateRecord {
+  status: CrateStatus['status'],
+  extra: Partial<CrateStatus> = {}
+): CrateStatus {
   return { name, version: '1.0.0', level: 0, status, attempts: 1, durationMs: 12.6, ...extra }
 }
 
@@ -107,7 +108,9 @@ describe('the publish record', () => {
       result: 'partial_failure',
       records: [
         record('a', 'published'),
-        record('b', 'failed', { error: { class: 'permanent', message: 'HTTP 400' } }),
+        record('b', 'failed', {
+          failure: { class: 'permanent', message: 'HTTP 400', stderrTail: 'not in the receipt' }
+        }),
         record('c', 'dry-run')
       ],
       gate: { decision: 'proceed', reason: 'accepted', bypassed: false }
@@ -118,6 +121,7 @@ describe('the publish record', () => {
       ['b', 'failed', 13],
       ['c', 'dry_run', 13]
     ])
+    expect(receipt.packages[1]?.error).toEqual({ class: 'permanent', message: 'HTTP 400' })
   })
 
   it('skips the artifact upload with one warning where there is no artifact service', async () => {

@@ -1,17 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import {
-  eventTypes,
-  FIXTURES,
-  integrationContext,
-  readEventLines,
-  readReceipt,
-  rehearseOptions
-} from './helpers.js'
+import { eventTypes, FIXTURES, readEventLines, readReceipt, rehearseOptions } from './helpers.js'
 
 // One compiled fixture for the whole file: first <- second <- third, third without description.
 let sandbox: CargoSandbox
@@ -41,7 +36,7 @@ describe('rehearse failures (chain workspace)', () => {
     })
 
   it("fails a crate without description with crates.io's message, after publishing the crates before it", async () => {
-    const result = await rehearse(options(), integrationContext(sandbox.env))
+    const result = await rehearse(options(), testContext(sandbox.env, systemClock))
 
     expect(result.outcome).toBe('failed')
     expect(result.packages.map(p => [p.name, p.status])).toEqual([
@@ -84,7 +79,7 @@ describe('rehearse failures (chain workspace)', () => {
       body: { errors: [{ detail: 'the registry is having a bad day' }] }
     })
 
-    const result = await rehearse(options(), integrationContext(sandbox.env))
+    const result = await rehearse(options(), testContext(sandbox.env, systemClock))
 
     expect(result.outcome).toBe('failed')
     expect(result.packages.map(p => [p.name, p.status])).toEqual([
@@ -130,7 +125,10 @@ describe('rehearse failures (chain workspace)', () => {
       CARGO_PUBLISH_TIMEOUT: '0'
     }
 
-    const result = await rehearse(options({ readinessTimeoutMs: 1500 }), integrationContext(env))
+    const result = await rehearse(
+      options({ readinessTimeoutMs: 1500 }),
+      testContext(env, systemClock)
+    )
 
     expect(result.outcome).toBe('failed')
     expect(result.packages.map(p => [p.name, p.status])).toEqual([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { CargoResult } from '../../src/cargo/run.js'
+import type { CrateStatus } from '../../src/engine/status.js'
 import { fakeClock } from '../../src/clock.js'
 import type { PlannedCrate } from '../../src/plan/types.js'
 import type { WaitResult } from '../../src/sparse/client.js'
@@ -7,7 +8,6 @@ import {
   indexState,
   uploadedByCargo,
   uploadPlan,
-  type CrateOutcome,
   type IndexState,
   type UploadDeps
 } from '../../src/rehearse/upload.js'
@@ -54,7 +54,7 @@ function harness(overrides: Partial<UploadDeps> & { failing?: Record<string, Car
   const batchesSeen: string[][] = []
   let inFlight = 0
   let maxInFlight = 0
-  const settled: CrateOutcome[] = []
+  const settled: CrateStatus[] = []
   const deps: UploadDeps = {
     clock,
     maxConcurrency: 2,

@@ -1,14 +1,13 @@
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
-import { checkDroppedDevEdges } from '../plan/dropped-edges.js'
+import { liveIndexNames } from '../plan/dropped-edges.js'
 import { computePlan } from '../plan/index.js'
 import type { Plan } from '../plan/types.js'
 import { publish } from '../publish/index.js'
 import { liveTarget, withLiveRegistry } from '../target/live.js'
-import { CRATES_IO } from '../crates-io.js'
 import { rehearse } from '../rehearse/index.js'
 import type { RunResult } from '../result.js'
-import { fetchIndexEntries } from '../sparse/client.js'
+import { readSparseSnapshot } from '../target/snapshot.js'
 import { annotateFailure, type Annotate } from './annotations.js'
 import type { ArtifactStore } from '../record/artifacts.js'
 import { artifactStoreFromEnv } from './artifact.js'
@@ -81,32 +80,20 @@ export async function runInWorkflow(
     throw error
   }
 
-  const liveIndexUrl =
-    options.targetRegistry === CRATES_IO.name || options.targetRegistryUrl
-      ? liveTarget(options).indexUrl
-      : undefined
-  // Publish mode makes the same check against the live registry it uploads to.
-  if (liveIndexUrl && options.mode === 'rehearse') {
-    const warnings = await checkDroppedDevEdges(plan, name =>
-      fetchIndexEntries(liveIndexUrl, name, { fetch: ctx.fetch }).then(
-        entries => (entries ?? []).filter(e => !e.yanked).map(e => e.vers),
-        () => null
-      )
-    )
-    for (const warning of warnings) ctx.logger.warning(warning)
-  }
-
   const engineCtx = await withCache(options, ctx, deps, plan)
   let result: RunResult
   let preview: ReleasePreview | undefined
   const artifacts = await deps.artifacts()
   const engineDeps = { plan, ...(artifacts ? { artifacts } : {}) }
   if (options.mode === 'rehearse') {
-    const previewing =
-      liveIndexUrl && !options.skipRehearsal
-        ? releasePreview(plan, { liveIndexUrl, fetch: ctx.fetch })
-        : Promise.resolve(undefined)
-    result = await rehearse(options, engineCtx, engineDeps)
+    // One reading of the live index for this phase: the engine's dropped-edge check and the
+    // release preview both use it.
+    const liveIndexUrl = liveTarget(options).indexUrl
+    const liveIndex = readSparseSnapshot(liveIndexUrl, liveIndexNames(plan), { fetch: ctx.fetch })
+    const previewing = options.skipRehearsal
+      ? Promise.resolve(undefined)
+      : releasePreview(plan, { liveIndexUrl, snapshot: liveIndex })
+    result = await rehearse(options, engineCtx, { ...engineDeps, liveIndex })
     preview = await previewing
   } else {
     result = await publish(options, engineCtx, engineDeps)

@@ -35,3 +35,8 @@ export async function checkDroppedDevEdges(
   }
   return warnings
 }
+
+/** Every crate a phase reads from the live index: the planned ones and the dropped edges' targets. */
+export function liveIndexNames(plan: Pick<Plan, 'packages' | 'droppedDevEdges'>): string[] {
+  return [...new Set([...plan.packages.map(c => c.name), ...plan.droppedDevEdges.map(e => e.to)])]
+}

@@ -37,7 +37,7 @@ export async function computePlan(inputs: PlanInputs, deps: PlanDeps = {}): Prom
 
 export { computeContentDigest, crateDigest, WORKSPACE_ENTRY } from './digest.js'
 export type { DigestDeps, DigestEntry } from './digest.js'
-export { checkDroppedDevEdges } from './dropped-edges.js'
+export { checkDroppedDevEdges, liveIndexNames } from './dropped-edges.js'
 export type { VersionsOf } from './dropped-edges.js'
 export { formatPlanText, planToJson } from './format.js'
 export type { PlanJson } from './format.js'

@@ -2,6 +2,7 @@ import type { CargoResult } from '../cargo/run.js'
 import { tail } from '../cargo/run.js'
 import type { Clock } from '../clock.js'
 import { drive, Schedule } from '../engine/schedule.js'
+import { pendingStatus, type CrateState, type CrateStatus } from '../engine/status.js'
 import type { PlannedCrate } from '../plan/types.js'
 import { packageKey, type EventType } from '../record/events.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
@@ -54,18 +55,12 @@ export interface ExecutorDeps {
   progress: (line: string) => void
 }
 
-export type CrateState = 'published' | 'skipped' | 'failed' | 'pending'
-
-export interface CrateRun {
+/** A crate's status as the executor keeps it: the shared status, plus what only publishing knows. */
+export interface CrateRun extends CrateStatus {
   crate: PlannedCrate
-  state: CrateState
   /** This run's upload of the version is in the registry (published, or uploaded but not yet visible). */
   uploaded: boolean
   attempts: number
-  durationMs: number
-  reason?: string
-  cksum?: string
-  error?: { class: FailureClass; message: string; stderrTail?: string }
 }
 
 export interface ExecutionResult {
@@ -97,7 +92,7 @@ export async function executePlan(
   const runs = new Map<string, CrateRun>(
     crates.map(crate => [
       crate.name,
-      { crate, state: 'pending', uploaded: false, attempts: 0, durationMs: 0 }
+      { ...pendingStatus(crate), crate, uploaded: false, attempts: 0 }
     ])
   )
   let stoppedBy: CrateRun | undefined
@@ -106,8 +101,8 @@ export async function executePlan(
     task: async ([crate], settle) => {
       const run = runs.get((crate as PlannedCrate).name)!
       await publishOne(run, settings, deps)
-      if (run.state === 'failed') stoppedBy ??= run
-      settle(run.crate.name, run.state !== 'failed')
+      if (run.status === 'failed') stoppedBy ??= run
+      settle(run.crate.name, run.status !== 'failed')
     }
   })
   return { runs: crates.map(c => runs.get(c.name)!), ...(stoppedBy ? { stoppedBy } : {}) }
@@ -123,12 +118,12 @@ async function publishOne(
   const key = packageKey(crate.name, crate.version)
   const emit = (e: EventType) => deps.events.append(e, key)
   const started = clock.now()
-  const finish = (state: CrateState, extra: Partial<CrateRun> = {}) => {
-    Object.assign(run, { state, durationMs: clock.now() - started }, extra)
+  const finish = (status: CrateState, extra: Partial<CrateRun> = {}) => {
+    Object.assign(run, { status, durationMs: clock.now() - started }, extra)
   }
   const fail = async (cls: FailureClass, message: string, stderrTail?: string) => {
     finish('failed', {
-      error: {
+      failure: {
         class: cls,
         message: deps.scrub(message),
         ...(stderrTail ? { stderrTail: deps.scrub(stderrTail) } : {})
@@ -304,7 +299,7 @@ async function awaitReadiness(
   settings: ExecutorSettings,
   deps: ExecutorDeps,
   emit: (e: EventType) => Promise<void>,
-  finish: (state: CrateState, extra?: Partial<CrateRun>) => void,
+  finish: (status: CrateState, extra?: Partial<CrateRun>) => void,
   fail: (cls: FailureClass, message: string) => Promise<void>,
   started: number
 ): Promise<void> {

@@ -18,6 +18,7 @@ import {
   assertPlanNotEmpty,
   checkDroppedDevEdges,
   computeContentDigest,
+  liveIndexNames,
   computePlan
 } from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
@@ -34,20 +35,16 @@ import { RECEIPT_FILE, writeReceipt, type PublishResult } from '../record/receip
 import { readRehearsal, REHEARSAL_FILE, type ReadRehearsalResult } from '../record/rehearsal.js'
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
-import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
+import { fetchRegistryConfig } from '../sparse/client.js'
+import { readIndexSnapshot } from '../target/snapshot.js'
+import { pendingStatus, reported, type CrateStatus } from '../engine/status.js'
 import { executePlan, type CrateRun } from './executor.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
 import { decideGate, type GateDecision } from './gate.js'
 import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
 import { obtainProof, type ProofLocation } from './proof.js'
-import { retryDelayMs, shouldRetry } from './retry.js'
-import {
-  buildReceipt,
-  executionResult,
-  recordFromRun,
-  toPackageOutcome,
-  type CrateRecord
-} from './record.js'
+import { retryDelayMs } from './retry.js'
+import { buildReceipt, executionResult, statusOfRun } from './record.js'
 import { liveTarget, type LiveTarget } from '../target/live.js'
 import {
   chooseAuth,
@@ -81,10 +78,6 @@ const RECONCILE_WINDOW_MS = 60_000
 
 function iso(ms: number): string {
   return new Date(ms).toISOString()
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** Plans, fetches the proof and evaluates the gate; touches nothing but the proof files. */
@@ -225,7 +218,7 @@ export async function publish(
     outcome: outcome.outcome,
     plan,
     digest,
-    packages: outcome.records.map(toPackageOutcome),
+    packages: outcome.records.map(reported),
     published,
     stateDir,
     receiptPath,
@@ -245,23 +238,16 @@ export async function publish(
 interface SessionOutcome {
   outcome: RunResult['outcome']
   result: PublishResult
-  records: CrateRecord[]
+  records: CrateStatus[]
   runs: CrateRun[]
   failure?: Failure
 }
 
-function pendingRecord(crate: PlannedCrate): CrateRecord {
-  return {
-    name: crate.name,
-    version: crate.version,
-    level: crate.level,
-    status: 'pending',
-    attempts: 0,
-    durationMs: 0
-  }
+function pendingRecord(crate: PlannedCrate): CrateStatus {
+  return { ...pendingStatus(crate), attempts: 0 }
 }
 
-function listOf(records: readonly CrateRecord[], status: CrateRecord['status']): string {
+function listOf(records: readonly CrateStatus[], status: CrateStatus['status']): string {
   const names = records.filter(r => r.status === status).map(r => `${r.name}@${r.version}`)
   return names.length > 0 ? names.join(', ') : 'none'
 }
@@ -380,45 +366,41 @@ class Session {
       failure
     })
 
-    // What the live index already has decides what is left to do.
-    const present = new Map<string, IndexEntry | undefined>()
-    const known = new Map<string, boolean>()
-    // A transient index error is retried like an upload's: one 5xx must not abort the release.
-    const firstLook = async (name: string): Promise<IndexEntry[] | null> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await live.entries(name)
-        } catch (error) {
-          if (!shouldRetry('retryable', attempt, options.maxAttempts)) throw error
-          const delay = retryDelayMs({
+    // What the live index already has decides what is left to do; the dropped dev-dependency
+    // edges are checked against the same reading. A transient index error is retried like an
+    // upload's: one 5xx must not abort the release.
+    const snapshot = await readIndexSnapshot(liveIndexNames(plan), name => live.entries(name), {
+      retry: {
+        maxAttempts: options.maxAttempts,
+        clock: ctx.clock,
+        delayMs: attempt =>
+          retryDelayMs({
             attempt,
             baseMs: options.retryBaseMs,
             maxMs: options.retryMaxMs,
             random: ctx.random
-          })
+          }),
+        onRetry: (name, error, delay) =>
           ctx.logger.warning(
-            `reading ${name} from the live index failed (${this.scrub(message(error))}); retrying in ${Math.round(delay / 1000)}s`
+            `reading ${name} from the live index failed (${this.scrub(error.message)}); retrying in ${Math.round(delay / 1000)}s`
           )
-          await ctx.clock.sleep(delay)
-        }
       }
-    }
-    try {
-      for (const crate of plan.packages) {
-        const entries = await firstLook(crate.name)
-        known.set(crate.name, (entries?.length ?? 0) > 0)
-        present.set(
-          crate.name,
-          entries?.find(e => e.vers === crate.version)
-        )
-      }
-    } catch (error) {
+    })
+    const unreadable = snapshot.firstFailure(plan.packages.map(c => c.name))
+    if (unreadable) {
       return stop({
         class: 'retryable',
-        message: `could not read the live index of '${target.name}': ${this.scrub(message(error))}`,
+        message: `could not read the live index of '${target.name}': ${this.scrub(unreadable.error.message)}`,
         hint: 'nothing was uploaded; rerun when the registry answers'
       })
     }
+    const entriesOf = (name: string) => {
+      const read = snapshot.read(name)
+      return read && 'entries' in read ? read.entries : null
+    }
+    const present = new Map(
+      plan.packages.map(c => [c.name, entriesOf(c.name)?.find(e => e.vers === c.version)])
+    )
     for (const record of records) {
       const entry = present.get(record.name)
       if (entry)
@@ -431,20 +413,16 @@ class Session {
     const remaining = plan.packages.filter(c => !present.get(c.name))
 
     try {
-      const warnings = await checkDroppedDevEdges(plan, async name => {
-        try {
-          return (await live.entries(name))?.filter(e => !e.yanked).map(e => e.vers) ?? []
-        } catch {
-          return null
-        }
-      })
+      const warnings = await checkDroppedDevEdges(plan, async name =>
+        snapshot.resolvableVersions(name)
+      )
       for (const warning of warnings) ctx.logger.warning(warning)
     } catch (error) {
       if (!(error instanceof UserError)) throw error
       return stop({ class: 'input', message: error.message, hint: error.hint })
     }
 
-    const brandNew = remaining.filter(c => !known.get(c.name))
+    const brandNew = remaining.filter(c => (entriesOf(c.name)?.length ?? 0) === 0)
     if (credentials.trustedPublishing && brandNew.length > 0) {
       const names = brandNew.map(c => c.name).join(', ')
       return stop({
@@ -509,7 +487,7 @@ class Session {
         progress: line => ctx.progress(line)
       }
     )
-    const finalRecords = execution.runs.map(recordFromRun)
+    const finalRecords = execution.runs.map(statusOfRun)
     const failed = execution.stoppedBy !== undefined
     const result = executionResult(finalRecords, failed)
     await this.emit({ type: 'execution_finished', result })
@@ -528,10 +506,10 @@ class Session {
   private describeStop(
     stopped: CrateRun,
     runs: readonly CrateRun[],
-    records: readonly CrateRecord[]
+    records: readonly CrateStatus[]
   ): Failure {
     const key = `${stopped.crate.name}@${stopped.crate.version}`
-    const error = stopped.error ?? { class: 'permanent' as const, message: 'failed' }
+    const error = stopped.failure ?? { class: 'permanent' as const, message: 'failed' }
     const uploaded = runs.filter(r => r.uploaded).map(r => `${r.crate.name}@${r.crate.version}`)
     const notOut = records.filter(
       r =>
@@ -552,7 +530,7 @@ class Session {
       class: error.class,
       message: `${key}: ${error.message}. ${parts.join('; ')}`,
       hint: `fix the cause and rerun the publish: versions already on '${this.target.name}' are skipped, so rerunning is safe`,
-      ...(stopped.error?.stderrTail ? { stderrTail: stopped.error.stderrTail } : {})
+      ...(stopped.failure?.stderrTail ? { stderrTail: stopped.failure.stderrTail } : {})
     }
   }
 }

@@ -5,51 +5,20 @@ import {
   type PublishReceipt,
   type PublishResult
 } from '../record/receipt.js'
-import type { PackageOutcome, PackageStatus } from '../result.js'
+import type { CrateState, CrateStatus } from '../engine/status.js'
 import { TOOL } from '../version.js'
 import type { CrateRun } from './executor.js'
 
-/** One crate as the run ends, in the shape both the receipt and RunResult are made from. */
-export interface CrateRecord {
-  name: string
-  version: string
-  level: number
-  status: PackageStatus
-  attempts: number
-  durationMs: number
-  reason?: string
-  cksum?: string
-  error?: { class: 'retryable' | 'permanent' | 'ambiguous'; message: string }
+/** A crate's status as the run ends, without what only the executor needs. */
+export function statusOfRun({
+  crate: _crate,
+  uploaded: _uploaded,
+  ...status
+}: CrateRun): CrateStatus {
+  return status
 }
 
-export function recordFromRun(run: CrateRun): CrateRecord {
-  return {
-    name: run.crate.name,
-    version: run.crate.version,
-    level: run.crate.level,
-    status: run.state,
-    attempts: run.attempts,
-    durationMs: run.durationMs,
-    ...(run.reason ? { reason: run.reason } : {}),
-    ...(run.cksum ? { cksum: run.cksum } : {}),
-    ...(run.error ? { error: { class: run.error.class, message: run.error.message } } : {})
-  }
-}
-
-export function toPackageOutcome(record: CrateRecord): PackageOutcome {
-  return {
-    name: record.name,
-    version: record.version,
-    level: record.level,
-    status: record.status,
-    durationMs: record.durationMs,
-    attempts: record.attempts,
-    ...(record.reason ? { reason: record.reason } : {}),
-    ...(record.cksum ? { cksum: record.cksum } : {})
-  }
-}
-
-const STATE: Record<PackageStatus, PackageState> = {
+const STATE: Record<CrateState, PackageState> = {
   published: 'published',
   skipped: 'skipped',
   failed: 'failed',
@@ -62,7 +31,7 @@ const STATE: Record<PackageStatus, PackageState> = {
  * (uploaded now or before) makes a failure partial.
  */
 export function executionResult(
-  records: readonly CrateRecord[],
+  records: readonly CrateStatus[],
   failed: boolean
 ): 'success' | 'partial_failure' | 'complete_failure' {
   if (!failed) return 'success'
@@ -77,7 +46,7 @@ export interface ReceiptInput {
   startedAt: string
   completedAt: string
   result: PublishResult
-  records: readonly CrateRecord[]
+  records: readonly CrateStatus[]
   gate: { decision: 'proceed' | 'refuse'; reason: string; bypassed: boolean }
 }
 
@@ -94,9 +63,9 @@ export function buildReceipt(input: ReceiptInput): PublishReceipt {
       name: r.name,
       version: r.version,
       state: STATE[r.status],
-      attempts: r.attempts,
+      attempts: r.attempts ?? 0,
       duration_ms: Math.max(0, Math.round(r.durationMs)),
-      ...(r.error ? { error: r.error } : {})
+      ...(r.failure ? { error: { class: r.failure.class, message: r.failure.message } } : {})
     })),
     gate: input.gate,
     tool: { name: TOOL.name, version: TOOL.version }

@@ -32,7 +32,12 @@ import { UserError } from '../errors.js'
 import { prepareStateDir } from '../options/parse.js'
 import { secretValues } from '../options/secrets.js'
 import type { Options } from '../options/types.js'
-import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
+import {
+  assertPlanNotEmpty,
+  checkDroppedDevEdges,
+  computeContentDigest,
+  computePlan
+} from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
@@ -46,9 +51,15 @@ import {
 import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
 import { REHEARSAL_FILE, removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
 import { scrubDeep, scrubSecrets } from '../record/scrub.js'
-import type { Failure, PackageOutcome, RunResult } from '../result.js'
+import type { Failure, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
-import { mapLimit } from '../util/concurrency.js'
+import { liveTarget } from '../target/live.js'
+import {
+  readIndexSnapshot,
+  readSparseSnapshot,
+  type IndexRead,
+  type IndexSnapshot
+} from '../target/snapshot.js'
 import { registryEnv, registryEnvKey } from '../cargo/env.js'
 import { count, formatSeconds } from '../util/format.js'
 import { packagePlan } from './package.js'
@@ -77,7 +88,8 @@ import {
   smokeInstallCrates,
   type SmokeResult
 } from './smoke.js'
-import { indexState, uploadPlan, type CrateOutcome, type IndexState } from './upload.js'
+import { indexState, uploadPlan, type IndexState } from './upload.js'
+import { pendingStatus, reported, type CrateStatus } from '../engine/status.js'
 
 const run = promisify(execFile)
 
@@ -86,6 +98,8 @@ export interface RehearseDeps {
   plan?: Plan
   /** The workflow artifact service, handed in by the front door; none outside an Actions job. */
   artifacts?: ArtifactStore
+  /** This phase's reading of the live index (the action shares it with its release preview). */
+  liveIndex?: Promise<IndexSnapshot>
 }
 
 /**
@@ -99,7 +113,7 @@ export async function rehearse(
   ctx: RunContext,
   deps: RehearseDeps = {}
 ): Promise<RunResult> {
-  const result = await rehearseOnly(options, ctx, deps.plan)
+  const result = await rehearseOnly(options, ctx, deps)
   const artifactId = await uploadRecord(
     deps.artifacts,
     {
@@ -113,7 +127,11 @@ export async function rehearse(
   return artifactId === undefined ? result : { ...result, artifactId }
 }
 
-async function rehearseOnly(options: Options, ctx: RunContext, plan?: Plan): Promise<RunResult> {
+async function rehearseOnly(
+  options: Options,
+  ctx: RunContext,
+  { plan, liveIndex }: RehearseDeps
+): Promise<RunResult> {
   const startedAt = isoTime(ctx.clock.now())
   const endpoint = options.registryUrl.trim() ? registryEndpoint(options.registryUrl) : undefined
   checkRegistryName(options)
@@ -132,6 +150,7 @@ async function rehearseOnly(options: Options, ctx: RunContext, plan?: Plan): Pro
       { cargo: ctx.cargo, fetch: ctx.fetch, env: ctx.env }
     ))
   assertPlanNotEmpty(thePlan)
+  await checkLiveDevEdges(thePlan, options, ctx, liveIndex)
   const smokeCrates = options.skipRehearsal ? [] : smokeInstallCrates(options.smokeInstall, thePlan)
   for (const crate of thePlan.packages) manifestFromRoot(thePlan.workspaceRoot, crate.manifestPath)
   const stateDir = await prepareStateDir(options, thePlan.workspaceRoot)
@@ -180,7 +199,7 @@ async function rehearseOnly(options: Options, ctx: RunContext, plan?: Plan): Pro
       outcome: v.passed ? 'passed' : 'failed',
       plan: thePlan,
       digest: outcome.digest,
-      packages: outcome.crates.map(toPackageOutcome),
+      packages: outcome.crates.map(reported),
       published: [],
       stateDir,
       receiptPath,
@@ -197,6 +216,27 @@ async function rehearseOnly(options: Options, ctx: RunContext, plan?: Plan): Pro
   } finally {
     await events.close()
   }
+}
+
+/**
+ * A dropped dev-dependency edge resolves from the live registry at publish time, so a version it
+ * can resolve to must be there already (publish mode checks the same before uploading).
+ */
+async function checkLiveDevEdges(
+  plan: Plan,
+  options: Options,
+  ctx: RunContext,
+  liveIndex: Promise<IndexSnapshot> | undefined
+): Promise<void> {
+  if (plan.droppedDevEdges.length === 0) return
+  const snapshot = await (liveIndex ??
+    readSparseSnapshot(
+      liveTarget(options).indexUrl,
+      plan.droppedDevEdges.map(e => e.to),
+      { fetch: ctx.fetch }
+    ))
+  const warnings = await checkDroppedDevEdges(plan, async name => snapshot.resolvableVersions(name))
+  for (const warning of warnings) ctx.logger.warning(warning)
 }
 
 /** `skip-rehearsal`: nothing is rehearsed, no receipt may vouch for this plan, and it is loud. */
@@ -239,7 +279,7 @@ async function bypass(
 }
 
 interface SessionOutcome {
-  crates: CrateOutcome[]
+  crates: CrateStatus[]
   cksums: Map<string, string>
   digest?: ContentDigest
   registry?: RehearsalRegistry
@@ -250,7 +290,7 @@ interface SessionOutcome {
 
 /** One rehearsal run: owns the registry and the scratch dir, and releases both whatever happens. */
 class Session {
-  private crates: CrateOutcome[]
+  private crates: CrateStatus[]
   private cksums = new Map<string, string>()
   private digest?: ContentDigest
   private registry?: RehearsalRegistry
@@ -263,13 +303,7 @@ class Session {
     private readonly events: EventLog,
     private readonly smokeCrates: PlannedCrate[]
   ) {
-    this.crates = plan.packages.map(c => ({
-      name: c.name,
-      version: c.version,
-      level: c.level,
-      status: 'pending',
-      durationMs: 0
-    }))
+    this.crates = plan.packages.map(pendingStatus)
     for (const secret of secretValues(options)) {
       this.secrets.push(secret)
       events.addSecret(secret)
@@ -401,7 +435,7 @@ class Session {
         crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
         class: failed.failure.class,
         message: failed.failure.message,
-        hint: failed.failure.hint,
+        hint: failed.failure.hint ?? '',
         ...(failed.failure.stderrTail ? { stderrTail: failed.failure.stderrTail } : {})
       }
     }
@@ -414,24 +448,27 @@ class Session {
   }
 
   private async indexStates(registry: RehearsalRegistry): Promise<Map<string, IndexState>> {
-    const states = await mapLimit(this.plan.packages, 8, async crate => {
-      try {
-        const entries = await fetchIndexEntries(registry.indexUrl, crate.name, {
+    const snapshot = await readIndexSnapshot(
+      this.plan.packages.map(c => c.name),
+      name =>
+        fetchIndexEntries(registry.indexUrl, name, {
           token: registry.token || undefined,
           fetch: this.ctx.fetch
         })
-        return indexState(entries, crate.version, this.cksums.get(crate.name) as string)
-      } catch (error) {
-        return {
-          kind: 'unreadable',
-          message: error instanceof Error ? error.message : String(error)
-        } as const
-      }
-    })
-    return new Map(this.plan.packages.map((c, i) => [c.name, states[i] as IndexState]))
+    )
+    return new Map(
+      this.plan.packages.map(crate => {
+        const read = snapshot.read(crate.name) as IndexRead
+        const state: IndexState =
+          'error' in read
+            ? { kind: 'unreadable', message: read.error.message }
+            : indexState(read.entries, crate.version, this.cksums.get(crate.name) as string)
+        return [crate.name, state]
+      })
+    )
   }
 
-  private async settled(outcome: CrateOutcome): Promise<void> {
+  private async settled(outcome: CrateStatus): Promise<void> {
     const key = packageKey(outcome.name, outcome.version)
     if (outcome.status === 'published') {
       this.ctx.progress(
@@ -477,7 +514,7 @@ class Session {
     const what = crate ? `packaging ${crate.name}@${crate.version}` : 'packaging the plan'
     const message = `${what} failed: ${cargoErrorLine(stderr)}`
     if (crate) {
-      const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
+      const outcome = this.crates.find(c => c.name === crate.name) as CrateStatus
       outcome.status = 'failed'
       await this.event(
         {
@@ -622,18 +659,6 @@ class Session {
 
   private event(eventType: EventType, pkg: string): Promise<void> {
     return this.events.append(eventType, pkg)
-  }
-}
-
-function toPackageOutcome(crate: CrateOutcome): PackageOutcome {
-  return {
-    name: crate.name,
-    version: crate.version,
-    level: crate.level,
-    status: crate.status,
-    durationMs: Math.round(crate.durationMs),
-    ...(crate.cksum ? { cksum: crate.cksum } : {}),
-    ...(crate.reason ? { reason: crate.reason } : {})
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type RehearsedPackage
 } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
-import type { CrateOutcome } from './upload.js'
+import type { CrateStatus } from '../engine/status.js'
 
 export interface Verdict {
   passed: boolean
@@ -25,7 +25,7 @@ export interface Verdict {
  */
 export function verdict(
   plan: Pick<Plan, 'packages'>,
-  outcomes: readonly CrateOutcome[],
+  outcomes: readonly CrateStatus[],
   registryName: string,
   firstFailure: string | undefined
 ): Verdict {
@@ -57,7 +57,7 @@ export interface ReceiptFacts {
   registryName: string
   registryUrl?: string
   verdict: Verdict
-  outcomes: readonly CrateOutcome[]
+  outcomes: readonly CrateStatus[]
   /** Packaged checksums, for crates packaged but never uploaded. */
   cksums: ReadonlyMap<string, string>
   digest?: ContentDigest
@@ -115,6 +115,6 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
   return receipt
 }
 
-function receiptStatus(status: CrateOutcome['status'] | undefined): string {
+function receiptStatus(status: CrateStatus['status'] | undefined): string {
   return status === undefined || status === 'pending' ? 'not_attempted' : status
 }

@@ -2,6 +2,7 @@ import type { CargoResult } from '../cargo/run.js'
 import { tail } from '../cargo/run.js'
 import type { Clock } from '../clock.js'
 import { drive, Schedule } from '../engine/schedule.js'
+import { pendingStatus, type CrateFailure, type CrateStatus } from '../engine/status.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
@@ -26,26 +27,6 @@ export function indexState(
   return entry.cksum === cksum ? { kind: 'same' } : { kind: 'different', cksum: entry.cksum }
 }
 
-export interface UploadFailure {
-  class: 'retryable' | 'permanent' | 'ambiguous'
-  message: string
-  hint: string
-  /** cargo's stderr tail (unscrubbed here; the recorder scrubs). */
-  stderrTail?: string
-}
-
-export interface CrateOutcome {
-  name: string
-  version: string
-  level: number
-  status: 'published' | 'skipped' | 'failed' | 'pending'
-  durationMs: number
-  /** The checksum the registry lists (equal to the packaged one unless failed). */
-  cksum?: string
-  reason?: string
-  failure?: UploadFailure
-}
-
 export interface UploadDeps {
   clock: Clock
   maxConcurrency: number
@@ -58,7 +39,7 @@ export interface UploadDeps {
   waitVisible(crate: PlannedCrate, cksum: string): Promise<WaitResult>
   readinessTimeoutMs: number
   /** Told about every crate as soon as it is settled (published, skipped or failed). */
-  onSettled?(outcome: CrateOutcome): void | Promise<void>
+  onSettled?(outcome: CrateStatus): void | Promise<void>
   /** Told just before the uploads of a batch start. */
   onStart?(crates: PlannedCrate[]): void
 }
@@ -85,16 +66,11 @@ export async function uploadPlan(
   cksums: ReadonlyMap<string, string>,
   states: ReadonlyMap<string, IndexState>,
   deps: UploadDeps
-): Promise<CrateOutcome[]> {
-  const outcomes = new Map<string, CrateOutcome>(
-    plan.packages.map(c => [
-      c.name,
-      { name: c.name, version: c.version, level: c.level, status: 'pending', durationMs: 0 }
-    ])
-  )
-  const inPlanOrder = () => plan.packages.map(c => outcomes.get(c.name) as CrateOutcome)
-  const settle = async (name: string, update: Partial<CrateOutcome>) => {
-    const outcome = outcomes.get(name) as CrateOutcome
+): Promise<CrateStatus[]> {
+  const outcomes = new Map<string, CrateStatus>(plan.packages.map(c => [c.name, pendingStatus(c)]))
+  const inPlanOrder = () => plan.packages.map(c => outcomes.get(c.name) as CrateStatus)
+  const settle = async (name: string, update: Partial<CrateStatus>) => {
+    const outcome = outcomes.get(name) as CrateStatus
     Object.assign(outcome, update)
     await deps.onSettled?.(outcome)
   }
@@ -150,7 +126,7 @@ async function uploadBatch(
   batch: PlannedCrate[],
   cksums: ReadonlyMap<string, string>,
   deps: UploadDeps,
-  settle: (name: string, update: Partial<CrateOutcome>) => Promise<void>
+  settle: (name: string, update: Partial<CrateStatus>) => Promise<void>
 ): Promise<void> {
   const start = deps.clock.now()
   deps.onStart?.(batch)
@@ -187,7 +163,7 @@ async function proveVisible(
   cksum: string,
   start: number,
   deps: UploadDeps
-): Promise<Partial<CrateOutcome>> {
+): Promise<Partial<CrateStatus>> {
   const seen = await deps.waitVisible(crate, cksum)
   const durationMs = deps.clock.now() - start
   if (seen.visible) return { status: 'published', durationMs, cksum }
@@ -214,7 +190,7 @@ async function proveVisible(
   }
 }
 
-function preflightFailure(crate: PlannedCrate, state: IndexState): UploadFailure {
+function preflightFailure(crate: PlannedCrate, state: IndexState): CrateFailure {
   if (state.kind === 'unreadable') {
     return {
       class: 'ambiguous',
@@ -229,7 +205,7 @@ function preflightFailure(crate: PlannedCrate, state: IndexState): UploadFailure
   }
 }
 
-function uploadHint(cls: UploadFailure['class'], reason: string): string {
+function uploadHint(cls: CrateFailure['class'], reason: string): string {
   if (cls === 'permanent')
     return `${reason}; crates.io would refuse this upload too: fix it before releasing`
   if (cls === 'retryable') {

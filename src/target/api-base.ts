@@ -55,7 +55,7 @@ async function readApi(urlOrIndex: string, fetchFn: typeof fetch): Promise<strin
     api = config.api
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
-    throw new UserError(`could not read the target registry's config.json: ${reason}`, hint, 1)
+    throw new UserError(`could not read ${configJsonUrlFor(indexUrl)}: ${reason}`, hint, 1)
   }
   if (!api) {
     throw new UserError(
