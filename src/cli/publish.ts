@@ -1,17 +1,9 @@
-import type { ArtifactStore } from '../record/artifacts.js'
-import type { RunContext } from '../context.js'
-import type { Options } from '../options/types.js'
 import { resultExitCode, resultLines } from '../outputs.js'
 import { publish } from '../publish/index.js'
-import type { Terminal } from './terminal.js'
+import type { EngineCommand } from './terminal.js'
 
 /** `shipper-rehearse publish`: gates, then publishes; prints one line per crate and the verdict. */
-export async function publishCommand(
-  options: Options,
-  ctx: RunContext,
-  term: Terminal,
-  deps: { artifacts?: ArtifactStore } = {}
-): Promise<number> {
+export const publishCommand: EngineCommand = async (options, ctx, term, deps = {}) => {
   const result = await publish(options, ctx, deps)
   if (result.gate?.bypassed) term.out(`warning: ${result.gate.message}`)
   for (const line of resultLines(result)) term.out(line)

@@ -1,3 +1,4 @@
+import type { Options } from '../options/types.js'
 import { CRATES_IO } from '../crates-io.js'
 import type { Clock } from '../clock.js'
 import { UserError } from '../errors.js'
@@ -272,14 +273,15 @@ function notARegistry(error: IndexError): UserError {
   )
 }
 
-export interface ConnectOptions {
-  registryUrl: string
-  registryName: string
-  registryToken: string
-  registryWaitMs: number
-  registryUser: string
-  registryPassword: string
-}
+export type ConnectOptions = Pick<
+  Options,
+  | 'registryUrl'
+  | 'registryName'
+  | 'registryToken'
+  | 'registryWaitMs'
+  | 'registryUser'
+  | 'registryPassword'
+>
 
 export interface ConnectDeps {
   fetch: typeof fetch
