@@ -8,19 +8,12 @@
  * receipt.json and the `<artifact-name>-publish` artifact (record.ts).
  */
 import { join } from 'node:path'
-import { mergeEnv, tail } from '../cargo/run.js'
+import { mergeEnv } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { prepareStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
-import { cargoErrorLine } from '../plan/cargo-error.js'
-import {
-  assertPlanNotEmpty,
-  checkDroppedDevEdges,
-  computeContentDigest,
-  liveIndexNames,
-  computePlan
-} from '../plan/index.js'
+import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import {
   ALL_PACKAGES,
@@ -36,14 +29,18 @@ import { readRehearsal, REHEARSAL_FILE, type ReadRehearsalResult } from '../reco
 import { scrubSecrets } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig } from '../sparse/client.js'
-import { readIndexSnapshot } from '../target/snapshot.js'
 import { pendingStatus, reported, type CrateStatus } from '../engine/status.js'
 import { executePlan, type CrateRun } from './executor.js'
-import { classifyCargoFailure } from '../cargo/classify.js'
+import {
+  checkDevEdges,
+  checkNewCrates,
+  firstLook,
+  inputCheck,
+  verifyRemaining
+} from './preflight.js'
 import { decideGate, type GateDecision } from './gate.js'
-import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
+import { liveRegistry, type LiveDeps } from './live.js'
 import { obtainProof, type ProofLocation } from './proof.js'
-import { retryDelayMs } from './retry.js'
 import { buildReceipt, executionResult, statusOfRun } from './record.js'
 import { liveTarget, type LiveTarget } from '../target/live.js'
 import {
@@ -366,40 +363,11 @@ class Session {
       failure
     })
 
-    // What the live index already has decides what is left to do; the dropped dev-dependency
-    // edges are checked against the same reading. A transient index error is retried like an
-    // upload's: one 5xx must not abort the release.
-    const snapshot = await readIndexSnapshot(liveIndexNames(plan), name => live.entries(name), {
-      retry: {
-        maxAttempts: options.maxAttempts,
-        clock: ctx.clock,
-        delayMs: attempt =>
-          retryDelayMs({
-            attempt,
-            baseMs: options.retryBaseMs,
-            maxMs: options.retryMaxMs,
-            random: ctx.random
-          }),
-        onRetry: (name, error, delay) =>
-          ctx.logger.warning(
-            `reading ${name} from the live index failed (${this.scrub(error.message)}); retrying in ${Math.round(delay / 1000)}s`
-          )
-      }
-    })
-    const unreadable = snapshot.firstFailure(plan.packages.map(c => c.name))
-    if (unreadable) {
-      return stop({
-        class: 'retryable',
-        message: `could not read the live index of '${target.name}': ${this.scrub(unreadable.error.message)}`,
-        hint: 'nothing was uploaded; rerun when the registry answers'
-      })
-    }
-    const entriesOf = (name: string) => {
-      const read = snapshot.read(name)
-      return read && 'entries' in read ? read.entries : null
-    }
+    const look = await firstLook(plan, live, target, options, ctx, text => this.scrub(text))
+    if (!look.ok) return stop(look.failure)
+    const snapshot = look.value
     const present = new Map(
-      plan.packages.map(c => [c.name, entriesOf(c.name)?.find(e => e.vers === c.version)])
+      plan.packages.map(c => [c.name, snapshot.entries(c.name)?.find(e => e.vers === c.version)])
     )
     for (const record of records) {
       const entry = present.get(record.name)
@@ -411,45 +379,11 @@ class Session {
         })
     }
     const remaining = plan.packages.filter(c => !present.get(c.name))
-
-    try {
-      const warnings = await checkDroppedDevEdges(plan, async name =>
-        snapshot.resolvableVersions(name)
-      )
-      for (const warning of warnings) ctx.logger.warning(warning)
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error
-      return stop({ class: 'input', message: error.message, hint: error.hint })
-    }
-
-    const brandNew = remaining.filter(c => (entriesOf(c.name)?.length ?? 0) === 0)
-    if (credentials.trustedPublishing && brandNew.length > 0) {
-      const names = brandNew.map(c => c.name).join(', ')
-      return stop({
-        class: 'input',
-        message: `trusted publishing cannot create new crates, and ${names} ${brandNew.length === 1 ? 'is' : 'are'} not on '${target.name}' yet; nothing was uploaded`,
-        hint: `publish the first version of ${names} with a regular token (\`token\` or ${target.tokenEnvVar}) and configure trusted publishing for ${brandNew.length === 1 ? 'it' : 'them'}; later releases can use trusted publishing`
-      })
-    }
-
-    if (remaining.length > 0) {
-      ctx.progress(
-        `verifying ${remaining.length} crate${remaining.length === 1 ? '' : 's'} before any upload`
-      )
-      const verified = await verifyCrates(remaining, liveDeps)
-      if (verified.exitCode !== 0) {
-        // A registry that failed to serve a download is not a broken build.
-        const transient = classifyCargoFailure(verified.stderr).class === 'retryable'
-        return stop({
-          class: transient ? 'retryable' : 'permanent',
-          message: `verification failed before any upload: ${this.scrub(cargoErrorLine(verified.stderr))}`,
-          hint: transient
-            ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
-            : `fix the build, then rerun; \`${verified.command}\` reproduces it`,
-          stderrTail: this.scrub(tail(verified.stderr, 40))
-        })
-      }
-    }
+    const stopped =
+      (await checkDevEdges(plan, snapshot, ctx)) ??
+      checkNewCrates(remaining, snapshot, credentials.trustedPublishing, target) ??
+      (await verifyRemaining(remaining, liveDeps, ctx, text => this.scrub(text)))
+    if (stopped) return stop(stopped)
 
     if (options.dryRun) {
       for (const record of records) if (record.status === 'pending') record.status = 'dry-run'
@@ -459,12 +393,8 @@ class Session {
       return { outcome: 'dry-run', result: 'dry_run', records, runs: [] }
     }
 
-    try {
-      await credentials.current()
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error
-      return stop({ class: 'input', message: error.message, hint: error.hint })
-    }
+    const noToken = await inputCheck(() => credentials.current())
+    if (noToken) return stop(noToken)
 
     await this.emit({ type: 'execution_started' })
     const execution = await executePlan(
