@@ -18,7 +18,6 @@ import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import {
   ALL_PACKAGES,
   EVENTS_FILE,
-  EventLog,
   lastRehearsalComplete,
   readEvents,
   type EventType
@@ -26,7 +25,7 @@ import {
 import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
 import { RECEIPT_FILE, writeReceipt, type PublishResult } from '../record/receipt.js'
 import { readRehearsal, REHEARSAL_FILE, type ReadRehearsalResult } from '../record/rehearsal.js'
-import { scrubSecrets } from '../record/scrub.js'
+import { RunRecorder } from '../record/recorder.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchRegistryConfig } from '../sparse/client.js'
 import { pendingStatus, reported, type CrateStatus } from '../engine/status.js'
@@ -149,27 +148,18 @@ export async function publish(
     decision.decision === 'proceed' ? chooseAuth(options, target, plan.apiBase, env) : undefined
   if (auth?.kind === 'none' && !options.dryRun) throw new UserError(auth.message, auth.hint, 2)
 
-  const eventsPath = join(stateDir, EVENTS_FILE)
-  const log = await EventLog.open(eventsPath, ctx.clock)
-  const secrets: string[] = []
-  const addSecret = (value: string) => {
-    if (!value) return
-    secrets.push(value)
-    log.addSecret(value)
-    ctx.logger.secret(value)
-  }
-  addSecret(options.token)
-  addSecret(options.githubToken)
-  const session = new Session(options, ctx, plan, target, log, addSecret, secrets)
-  let outcome: SessionOutcome
-  try {
-    outcome =
-      decision.decision === 'refuse' || !auth
-        ? await session.refuse(decision)
-        : await session.proceed(decision, auth, digest)
-  } finally {
-    await log.close()
-  }
+  const recorder = await RunRecorder.open(
+    stateDir,
+    ctx.clock,
+    [options.token, options.githubToken],
+    value => ctx.logger.secret(value)
+  )
+  const session = new Session(options, ctx, plan, target, recorder)
+  const outcome = await recorder.during(() =>
+    decision.decision === 'refuse' || !auth
+      ? session.refuse(decision)
+      : session.proceed(decision, auth, digest)
+  )
 
   const completedAt = iso(ctx.clock.now())
   const receiptPath = await writeReceipt(
@@ -190,7 +180,7 @@ export async function publish(
             }
           : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed }
     }),
-    secrets
+    recorder.secrets
   )
   // A refusal uploads nothing; a dry run leaves no record that could be mistaken for a release.
   const artifactId =
@@ -219,7 +209,7 @@ export async function publish(
     published,
     stateDir,
     receiptPath,
-    eventsPath,
+    eventsPath: recorder.eventsPath,
     ...(outcome.failure ? { failure: outcome.failure } : {}),
     registry: { name: target.name, url: plan.apiBase, embedded: false },
     gate:
@@ -256,17 +246,15 @@ class Session {
     private readonly ctx: RunContext,
     private readonly plan: Plan,
     private readonly target: LiveTarget,
-    private readonly log: EventLog,
-    private readonly addSecret: (value: string) => void,
-    private readonly secrets: string[]
+    private readonly recorder: RunRecorder
   ) {}
 
   private emit(e: EventType, pkg = ALL_PACKAGES): Promise<void> {
-    return this.log.append(e, pkg)
+    return this.recorder.emit(e, pkg)
   }
 
   private scrub(text: string): string {
-    return scrubSecrets(text, this.secrets)
+    return this.recorder.scrub(text)
   }
 
   async refuse(decision: GateDecision): Promise<SessionOutcome> {
@@ -309,7 +297,7 @@ class Session {
       fetch: ctx.fetch,
       clock: ctx.clock,
       logger: ctx.logger,
-      onSecret: value => this.addSecret(value)
+      onSecret: value => this.recorder.addSecret(value)
     }
     const credentials: Credentials =
       auth.kind === 'oidc'
@@ -409,7 +397,7 @@ class Session {
       },
       {
         live,
-        events: this.log,
+        events: this.recorder.log,
         clock: ctx.clock,
         random: ctx.random,
         token: () => credentials.current(),

@@ -41,16 +41,11 @@ import {
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
-import {
-  ALL_PACKAGES,
-  EVENTS_FILE,
-  EventLog,
-  packageKey,
-  type EventType
-} from '../record/events.js'
+import { ALL_PACKAGES, EVENTS_FILE, packageKey, type EventType } from '../record/events.js'
 import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
 import { REHEARSAL_FILE, removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
-import { scrubDeep, scrubSecrets } from '../record/scrub.js'
+import { RunRecorder } from '../record/recorder.js'
+import { scrubDeep } from '../record/scrub.js'
 import type { Failure, RunResult } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import { liveTarget } from '../target/live.js'
@@ -158,23 +153,19 @@ async function rehearseOnly(
   if (options.skipRehearsal) return bypass(thePlan, stateDir, startedAt, ctx)
 
   await removeRehearsal(stateDir)
-  const eventsPath = join(stateDir, EVENTS_FILE)
-  const events = await EventLog.open(eventsPath, ctx.clock)
-  try {
-    const session = new Session(options, ctx, thePlan, events, smokeCrates)
+  const recorder = await RunRecorder.open(stateDir, ctx.clock, secretValues(options))
+  return recorder.during(async () => {
+    const session = new Session(options, ctx, thePlan, recorder, smokeCrates)
     const outcome = await session.run(endpoint)
     const completedAt = isoTime(ctx.clock.now())
     const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message)
-    await events.append(
-      {
-        type: 'rehearsal_complete',
-        passed: v.passed,
-        registry: options.registryName,
-        plan_id: thePlan.planId,
-        summary: v.summary
-      },
-      ALL_PACKAGES
-    )
+    await recorder.emit({
+      type: 'rehearsal_complete',
+      passed: v.passed,
+      registry: options.registryName,
+      plan_id: thePlan.planId,
+      summary: v.summary
+    })
     const receiptPath = await writeRehearsal(
       stateDir,
       buildReceipt({
@@ -190,7 +181,7 @@ async function rehearseOnly(
         commit: await commitOf(thePlan.workspaceRoot, ctx.env),
         failure: outcome.failure
       }),
-      secretValues(options).concat(outcome.registry?.token || [])
+      recorder.secrets
     )
     ctx.progress(v.summary)
     if (outcome.rethrow) throw outcome.rethrow
@@ -203,7 +194,7 @@ async function rehearseOnly(
       published: [],
       stateDir,
       receiptPath,
-      eventsPath,
+      eventsPath: recorder.eventsPath,
       failure: outcome.failure,
       registry: outcome.registry && {
         name: outcome.registry.name,
@@ -213,9 +204,7 @@ async function rehearseOnly(
       startedAt,
       completedAt
     }
-  } finally {
-    await events.close()
-  }
+  })
 }
 
 /**
@@ -247,14 +236,9 @@ async function bypass(
   ctx: RunContext
 ): Promise<RunResult> {
   await removeRehearsal(stateDir)
-  const eventsPath = join(stateDir, EVENTS_FILE)
-  const events = await EventLog.open(eventsPath, ctx.clock)
+  const recorder = await RunRecorder.open(stateDir, ctx.clock, [])
   const reason = 'skip-rehearsal is set: the operator bypassed the rehearsal'
-  try {
-    await events.append({ type: 'rehearsal_bypassed', reason }, ALL_PACKAGES)
-  } finally {
-    await events.close()
-  }
+  await recorder.during(r => r.emit({ type: 'rehearsal_bypassed', reason }))
   ctx.logger.warning(
     `skip-rehearsal is set: NOTHING was rehearsed for plan ${plan.planId}; no rehearsal.json was written and any older one was removed`
   )
@@ -272,7 +256,7 @@ async function bypass(
     })),
     published: [],
     stateDir,
-    eventsPath,
+    eventsPath: recorder.eventsPath,
     startedAt,
     completedAt: isoTime(ctx.clock.now())
   }
@@ -294,20 +278,15 @@ class Session {
   private cksums = new Map<string, string>()
   private digest?: ContentDigest
   private registry?: RehearsalRegistry
-  private secrets: string[] = []
 
   constructor(
     private readonly options: Options,
     private readonly ctx: RunContext,
     private readonly plan: Plan,
-    private readonly events: EventLog,
+    private readonly recorder: RunRecorder,
     private readonly smokeCrates: PlannedCrate[]
   ) {
     this.crates = plan.packages.map(pendingStatus)
-    for (const secret of secretValues(options)) {
-      this.secrets.push(secret)
-      events.addSecret(secret)
-    }
   }
 
   async run(endpoint: RegistryEndpoint | undefined): Promise<SessionOutcome> {
@@ -337,8 +316,7 @@ class Session {
         logger: this.ctx.logger,
         progress: this.ctx.progress
       })
-      this.secrets.push(this.registry.token)
-      this.events.addSecret(this.registry.token)
+      this.recorder.addSecret(this.registry.token)
       await this.event(
         { type: 'registry_policy_applied', evidence: policyEvidence(this.registry) },
         ALL_PACKAGES
@@ -361,7 +339,7 @@ class Session {
       digest: this.digest,
       registry: this.registry,
       // One place scrubs every failure, whichever step produced it.
-      failure: failure && scrubDeep(failure, this.secrets),
+      failure: failure && scrubDeep(failure, this.recorder.secrets),
       rethrow
     }
   }
@@ -654,11 +632,11 @@ class Session {
   }
 
   private scrub(text: string): string {
-    return scrubSecrets(text, this.secrets)
+    return this.recorder.scrub(text)
   }
 
   private event(eventType: EventType, pkg: string): Promise<void> {
-    return this.events.append(eventType, pkg)
+    return this.recorder.emit(eventType, pkg)
   }
 }
 
