@@ -14,8 +14,6 @@ export interface Schedulable {
 export class Schedule {
   private readonly order: string[]
   private readonly waitingOn = new Map<string, Set<string>>()
-  private readonly inFlight = new Set<string>()
-  private readonly confirmed = new Set<string>()
   private failed = false
 
   /** `confirmed`: crates visible before anything starts (e.g. versions already in the index). */
@@ -36,40 +34,23 @@ export class Schedule {
       if (taken.length >= limit) break
       if (this.waitingOn.get(name)?.size === 0) taken.push(name)
     }
-    for (const name of taken) {
-      this.waitingOn.delete(name)
-      this.inFlight.add(name)
-    }
+    // Taken crates are in flight: no longer waiting, not yet confirmed.
+    for (const name of taken) this.waitingOn.delete(name)
     return taken
   }
 
   /** The crate is visible: its dependents no longer wait for it. */
   markConfirmed(name: string): void {
-    this.inFlight.delete(name)
     this.confirm(name)
   }
 
-  /** The crate failed: it and everything not yet started stay unconfirmed. */
-  markFailed(name: string): void {
-    this.inFlight.delete(name)
+  /** A crate in flight failed: it and everything not yet started stay unconfirmed. */
+  markFailed(): void {
     this.failed = true
-  }
-
-  get stopped(): boolean {
-    return this.failed
-  }
-
-  /** True when nothing is in flight and nothing can become ready any more. */
-  get finished(): boolean {
-    if (this.inFlight.size > 0) return false
-    if (this.failed) return true
-    for (const deps of this.waitingOn.values()) if (deps.size === 0) return false
-    return true
   }
 
   private confirm(name: string): void {
     this.waitingOn.delete(name)
-    this.confirmed.add(name)
     for (const deps of this.waitingOn.values()) deps.delete(name)
   }
 }
@@ -114,7 +95,7 @@ export async function drive<T extends Schedulable>(
     const settle = (name: string, confirmed: boolean) => {
       if (!unsettled.delete(name)) return
       if (confirmed) schedule.markConfirmed(name)
-      else schedule.markFailed(name)
+      else schedule.markFailed()
       if (unsettled.size === 0) busy--
       wake()
     }
