@@ -89,7 +89,9 @@ export async function runInWorkflow(
     // One reading of the live index for this phase: the engine's dropped-edge check and the
     // release preview both use it.
     const liveIndexUrl = liveTarget(options).indexUrl
-    const liveIndex = readSparseSnapshot(liveIndexUrl, liveIndexNames(plan), { fetch: ctx.fetch })
+    // Without a rehearsal there is no preview: only the dropped edges' targets are looked up.
+    const names = options.skipRehearsal ? plan.droppedDevEdges.map(e => e.to) : liveIndexNames(plan)
+    const liveIndex = readSparseSnapshot(liveIndexUrl, names, { fetch: ctx.fetch })
     const previewing = options.skipRehearsal
       ? Promise.resolve(undefined)
       : releasePreview(plan, { liveIndexUrl, snapshot: liveIndex })
