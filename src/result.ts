@@ -1,19 +1,5 @@
+import type { CrateStatus } from './engine/status.js'
 import type { ContentDigest, Plan } from './plan/types.js'
-
-export type PackageStatus = 'published' | 'skipped' | 'failed' | 'pending' | 'dry-run'
-
-export interface PackageOutcome {
-  name: string
-  version: string
-  level: number
-  status: PackageStatus
-  durationMs: number
-  /** sha256 of the .crate that was uploaded (or found), when known. */
-  cksum?: string
-  /** Why a crate was skipped (e.g. "already published"). */
-  reason?: string
-  attempts?: number
-}
 
 export interface Failure {
   /** The crate that failed, when the failure belongs to one. */
@@ -43,7 +29,7 @@ export interface RunResult {
   plan?: Plan
   digest?: ContentDigest
   /** In plan order. */
-  packages: PackageOutcome[]
+  packages: CrateStatus[]
   /** Publish mode: what this run uploaded. */
   published: { name: string; version: string }[]
   stateDir: string

@@ -1,5 +1,6 @@
 import type { Plan } from '../../src/plan/types.js'
-import type { PackageOutcome, RunResult } from '../../src/result.js'
+import type { CrateStatus } from '../../src/engine/status.js'
+import type { RunResult } from '../../src/result.js'
 
 /** A four-crate workspace: core and macros at level 0, app on both, cli on app; xtask unpublished. */
 export function samplePlan(): Plan {
@@ -32,7 +33,7 @@ export function samplePlan(): Plan {
   }
 }
 
-export function outcomes(statuses: PackageOutcome['status'][]): PackageOutcome[] {
+export function outcomes(statuses: CrateStatus['status'][]): CrateStatus[] {
   return samplePlan().packages.map((p, i) => ({
     name: p.name,
     version: p.version,

@@ -1,6 +1,6 @@
+import { CRATES_IO } from '../../src/crates-io.js'
 import { describe, expect, it } from '@jest/globals'
 import {
-  CRATES_IO_INDEX_URL,
   CRATES_IO_RATE_LIMITS,
   crateState,
   describeRateLimitWait,
@@ -105,7 +105,7 @@ describe('releasePreview', () => {
       },
       requested
     )
-    const preview = await releasePreview(samplePlan(), { liveIndexUrl: CRATES_IO_INDEX_URL, fetch })
+    const preview = await releasePreview(samplePlan(), { liveIndexUrl: CRATES_IO.indexUrl, fetch })
     expect(preview.crates.map(c => [c.name, c.state])).toEqual([
       ['demo-core', 'already-published'],
       ['demo-macros', 'new-crate'],
@@ -134,7 +134,7 @@ describe('releasePreview', () => {
   it('expects a wait when new crates exceed the burst', async () => {
     const names = ['aa', 'bb', 'cc', 'dd', 'ee', 'ff', 'gg']
     const preview = await releasePreview(planOf(names), {
-      liveIndexUrl: CRATES_IO_INDEX_URL,
+      liveIndexUrl: CRATES_IO.indexUrl,
       fetch: fakeIndex({})
     })
     expect(preview.counts['new-crate']).toBe(7)
@@ -161,7 +161,7 @@ describe('releasePreview', () => {
     const fetch = (async () => {
       throw new TypeError('fetch failed')
     }) as typeof globalThis.fetch
-    const preview = await releasePreview(samplePlan(), { liveIndexUrl: CRATES_IO_INDEX_URL, fetch })
+    const preview = await releasePreview(samplePlan(), { liveIndexUrl: CRATES_IO.indexUrl, fetch })
     expect(preview.crates.every(c => c.state === 'unknown')).toBe(true)
     expect(preview.counts.unknown).toBe(4)
     expect(preview.notes).toHaveLength(1)
@@ -174,7 +174,7 @@ describe('releasePreview', () => {
       String(input).endsWith('/cli')
         ? new Response('upstream down', { status: 503 })
         : new Response('nope', { status: 404 })) as typeof globalThis.fetch
-    const preview = await releasePreview(samplePlan(), { liveIndexUrl: CRATES_IO_INDEX_URL, fetch })
+    const preview = await releasePreview(samplePlan(), { liveIndexUrl: CRATES_IO.indexUrl, fetch })
     expect(preview.crates.map(c => c.state)).toEqual(['unknown', 'unknown', 'unknown', 'unknown'])
     expect(preview.notes[0]).toMatch(/503/)
   })

@@ -1,12 +1,9 @@
+import { CRATES_IO } from '../../src/crates-io.js'
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  CRATES_IO_INDEX_URL,
-  CRATES_IO_RATE_LIMITS,
-  type ReleasePreview
-} from '../../src/github/preview.js'
+import { CRATES_IO_RATE_LIMITS, type ReleasePreview } from '../../src/github/preview.js'
 import { resultLines } from '../../src/outputs.js'
 import { renderSummary, writeSummary, type SummaryWriter } from '../../src/github/summary.js'
 import type { Failure } from '../../src/result.js'
@@ -46,7 +43,7 @@ const buildFailure: Failure = {
 function preview(): ReleasePreview {
   return {
     registry: 'crates-io',
-    indexUrl: CRATES_IO_INDEX_URL,
+    indexUrl: CRATES_IO.indexUrl,
     crates: [
       { name: 'demo-core', version: '0.2.0', state: 'already-published' },
       { name: 'demo-macros', version: '0.2.0', state: 'new-crate' },

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
-import type { ArtifactStore } from '../../src/github/artifact.js'
+import type { ArtifactStore } from '../../src/record/artifacts.js'
 import type { CacheService } from '../../src/github/cache.js'
 import { runInWorkflow, type WorkflowDeps } from '../../src/github/workflow.js'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
 import { testOptions } from '../helpers/options.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { integrationContext } from '../rehearse/helpers.js'
 
 const SHA = 'c'.repeat(40)
 
@@ -112,7 +113,7 @@ describe('a rehearsal inside a workflow', () => {
       annotations: [],
       statuses
     }
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     // The demo is a crates.io workspace (no `registry` keys): its rehearsal targets crates.io.
     const options = testOptions(join(ws, 'Cargo.toml'), {
       statusCheck: true,
@@ -180,7 +181,7 @@ describe('a rehearsal inside a workflow', () => {
 
     const result = await runInWorkflow(
       options,
-      integrationContext(sandbox.env),
+      testContext(sandbox.env, systemClock),
       fakes(env, captured)
     )
 
@@ -209,7 +210,7 @@ describe('a rehearsal inside a workflow', () => {
       targetRegistryUrl: live.url
     })
     await expect(
-      runInWorkflow(options, integrationContext(sandbox.env), fakes({}, captured))
+      runInWorkflow(options, testContext(sandbox.env, systemClock), fakes({}, captured))
     ).rejects.toThrow(/serderive dev-depends on sercore \^?0\.1.*none matches/)
     expect(captured.uploads).toEqual([])
     expect(live.faults.uploads()).toEqual({})

@@ -1,3 +1,5 @@
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -7,7 +9,6 @@ import { computePlanId } from '../../src/plan/plan-id.js'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { integrationContext } from '../rehearse/helpers.js'
 import { workspaceFixture } from './fixtures.js'
 
 let sandbox: CargoSandbox
@@ -28,7 +29,7 @@ async function planOutput(ws: string, raw: Record<string, string>, format = 'tex
     { cwd: ws, env: {} }
   )
   const out: string[] = []
-  const code = await planCommand(options, format, integrationContext(sandbox.env), {
+  const code = await planCommand(options, format, testContext(sandbox.env, systemClock), {
     out: line => void out.push(line),
     err: () => undefined
   })

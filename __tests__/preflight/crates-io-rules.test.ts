@@ -4,7 +4,7 @@ import {
   isReservedName,
   isValidLicenseExpression,
   type CrateFields
-} from '../../src/plan/crates-io-rules.js'
+} from '../../src/crates-io-rules.js'
 
 const good: CrateFields = {
   name: 'alpha-lib',

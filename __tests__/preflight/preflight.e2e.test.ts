@@ -1,3 +1,5 @@
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,8 +10,8 @@ import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { RehearsedFixture, testContext } from '../publish/helpers.js'
-import { integrationContext, rehearseOptions } from '../rehearse/helpers.js'
+import { RehearsedFixture } from '../publish/helpers.js'
+import { rehearseOptions } from '../rehearse/helpers.js'
 
 function write(root: string, files: Record<string, string>): void {
   for (const [path, text] of Object.entries(files)) {
@@ -52,7 +54,7 @@ describe('crates.io rules before any upload (kellnr stand-in: embedded registry,
   })
 
   it('fails once, naming the three problems of the three crates, with no upload', async () => {
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     const result = await rehearse(
       rehearseOptions(join(ws, 'Cargo.toml'), {
         registryUrl: registry.url,
@@ -75,7 +77,7 @@ describe('crates.io rules before any upload (kellnr stand-in: embedded registry,
   it('`plan` shows the same problems', async () => {
     const out: string[] = []
     const term = { out: (l: string) => void out.push(l), err: () => undefined }
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     const options = rehearseOptions(join(ws, 'Cargo.toml'))
     expect(await planCommand(options, 'json', ctx, term as never)).toBe(0)
     const json = JSON.parse(out.join('\n')) as { problems: { crate: string; field: string }[] }

@@ -159,11 +159,11 @@ function harness(settings: Partial<ExecutorSettings> = {}) {
 }
 
 describe('executePlan', () => {
-  it('publishes level by level, waiting for each version before the next level starts', async () => {
+  it('publishes a crate only after each of its dependencies is visible', async () => {
     const h = harness()
     const result = await h.run([crate('a', 0), crate('b', 0), crate('c', 1, ['a', 'b'])])
     expect(result.stoppedBy).toBeUndefined()
-    expect(result.runs.map(r => [r.crate.name, r.state, r.uploaded, r.attempts])).toEqual([
+    expect(result.runs.map(r => [r.crate.name, r.status, r.uploaded, r.attempts])).toEqual([
       ['a', 'published', true, 1],
       ['b', 'published', true, 1],
       ['c', 'published', true, 1]
@@ -188,7 +188,23 @@ describe('executePlan', () => {
     ])
   })
 
-  it('keeps at most max-concurrency uploads of a level in flight', async () => {
+  it('starts a dependent as soon as its own dependency is visible, while another branch retries', async () => {
+    const h = harness()
+    h.live.on('a', { kind: 'fail', stderr: STATUS_503 }, { kind: 'fail', stderr: STATUS_503 })
+    const result = await h.run([
+      crate('a', 0),
+      crate('b', 0),
+      crate('a2', 1, ['a']),
+      crate('b2', 1, ['b'])
+    ])
+    expect(result.runs.map(r => r.status)).toEqual(Array(4).fill('published'))
+    const at = (pkg: string, type: string) =>
+      h.events.findIndex(e => e.pkg === pkg && e.type === type)
+    expect(at('b2@1.0.0', 'package_started')).toBeLessThan(at('a@1.0.0', 'package_published'))
+    expect(at('a2@1.0.0', 'package_started')).toBeGreaterThan(at('a@1.0.0', 'package_published'))
+  })
+
+  it('keeps at most max-concurrency uploads in flight', async () => {
     const h = harness({ maxConcurrency: 2 })
     await h.run(['a', 'b', 'c', 'd', 'e'].map(n => crate(n, 0)))
     expect(h.live.uploads).toHaveLength(5)
@@ -199,7 +215,7 @@ describe('executePlan', () => {
     const h = harness()
     h.live.index.set('a', ['1.0.0'])
     const result = await h.run([crate('a', 0), crate('b', 1, ['a'])])
-    expect(result.runs.map(r => [r.crate.name, r.state, r.uploaded, r.reason ?? ''])).toEqual([
+    expect(result.runs.map(r => [r.crate.name, r.status, r.uploaded, r.reason ?? ''])).toEqual([
       ['a', 'skipped', false, 'already published'],
       ['b', 'published', true, '']
     ])
@@ -211,7 +227,7 @@ describe('executePlan', () => {
     const h = harness()
     h.live.on('a', { kind: 'fail', stderr: STATUS_503 }, { kind: 'fail', stderr: STATUS_503 })
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'published', attempts: 3, uploaded: true })
+    expect(result.runs[0]).toMatchObject({ status: 'published', attempts: 3, uploaded: true })
     expect(h.live.uploads).toEqual(['a@1.0.0'])
     // Equal jitter with random 0.5: 3/4 of base * 2^(attempt-1).
     expect(h.clock.sleeps.slice(0, 2)).toEqual([750, 1500])
@@ -227,7 +243,7 @@ describe('executePlan', () => {
     h.live.index.set('a', ['0.9.0'])
     h.live.on('a', { kind: 'fail', stderr: rateLimited(90) })
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'published', attempts: 2 })
+    expect(result.runs[0]).toMatchObject({ status: 'published', attempts: 2 })
     expect(h.clock.sleeps[0]).toBe(90_000)
     const limit = h.events.find(e => e.type === 'rate_limit_observed')!.event
     expect(limit).toEqual({
@@ -254,7 +270,7 @@ describe('executePlan', () => {
     const h = harness()
     h.live.on('a', { kind: 'fail', stderr: DROPPED, stored: true })
     const result = await h.run([crate('a', 0), crate('b', 1, ['a'])])
-    expect(result.runs.map(r => [r.crate.name, r.state, r.uploaded, r.attempts])).toEqual([
+    expect(result.runs.map(r => [r.crate.name, r.status, r.uploaded, r.attempts])).toEqual([
       ['a', 'published', true, 1],
       ['b', 'published', true, 1]
     ])
@@ -281,7 +297,7 @@ describe('executePlan', () => {
     h.live.lagPolls = 3
     h.live.on('a', { kind: 'fail', stderr: UNKNOWN, stored: true })
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'published', attempts: 1 })
+    expect(result.runs[0]).toMatchObject({ status: 'published', attempts: 1 })
     expect(h.live.uploads).toEqual(['a@1.0.0'])
   })
 
@@ -289,7 +305,7 @@ describe('executePlan', () => {
     const h = harness()
     h.live.on('a', { kind: 'fail', stderr: UNKNOWN })
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'published', attempts: 2 })
+    expect(result.runs[0]).toMatchObject({ status: 'published', attempts: 2 })
     expect(h.live.uploads).toEqual(['a@1.0.0'])
     expect(h.events.find(e => e.type === 'publish_reconciled')!.event).toMatchObject({
       outcome: { outcome: 'not_published', elapsed_ms: 10_000 }
@@ -298,18 +314,18 @@ describe('executePlan', () => {
     expect(h.clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000)
   })
 
-  it('stops the plan on a permanent failure: in-flight crates finish, later levels stay pending', async () => {
+  it('stops the plan on a permanent failure: in-flight crates finish, dependents stay pending', async () => {
     const h = harness()
     h.live.on('b', { kind: 'fail', stderr: PERMANENT_400 })
     const result = await h.run([crate('a', 0), crate('b', 0), crate('c', 1, ['a', 'b'])])
     expect(result.stoppedBy?.crate.name).toBe('b')
-    expect(result.runs.map(r => [r.crate.name, r.state])).toEqual([
+    expect(result.runs.map(r => [r.crate.name, r.status])).toEqual([
       ['a', 'published'],
       ['b', 'failed'],
       ['c', 'pending']
     ])
-    expect(result.runs[1]!.error).toMatchObject({ class: 'permanent' })
-    expect(result.runs[1]!.error?.stderrTail).toContain('missing field description')
+    expect(result.runs[1]!.failure).toMatchObject({ class: 'permanent' })
+    expect(result.runs[1]!.failure?.stderrTail).toContain('missing field description')
     expect(h.live.uploads).toEqual(['a@1.0.0'])
     expect(h.typesOf('b@1.0.0')).toContain('package_failed')
     expect(h.clock.sleeps).toEqual([])
@@ -322,8 +338,8 @@ describe('executePlan', () => {
       ...Array.from({ length: 5 }, () => ({ kind: 'fail' as const, stderr: STATUS_503 }))
     )
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'failed', attempts: 3, uploaded: false })
-    expect(result.runs[0]!.error?.message).toMatch(/gave up after 3 attempts/)
+    expect(result.runs[0]).toMatchObject({ status: 'failed', attempts: 3, uploaded: false })
+    expect(result.runs[0]!.failure?.message).toMatch(/gave up after 3 attempts/)
     expect(h.events.filter(e => e.type === 'retry_scheduled')).toHaveLength(2)
   })
 
@@ -331,7 +347,7 @@ describe('executePlan', () => {
     const h = harness()
     h.live.lagPolls = 4
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'published' })
+    expect(result.runs[0]).toMatchObject({ status: 'published' })
     const polls = h.events.filter(e => e.type === 'readiness_poll').map(e => e.event)
     expect(polls.map(p => (p as { visible: boolean }).visible)).toEqual([false, false, false, true])
   })
@@ -340,7 +356,7 @@ describe('executePlan', () => {
     const h = harness({ readinessTimeoutMs: 5000 })
     h.live.lagPolls = 1000
     const result = await h.run([crate('a', 0), crate('b', 1, ['a'])])
-    expect(result.runs.map(r => [r.crate.name, r.state, r.uploaded])).toEqual([
+    expect(result.runs.map(r => [r.crate.name, r.status, r.uploaded])).toEqual([
       ['a', 'failed', true],
       ['b', 'pending', false]
     ])
@@ -351,7 +367,7 @@ describe('executePlan', () => {
     const h = harness()
     h.live.indexFailures = 2
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'published', attempts: 1 })
+    expect(result.runs[0]).toMatchObject({ status: 'published', attempts: 1 })
     expect(h.events.filter(e => e.type === 'retry_scheduled')).toHaveLength(2)
   })
 
@@ -376,7 +392,7 @@ describe('executePlan', () => {
       scrub: t => t,
       progress: () => undefined
     })
-    expect(result.runs[0]).toMatchObject({ state: 'failed', attempts: 0 })
+    expect(result.runs[0]).toMatchObject({ status: 'failed', attempts: 0 })
     expect(live.uploads).toEqual([])
   })
 
@@ -393,7 +409,7 @@ describe('executePlan', () => {
       return r
     }
     const result = await h.run([crate('a', 0)])
-    expect(result.runs[0]).toMatchObject({ state: 'skipped', uploaded: false })
+    expect(result.runs[0]).toMatchObject({ status: 'skipped', uploaded: false })
     expect(result.runs[0]!.reason).toMatch(/not uploaded by it/)
   })
 })

@@ -1,19 +1,15 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runCargo } from '../../src/cargo/run.js'
-import { fakeClock, type Clock } from '../../src/clock.js'
-import type { RunContext } from '../../src/context.js'
-import type { ArtifactStore, DownloadResult } from '../../src/github/artifact.js'
-import { memoryLogger } from '../../src/log.js'
+import type { ArtifactStore, DownloadResult } from '../../src/record/artifacts.js'
 import type { Options } from '../../src/options/types.js'
 import type { Event } from '../../src/record/events.js'
 import { publishReceiptSchema, type PublishReceipt } from '../../src/record/receipt.js'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry, EmbeddedRegistryOptions } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
-import { offlineFetch } from '../helpers/offline-fetch.js'
 import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
+import { testContext } from '../helpers/context.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'publish')
@@ -36,29 +32,7 @@ export function publishOptions(
   })
 }
 
-export type TestContext = RunContext & {
-  logger: ReturnType<typeof memoryLogger>
-  clock: Clock & { sleeps: number[] }
-  lines: string[]
-}
-
-/** Real cargo and HTTP in the sandbox's cargo world; a fake clock so no retry really sleeps. */
-export function testContext(
-  env: Record<string, string | undefined>,
-  clock = fakeClock(Date.now())
-): TestContext {
-  const lines: string[] = []
-  return {
-    logger: memoryLogger(),
-    clock,
-    cargo: runCargo,
-    fetch: offlineFetch,
-    env,
-    random: () => 0.5,
-    progress: line => void lines.push(line),
-    lines
-  }
-}
+export { testContext, type TestContext } from '../helpers/context.js'
 
 /**
  * The workflow artifact service in memory: artifacts are folders of files copied on upload and

@@ -5,15 +5,13 @@ import { join } from 'node:path'
 import { memoryLogger } from '../../src/log.js'
 import type { Plan } from '../../src/plan/types.js'
 import { obtainProof } from '../../src/publish/proof.js'
-import {
-  buildReceipt,
-  executionResult,
-  uploadRecord,
-  type CrateRecord
-} from '../../src/publish/record.js'
+import type { CrateStatus } from '../../src/engine/status.js'
+import { buildReceipt, executionResult } from '../../src/publish/record.js'
+import { uploadRecord } from '../../src/record/artifacts.js'
 import { publishReceiptSchema } from '../../src/record/receipt.js'
 import { MemoryArtifacts } from './helpers.js'
 
+const FILES = ['rehearsal.json', 'events.jsonl', 'receipt.json']
 let dir: string
 let stateDir: string
 
@@ -100,9 +98,9 @@ const plan: Plan = {
 
 function record(
   name: string,
-  status: CrateRecord['status'],
-  extra: Partial<CrateRecord> = {}
-): CrateRecord {
+  status: CrateStatus['status'],
+  extra: Partial<CrateStatus> = {}
+): CrateStatus {
   return { name, version: '1.0.0', level: 0, status, attempts: 1, durationMs: 12.6, ...extra }
 }
 
@@ -126,7 +124,9 @@ describe('the publish record', () => {
       result: 'partial_failure',
       records: [
         record('a', 'published'),
-        record('b', 'failed', { error: { class: 'permanent', message: 'HTTP 400' } }),
+        record('b', 'failed', {
+          failure: { class: 'permanent', message: 'HTTP 400', stderrTail: 'not in the receipt' }
+        }),
         record('c', 'dry-run')
       ],
       gate: { decision: 'proceed', reason: 'accepted', bypassed: false }
@@ -137,12 +137,17 @@ describe('the publish record', () => {
       ['b', 'failed', 13],
       ['c', 'dry_run', 13]
     ])
+    expect(receipt.packages[1]?.error).toEqual({ class: 'permanent', message: 'HTTP 400' })
   })
 
   it('skips the artifact upload with one warning where there is no artifact service', async () => {
     const logger = memoryLogger()
-    expect(await uploadRecord(undefined, 'x-publish', stateDir, undefined, logger)).toBeUndefined()
-    expect(logger.lines).toEqual([expect.stringMatching(/^warning: no artifact service/)])
+    expect(
+      await uploadRecord(undefined, { name: 'x-publish', stateDir, files: FILES }, logger)
+    ).toBeUndefined()
+    expect(logger.lines).toEqual([
+      expect.stringMatching(/^warning: artifact: the Actions artifact service is not available/)
+    ])
   })
 
   it('uploads only the record files that exist, relative to the state dir', async () => {
@@ -151,7 +156,11 @@ describe('the publish record', () => {
     writeFileSync(join(stateDir, 'publish-record.json'), '{}')
     writeFileSync(join(stateDir, 'receipt.json'), '{}')
     const store = new MemoryArtifacts()
-    const id = await uploadRecord(store, 'x-publish', stateDir, 3, memoryLogger())
+    const id = await uploadRecord(
+      store,
+      { name: 'x-publish', stateDir, files: FILES, retentionDays: 3 },
+      memoryLogger()
+    )
     expect(id).toBe(1001)
     // shipper's own receipt.json in the same state dir is not ours to upload.
     expect([...store.uploaded[0]!.files.keys()].sort()).toEqual([

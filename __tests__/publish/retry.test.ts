@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { NEW_CRATE_RATE_LIMIT_MS, retryDelayMs, shouldRetry } from '../../src/publish/retry.js'
+import { NEW_CRATE_RATE_LIMIT_MS, retryDelayMs } from '../../src/publish/retry.js'
 
 const low = () => 0
 const high = () => 0.999999
@@ -54,21 +54,5 @@ describe('retryDelayMs', () => {
 
   it('rejects an attempt number below 1', () => {
     expect(() => retryDelayMs({ attempt: 0, random: low })).toThrow(RangeError)
-  })
-})
-
-describe('shouldRetry', () => {
-  it('retries a transient failure while attempts remain', () => {
-    expect(shouldRetry('retryable', 1, 6)).toBe(true)
-    expect(shouldRetry('retryable', 5, 6)).toBe(true)
-    expect(shouldRetry('retryable', 6, 6)).toBe(false)
-  })
-
-  it('never retries a permanent failure', () => {
-    expect(shouldRetry('permanent', 1, 6)).toBe(false)
-  })
-
-  it('leaves an ambiguous failure to reconciliation instead of retrying blindly', () => {
-    expect(shouldRetry('ambiguous', 1, 6)).toBe(false)
   })
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { fakeClock } from '../../src/clock.js'
 import { UserError } from '../../src/errors.js'
 import { memoryLogger } from '../../src/log.js'
-import { liveTarget } from '../../src/publish/target.js'
+import { liveTarget } from '../../src/target/live.js'
 import {
   chooseAuth,
   oidcAudience,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { publishMetadataSchema } from '../../src/registry/publish-body.js'
-import { compareVersions, isSemver, withoutBuild } from '../../src/plan/semver.js'
+import { compareVersions, isSemver, withoutBuild } from '../../src/util/semver.js'
 import {
   canonicalName,
   checkAgainstRegistry,

@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runCargo } from '../../src/cargo/run.js'
 import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { fetchIndexEntries } from '../../src/sparse/client.js'
+import { readSparseSnapshot } from '../../src/target/snapshot.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import {
-  FIXTURES,
-  integrationContext,
-  readEventLines,
-  readReceipt,
-  rehearseOptions
-} from './helpers.js'
+import { FIXTURES, readEventLines, readReceipt, rehearseOptions } from './helpers.js'
 
 let sandbox: CargoSandbox
 let ws: string
@@ -31,10 +28,8 @@ afterAll(async () => {
 
 describe('rehearse (a versioned dev-dependency cycle, serde-like)', () => {
   it('fails at packaging with the plan’s advice when the live registry has no older version to close the cycle', async () => {
-    const result = await rehearse(
-      rehearseOptions(join(ws, 'Cargo.toml')),
-      integrationContext(sandbox.env)
-    )
+    const ctx = testContext(sandbox.env, systemClock)
+    const result = await rehearse(rehearseOptions(join(ws, 'Cargo.toml')), ctx)
 
     expect(result.outcome).toBe('failed')
     expect(result.plan?.droppedDevEdges).toEqual([
@@ -52,6 +47,25 @@ describe('rehearse (a versioned dev-dependency cycle, serde-like)', () => {
     expect(readReceipt(join(ws, '.shipper')).summary).toMatch(
       /^rehearsal stopped at 1\/2: packaging serderive/
     )
+    // The engine itself looked for sercore on the live registry (offline here), so the CLI warns
+    // as the action does.
+    expect(ctx.logger.lines).toContainEqual(
+      expect.stringMatching(/^warning: could not read sercore from the crates-io index/)
+    )
+  })
+
+  it('refuses before anything is touched when the live index holds no version the dropped edge can resolve to', async () => {
+    const ctx = testContext(sandbox.env, systemClock)
+    const liveIndex = readSparseSnapshot(standIn.indexUrl, ['sercore'], { fetch: ctx.fetch })
+    await expect(
+      rehearse(rehearseOptions(join(ws, 'Cargo.toml')), ctx, { liveIndex })
+    ).rejects.toMatchObject({
+      name: 'UserError',
+      message: expect.stringContaining(
+        'serderive dev-depends on sercore ^0.1, which must resolve from versions already on crates-io, and none matches (it has none)'
+      )
+    })
+    expect(ctx.lines).toEqual([])
   })
 
   it('passes when the cycle-closing dev-dependency resolves from the older version on (a stand-in for) crates.io', async () => {
@@ -86,7 +100,7 @@ describe('rehearse (a versioned dev-dependency cycle, serde-like)', () => {
           registryUrl: rehearsal.url,
           registryToken: rehearsal.token
         }),
-        integrationContext(sandbox.env)
+        testContext(sandbox.env, systemClock)
       )
 
       expect(result.failure).toBeUndefined()

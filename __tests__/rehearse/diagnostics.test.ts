@@ -1,3 +1,5 @@
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -10,12 +12,7 @@ import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.j
 import { rehearse } from '../../src/rehearse/index.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 import { rehearseCommand } from '../../src/cli/rehearse.js'
-import {
-  FIXTURES as REHEARSE_FIXTURES,
-  integrationContext,
-  readReceipt,
-  rehearseOptions
-} from './helpers.js'
+import { FIXTURES as REHEARSE_FIXTURES, readReceipt, rehearseOptions } from './helpers.js'
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'diagnostics')
 
@@ -59,7 +56,7 @@ async function planError(ws: string): Promise<UserError> {
 describe('a crate that builds only through feature unification', () => {
   it("reports rustc's E0425 with its location, names the checkout, and keeps the full cargo log", async () => {
     const ws = sandbox.copyFixture(join(FIXTURES, 'unify'), 'unify')
-    const result = await rehearse(options(ws), integrationContext(sandbox.env))
+    const result = await rehearse(options(ws), testContext(sandbox.env, systemClock))
 
     expect(result.outcome).toBe('failed')
     expect(result.failure?.crate?.name).toBe('g-app')
@@ -87,7 +84,7 @@ describe('a crate that builds only through feature unification', () => {
 describe('a crate crates.io would refuse (no description), on the command line', () => {
   it('is told once, before any upload: one failure line naming the crate, the field and the fix', async () => {
     const ws = sandbox.copyFixture(join(REHEARSE_FIXTURES, 'chain'), 'chain')
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     const out: string[] = []
     const code = await rehearseCommand(options(ws), ctx, {
       out: l => void out.push(l),
@@ -109,7 +106,7 @@ describe('a crate crates.io would refuse (no description), on the command line',
 describe('a slow build script', () => {
   it('produces progress lines naming what cargo is on while it runs', async () => {
     const ws = sandbox.copyFixture(join(FIXTURES, 'slow'), 'slow')
-    const ctx = integrationContext({ ...sandbox.env, SLOW_BUILD_MS: '2500' })
+    const ctx = testContext({ ...sandbox.env, SLOW_BUILD_MS: '2500' }, systemClock)
     ctx.cargo = watchCargo(runCargo, {
       progress: ctx.progress,
       now: () => Date.now(),

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,7 +17,6 @@ import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 import {
   eventTypes,
   FIXTURES,
-  integrationContext,
   readEventLines,
   readFactLines,
   readReceipt,
@@ -50,7 +51,7 @@ afterAll(() => sandbox.cleanup())
 describe('rehearse (diamond workspace)', () => {
   it('publishes every crate to a fresh embedded registry, smoke-installs the binary, builds a consumer, and stops the registry', async () => {
     const before = snapshot(ws)
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     const options = rehearseOptions(join(ws, 'Cargo.toml'), {
       smokeInstall: ['delta'],
       smokeBuild: true
@@ -135,7 +136,7 @@ describe('rehearse (diamond workspace)', () => {
         registryUrl: registry.url,
         registryToken: registry.token
       })
-      const first = await rehearse(options, integrationContext(sandbox.env))
+      const first = await rehearse(options, testContext(sandbox.env, systemClock))
       expect(first.outcome).toBe('passed')
       expect(first.registry).toEqual({ name: 'rehearsal', url: registry.url, embedded: false })
       for (const p of first.packages) {
@@ -143,7 +144,7 @@ describe('rehearse (diamond workspace)', () => {
         expect(entries?.find(e => e.vers === p.version)?.cksum).toBe(p.cksum)
       }
 
-      const second = await rehearse(options, integrationContext(sandbox.env))
+      const second = await rehearse(options, testContext(sandbox.env, systemClock))
 
       expect(second.outcome).toBe('passed')
       expect(second.packages.map(p => p.status)).toEqual([
@@ -201,7 +202,7 @@ describe('rehearse (diamond workspace)', () => {
           registryUrl: registry.url,
           registryToken: registry.token
         }),
-        integrationContext(sandbox.env)
+        testContext(sandbox.env, systemClock)
       )
 
       expect(result.outcome).toBe('failed')
@@ -235,7 +236,7 @@ describe('rehearse (diamond workspace)', () => {
   it('rejects a smoke-install crate without a binary before publishing anything (exit 2)', async () => {
     const stateDir = join(sandbox.root, 'state-smoke')
     const options = rehearseOptions(join(ws, 'Cargo.toml'), { smokeInstall: ['alpha'], stateDir })
-    const error = await rehearse(options, integrationContext(sandbox.env)).catch(e => e)
+    const error = await rehearse(options, testContext(sandbox.env, systemClock)).catch(e => e)
     expect(error).toBeInstanceOf(UserError)
     expect((error as UserError).exitCode).toBe(2)
     expect((error as UserError).message).toContain("'alpha', which has no binary target")
@@ -247,7 +248,7 @@ describe('rehearse (diamond workspace)', () => {
     const stateDir = join(sandbox.root, 'state-skip')
     mkdirSync(stateDir, { recursive: true })
     writeFileSync(join(stateDir, 'rehearsal.json'), '{"passed": true}\n')
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
 
     const result = await rehearse(
       rehearseOptions(join(ws, 'Cargo.toml'), { skipRehearsal: true, stateDir }),

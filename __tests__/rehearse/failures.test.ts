@@ -1,17 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import {
-  eventTypes,
-  FIXTURES,
-  integrationContext,
-  readEventLines,
-  readReceipt,
-  rehearseOptions
-} from './helpers.js'
+import { eventTypes, FIXTURES, readEventLines, readReceipt, rehearseOptions } from './helpers.js'
 
 // One compiled fixture for the whole file: first <- second <- third, third without description.
 let sandbox: CargoSandbox
@@ -53,7 +48,7 @@ describe('rehearse failures (chain workspace)', () => {
     })
 
   it('refuses a crate without description before any upload, naming crate, field and fix', async () => {
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     const result = await rehearse(options(), ctx)
 
     expect(result.outcome).toBe('failed')
@@ -84,7 +79,7 @@ describe('rehearse failures (chain workspace)', () => {
       body: { errors: [{ detail: 'the registry is having a bad day' }] }
     })
 
-    const result = await rehearse(options(), integrationContext(sandbox.env))
+    const result = await rehearse(options(), testContext(sandbox.env, systemClock))
 
     expect(result.outcome).toBe('failed')
     expect(result.packages.map(p => [p.name, p.status])).toEqual([
@@ -131,7 +126,10 @@ describe('rehearse failures (chain workspace)', () => {
       CARGO_PUBLISH_TIMEOUT: '0'
     }
 
-    const result = await rehearse(options({ readinessTimeoutMs: 1500 }), integrationContext(env))
+    const result = await rehearse(
+      options({ readinessTimeoutMs: 1500 }),
+      testContext(env, systemClock)
+    )
 
     expect(result.outcome).toBe('failed')
     expect(result.packages.map(p => [p.name, p.status])).toEqual([

@@ -2,13 +2,8 @@ import { expect } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runCargo } from '../../src/cargo/run.js'
-import { systemClock } from '../../src/clock.js'
-import type { RunContext } from '../../src/context.js'
-import { memoryLogger } from '../../src/log.js'
 import type { Options } from '../../src/options/types.js'
 import type { Event } from '../../src/record/events.js'
-import { offlineFetch } from '../helpers/offline-fetch.js'
 import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
 import { rehearsalReceiptSchema, type RehearsalReceipt } from '../../src/record/rehearsal.js'
 
@@ -17,23 +12,6 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fix
 /** Options as the action's defaults would give them, for a manifest. */
 export function rehearseOptions(manifestPath: string, overrides: Partial<Options> = {}): Options {
   return testOptions(manifestPath, overrides)
-}
-
-export type TestContext = RunContext & { logger: ReturnType<typeof memoryLogger>; lines: string[] }
-
-/** Real cargo and real HTTP, in the sandbox's cargo world; nothing may reach the network. */
-export function integrationContext(env: Record<string, string | undefined>): TestContext {
-  const lines: string[] = []
-  return {
-    logger: memoryLogger(),
-    clock: systemClock,
-    cargo: runCargo,
-    fetch: offlineFetch,
-    env,
-    random: () => 0.5,
-    progress: line => void lines.push(line),
-    lines
-  }
 }
 
 /** rehearsal.json validated against the record schema, with shipper's nine fields first. */

@@ -1,17 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startRegistry, type EmbeddedRegistry } from '../../src/registry/index.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { fetchIndexEntries } from '../../src/sparse/client.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import {
-  FIXTURES,
-  integrationContext,
-  readEventLines,
-  readReceipt,
-  rehearseOptions
-} from './helpers.js'
+import { FIXTURES, readEventLines, readReceipt, rehearseOptions } from './helpers.js'
 
 let sandbox: CargoSandbox
 let registry: EmbeddedRegistry
@@ -41,7 +37,7 @@ describe('rehearse (every kind of in-workspace dependency)', () => {
         registryToken: registry.token,
         smokeBuild: true
       }),
-      integrationContext(sandbox.env)
+      testContext(sandbox.env, systemClock)
     )
 
     expect(result.failure).toBeUndefined()

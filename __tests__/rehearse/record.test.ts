@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { PlannedCrate } from '../../src/plan/types.js'
 import { rehearsalReceiptSchema } from '../../src/record/rehearsal.js'
 import { buildReceipt, verdict } from '../../src/rehearse/record.js'
-import type { CrateOutcome } from '../../src/rehearse/upload.js'
+import type { CrateStatus } from '../../src/engine/status.js'
 import { TOOL } from '../../src/version.js'
 
 const crate = (name: string): PlannedCrate => ({
@@ -17,9 +17,9 @@ const crate = (name: string): PlannedCrate => ({
 const plan = { planId: 'a'.repeat(64), packages: [crate('x'), crate('y'), crate('z')] }
 const outcome = (
   name: string,
-  status: CrateOutcome['status'],
-  extra: Partial<CrateOutcome> = {}
-): CrateOutcome => ({
+  status: CrateStatus['status'],
+  extra: Partial<CrateStatus> = {}
+): CrateStatus => ({
   name,
   version: '0.3.0',
   level: 0,

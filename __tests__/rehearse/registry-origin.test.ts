@@ -1,12 +1,14 @@
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
 import { UserError } from '../../src/errors.js'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
-import { checkRegistryOrigin } from '../../src/rehearse/registry-origin.js'
+import { checkRegistryOrigin } from '../../src/target/registry-origin.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { FIXTURES, integrationContext, rehearseOptions } from './helpers.js'
+import { FIXTURES, rehearseOptions } from './helpers.js'
 
 const kellnrDefault = {
   api: 'http://127.0.0.1:8000',
@@ -71,7 +73,7 @@ describe('rehearse against a registry reached as a service name whose config.jso
 
   it('fails at once, before anything is packaged, naming the fix', async () => {
     const ws = sandbox.copyFixture(join(FIXTURES, 'chain'), 'chain')
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
     // The job container resolves the service name `kellnr` to the registry; config.json still
     // names 127.0.0.1, as kellnr's default origin does.
     const real = ctx.fetch

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -7,14 +9,7 @@ import { UserError } from '../../src/errors.js'
 import { startRegistry } from '../../src/registry/index.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import {
-  eventTypes,
-  FIXTURES,
-  integrationContext,
-  readEventLines,
-  readReceipt,
-  rehearseOptions
-} from './helpers.js'
+import { eventTypes, FIXTURES, readEventLines, readReceipt, rehearseOptions } from './helpers.js'
 
 let sandbox: CargoSandbox
 let ws: string
@@ -40,7 +35,7 @@ describe('rehearse: the rehearsal registry', () => {
     const stateDir = join(sandbox.root, 'state-cratesio')
     const error = await rehearse(
       rehearseOptions(join(ws, 'Cargo.toml'), { registryUrl: 'https://crates.io', stateDir }),
-      integrationContext(sandbox.env)
+      testContext(sandbox.env, systemClock)
     ).catch(e => e)
     expect(error).toBeInstanceOf(UserError)
     expect(error.exitCode).toBe(2)
@@ -49,7 +44,7 @@ describe('rehearse: the rehearsal registry', () => {
 
   it('records a failed rehearsal naming the URL when the registry never answers', async () => {
     const port = await deadPort()
-    const ctx = integrationContext(sandbox.env)
+    const ctx = testContext(sandbox.env, systemClock)
 
     const result = await rehearse(
       rehearseOptions(join(ws, 'Cargo.toml'), {
@@ -92,7 +87,7 @@ describe('rehearse: the rehearsal registry', () => {
           registryToken: 'a-token-for-the-web-page',
           registryWaitMs: 60_000
         }),
-        integrationContext(sandbox.env)
+        testContext(sandbox.env, systemClock)
       )
       expect(result.outcome).toBe('failed')
       expect(result.failure?.message).toContain('does not serve a cargo registry')
@@ -113,7 +108,7 @@ describe('rehearse: the rehearsal registry', () => {
           registryUrl: `sparse+${registry.url}/api/v1/crates/`,
           registryToken: registry.token
         }),
-        integrationContext(sandbox.env)
+        testContext(sandbox.env, systemClock)
       )
 
       expect(result.failure).toBeUndefined()

@@ -1,9 +1,11 @@
+import { systemClock } from '../../src/clock.js'
+import { testContext } from '../helpers/context.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
 import { rehearse } from '../../src/rehearse/index.js'
 import { workspaceFixture } from '../plan/fixtures.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
-import { integrationContext, readEventLines, readReceipt, rehearseOptions } from './helpers.js'
+import { readEventLines, readReceipt, rehearseOptions } from './helpers.js'
 
 // printf 'https://crates.io\na@0.1.0\nb@0.1.0\n' | sha256sum
 const SHIPPER_PLAN_ID = 'fc02c8f9f62d63326bee6b3ca9c3806c3cf14dc2eb4c96cf2842004156b3c50c'
@@ -22,7 +24,7 @@ describe('rehearse (a dev-depends on b with a version)', () => {
   it("records shipper's plan_id while uploading b before a, and keeps its own order beside it", async () => {
     const result = await rehearse(
       rehearseOptions(join(ws, 'Cargo.toml')),
-      integrationContext(sandbox.env)
+      testContext(sandbox.env, systemClock)
     )
     expect(result.failure).toBeUndefined()
     expect(result.outcome).toBe('passed')

@@ -1,14 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import type { CargoResult } from '../../src/cargo/run.js'
+import type { CrateStatus } from '../../src/engine/status.js'
 import { fakeClock } from '../../src/clock.js'
 import type { PlannedCrate } from '../../src/plan/types.js'
 import type { WaitResult } from '../../src/sparse/client.js'
 import {
-  batches,
   indexState,
   uploadedByCargo,
-  uploadLevels,
-  type CrateOutcome,
+  uploadPlan,
   type IndexState,
   type UploadDeps
 } from '../../src/rehearse/upload.js'
@@ -34,7 +33,7 @@ const packages = [
   crate('e', 1, ['a']),
   crate('f', 2, ['b'])
 ]
-const plan = { packages, levels: [['a'], ['b', 'c', 'd', 'e'], ['f']] }
+const plan = { packages }
 const cksums = new Map(packages.map(p => [p.name, `sum-${p.name}`]))
 const absent = new Map<string, IndexState>(packages.map(p => [p.name, { kind: 'absent' }]))
 
@@ -55,7 +54,7 @@ function harness(overrides: Partial<UploadDeps> & { failing?: Record<string, Car
   const batchesSeen: string[][] = []
   let inFlight = 0
   let maxInFlight = 0
-  const settled: CrateOutcome[] = []
+  const settled: CrateStatus[] = []
   const deps: UploadDeps = {
     clock,
     maxConcurrency: 2,
@@ -108,23 +107,47 @@ describe('indexState', () => {
   })
 })
 
-describe('uploadLevels', () => {
-  it('uploads level by level, never more than max-concurrency at once, and reports in plan order', async () => {
+describe('uploadPlan', () => {
+  it('uploads a crate after its dependencies, never more than max-concurrency at once, and reports in plan order', async () => {
     const h = harness()
-    const outcomes = await uploadLevels(plan, cksums, absent, h.deps)
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
 
     expect(outcomes.map(o => [o.name, o.status, o.cksum])).toEqual(
       packages.map(p => [p.name, 'published', `sum-${p.name}`])
     )
     for (const o of outcomes) expect(o.durationMs).toBeGreaterThanOrEqual(100)
     expect(h.maxInFlight()).toBe(2)
+    expect(h.batches).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f']])
     const at = (line: string) => h.log.indexOf(line)
     expect(at('end a')).toBeLessThan(at('start b'))
-    for (const name of ['b', 'c', 'd', 'e']) expect(at(`end ${name}`)).toBeLessThan(at('start f'))
+    expect(at('end b')).toBeLessThan(at('start f'))
     expect(h.settled.map(o => o.status)).toEqual(Array(6).fill('published'))
   })
 
-  it('stops after a failure: cargo sends nothing after it, the other batch in flight settles, no later level starts', async () => {
+  it('starts a crate once its own dependency is visible while a slow crate of its level is still unproven', async () => {
+    // c's index entry shows up only after f has started: waiting for the whole level would
+    // never start f, and this test would time out.
+    let fStarted: () => void = () => undefined
+    const started = new Promise<void>(resolve => (fStarted = resolve))
+    const h = harness({
+      maxConcurrency: 4,
+      onStart: batch => {
+        if (batch.some(c => c.name === 'f')) fStarted()
+      },
+      waitVisible: async crate => {
+        if (crate.name === 'c') await started
+        h.log.push(`visible ${crate.name}`)
+        return visible()
+      }
+    })
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+
+    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
+    expect(h.batches).toEqual([['a'], ['b'], ['c'], ['d'], ['e'], ['f']])
+    expect(h.log.indexOf('start f')).toBeLessThan(h.log.indexOf('visible c'))
+  })
+
+  it('stops after a failure: cargo sends nothing after it, the other batch in flight settles, nothing new starts', async () => {
     // level 1 goes out as [b, c] and [d, e]; b fails, so cargo never sends c
     const failing = {
       b: {
@@ -135,7 +158,7 @@ describe('uploadLevels', () => {
       }
     }
     const h = harness({ failing })
-    const outcomes = await uploadLevels(plan, cksums, absent, h.deps)
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
 
     expect(h.batches).toEqual([['a'], ['b', 'c'], ['d', 'e']])
     expect(outcomes.map(o => [o.name, o.status])).toEqual([
@@ -167,7 +190,7 @@ describe('uploadLevels', () => {
       }
     }
     const h = harness({ failing })
-    const outcomes = await uploadLevels(plan, cksums, absent, h.deps)
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
     expect(outcomes.map(o => [o.name, o.status])).toEqual([
       ['a', 'published'],
       ['b', 'published'],
@@ -184,7 +207,7 @@ describe('uploadLevels', () => {
     const states = new Map(absent)
     states.set('a', { kind: 'same' })
     states.set('c', { kind: 'same' })
-    const outcomes = await uploadLevels(plan, cksums, states, h.deps)
+    const outcomes = await uploadPlan(plan, cksums, states, h.deps)
 
     expect(outcomes.map(o => o.status)).toEqual([
       'skipped',
@@ -206,7 +229,7 @@ describe('uploadLevels', () => {
     const h = harness()
     const states = new Map(absent)
     states.set('d', { kind: 'different', cksum: 'other' })
-    const outcomes = await uploadLevels(plan, cksums, states, h.deps)
+    const outcomes = await uploadPlan(plan, cksums, states, h.deps)
 
     expect(h.log).toEqual([])
     expect(outcomes.map(o => o.status)).toEqual([
@@ -230,7 +253,7 @@ describe('uploadLevels', () => {
       waitVisible: async c =>
         c.name === 'a' ? { visible: false, attempts: 7, durationMs: 5000 } : visible()
     })
-    const outcomes = await uploadLevels(plan, cksums, absent, h.deps)
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
 
     expect(outcomes.map(o => o.status)).toEqual([
       'failed',
@@ -264,8 +287,8 @@ describe('uploadLevels', () => {
         }
       })
     })
-    const outcomes = await uploadLevels(
-      { packages: [packages[0] as PlannedCrate], levels: [['a']] },
+    const outcomes = await uploadPlan(
+      { packages: [packages[0] as PlannedCrate] },
       cksums,
       absent,
       h.deps
@@ -289,26 +312,8 @@ describe('uploadLevels', () => {
         return visible()
       }
     })
-    await uploadLevels(plan, cksums, absent, h.deps)
+    await uploadPlan(plan, cksums, absent, h.deps)
     expect(asked.sort()).toEqual(packages.map(p => `${p.name}:sum-${p.name}`))
-  })
-})
-
-describe('batches', () => {
-  it('splits a level into at most n contiguous batches of near-equal size', () => {
-    expect(batches([1, 2, 3, 4, 5], 2)).toEqual([
-      [1, 2, 3],
-      [4, 5]
-    ])
-    expect(batches([1, 2, 3, 4, 5, 6, 7, 8, 9], 4)).toEqual([
-      [1, 2, 3],
-      [4, 5],
-      [6, 7],
-      [8, 9]
-    ])
-    expect(batches([1, 2], 4)).toEqual([[1], [2]])
-    expect(batches([1, 2, 3], 1)).toEqual([[1, 2, 3]])
-    expect(batches([], 4)).toEqual([])
   })
 })
 

@@ -1,15 +1,9 @@
-import type { RunContext } from '../context.js'
-import type { Options } from '../options/types.js'
 import { gateOnly } from '../publish/index.js'
-import type { Terminal } from './terminal.js'
+import type { EngineCommand } from './terminal.js'
 
 /** `shipper-rehearse gate`: evaluates the publish gate and prints the decision (exit 0 proceed, 1 refuse). */
-export async function gateCommand(
-  options: Options,
-  ctx: RunContext,
-  term: Terminal
-): Promise<number> {
-  const report = await gateOnly(options, ctx)
+export const gateCommand: EngineCommand = async (options, ctx, term, deps = {}) => {
+  const report = await gateOnly(options, ctx, deps)
   const { decision, plan } = report
   term.out(`plan_id ${plan.planId}`)
   term.out(`content ${report.digest.digest}`)

@@ -1,6 +1,8 @@
+import { artifactStoreFromEnv } from '../github/artifact.js'
+import type { ArtifactStore } from '../record/artifacts.js'
 import { UserError, describeError } from '../errors.js'
 import { parseOptions } from '../options/parse.js'
-import { withLiveRegistry } from '../publish/target.js'
+import { withLiveRegistry } from '../target/live.js'
 import { TOOL } from '../version.js'
 import { interruptedBy, interruptExitCode } from '../cargo/interrupt.js'
 import { parseArgs } from './args.js'
@@ -83,7 +85,8 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
         return await rehearseCommand(
           options,
           withLiveRegistry(options, terminalContext(term)),
-          term
+          term,
+          await artifactsHere()
         )
       }
       case 'gate':
@@ -94,9 +97,10 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
           { cwd: process.cwd(), env: process.env }
         )
         const ctx = terminalContext(term)
+        const deps = await artifactsHere()
         return command === 'gate'
-          ? await gateCommand(options, ctx, term)
-          : await publishCommand(options, ctx, term)
+          ? await gateCommand(options, ctx, term, deps)
+          : await publishCommand(options, ctx, term, deps)
       }
       case 'registry': {
         if (rest[0] !== 'serve') {
@@ -120,4 +124,10 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
     term.err(`error: ${describeError(error)}`)
     return error instanceof UserError ? error.exitCode : 1
   }
+}
+
+/** The artifact service when the CLI runs inside an Actions job that exposes it, else none. */
+async function artifactsHere(): Promise<{ artifacts?: ArtifactStore }> {
+  const artifacts = await artifactStoreFromEnv(process.env)
+  return artifacts ? { artifacts } : {}
 }

@@ -1,18 +1,12 @@
-import type { RunContext } from '../context.js'
-import type { Options } from '../options/types.js'
 import { resultExitCode, resultLines } from '../outputs.js'
 import { publish } from '../publish/index.js'
 import { interruptedBy, interruptExitCode } from '../cargo/interrupt.js'
 import { interruptedLine } from './interrupt.js'
-import type { Terminal } from './terminal.js'
+import type { EngineCommand } from './terminal.js'
 
 /** `shipper-rehearse publish`: gates, then publishes; prints one line per crate and the verdict. */
-export async function publishCommand(
-  options: Options,
-  ctx: RunContext,
-  term: Terminal
-): Promise<number> {
-  const result = await publish(options, ctx)
+export const publishCommand: EngineCommand = async (options, ctx, term, deps = {}) => {
+  const result = await publish(options, ctx, deps)
   const signal = interruptedBy()
   if (signal) {
     term.err(interruptedLine(signal, result))

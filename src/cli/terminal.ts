@@ -4,11 +4,21 @@ import { runCargo } from '../cargo/run.js'
 import { watchCargo } from '../cargo/watch.js'
 import type { RunContext } from '../context.js'
 import type { Logger } from '../log.js'
+import type { Options } from '../options/types.js'
+import type { ArtifactStore } from '../record/artifacts.js'
 
 export interface Terminal {
   out(line: string): void
   err(line: string): void
 }
+
+/** A subcommand that runs an engine: options, context and the services found here in; exit code out. */
+export type EngineCommand = (
+  options: Options,
+  ctx: RunContext,
+  term: Terminal,
+  deps?: { artifacts?: ArtifactStore }
+) => Promise<number>
 
 export const processTerminal: Terminal = {
   out: line => void process.stdout.write(`${line}\n`),

@@ -1,33 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { UserError } from '../errors.js'
-
-/** Where a download looks: the current run (no runId) or another run of the same repository. */
-export interface ArtifactSource {
-  runId?: number
-  /** Needed for another run's artifacts (`actions: read`); the current run needs none. */
-  token?: string
-}
-
-export type DownloadResult =
-  { kind: 'downloaded'; id: number; path: string } | { kind: 'missing'; message: string }
-
-export interface UploadResult {
-  /** Undefined when the service stored nothing. */
-  id: number | undefined
-}
-
-/** The workflow artifact service, reduced to the two things this action does with it. */
-export interface ArtifactStore {
-  /** `files` must be file paths under `root`; they keep their paths relative to it. */
-  upload(
-    name: string,
-    files: string[],
-    root: string,
-    options: { retentionDays?: number }
-  ): Promise<UploadResult>
-  /** Unpacks artifact `name` into `destDir`; a missing artifact is a result, not an error. */
-  download(name: string, from: ArtifactSource, destDir: string): Promise<DownloadResult>
-}
+import type { ArtifactSource, ArtifactStore } from '../record/artifacts.js'
 
 /** The subset of @actions/artifact's client this module calls; tests give a typed fake. */
 export interface ArtifactClientLike {

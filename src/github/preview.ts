@@ -4,12 +4,12 @@
  * create a crate, and crates.io throttles new crates hard), and how long crates.io's publish rate
  * limits will make the release wait.
  */
-import { mapLimit } from '../util/concurrency.js'
+import { CRATES_IO } from '../crates-io.js'
+import { liveIndexNames } from '../plan/dropped-edges.js'
+import { readSparseSnapshot, type IndexSnapshot } from '../target/snapshot.js'
 import type { Plan } from '../plan/types.js'
 import { formatDuration, plural } from './format.js'
-import { fetchIndexEntries, type IndexEntry } from '../sparse/client.js'
-
-export const CRATES_IO_INDEX_URL = 'sparse+https://index.crates.io/'
+import { type IndexEntry } from '../sparse/client.js'
 
 export type LiveState = 'already-published' | 'new-crate' | 'new-version' | 'unknown'
 
@@ -56,6 +56,8 @@ export interface ReleasePreview {
 
 export interface PreviewOptions {
   liveIndexUrl: string
+  /** The phase's reading of the live index; read here (with `fetch`, `token`) when not given. */
+  snapshot?: Promise<IndexSnapshot>
   fetch?: typeof fetch
   token?: string
   /** Rate limits to expect; defaults to crates.io's when the plan targets crates-io, else none. */
@@ -137,27 +139,27 @@ function notesFor(crates: CratePreview[]): string[] {
  */
 export async function releasePreview(plan: Plan, options: PreviewOptions): Promise<ReleasePreview> {
   const limits =
-    options.rateLimits ?? (plan.registry === 'crates-io' ? CRATES_IO_RATE_LIMITS : undefined)
-  const signal = AbortSignal.timeout(options.timeoutMs ?? 30_000)
+    options.rateLimits ?? (plan.registry === CRATES_IO.name ? CRATES_IO_RATE_LIMITS : undefined)
+  const snapshot = await (options.snapshot ??
+    readSparseSnapshot(options.liveIndexUrl, liveIndexNames(plan), {
+      fetch: options.fetch,
+      token: options.token,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {})
+    }))
   let crates: CratePreview[]
   const notes: string[] = []
-  try {
-    const states = await mapLimit(plan.packages, 8, async p => {
-      const entries = await fetchIndexEntries(options.liveIndexUrl, p.name, {
-        fetch: options.fetch,
-        token: options.token,
-        signal
-      })
-      return crateState(p.name, p.version, entries)
-    })
-    crates = states.map((s, i) => s ?? unknownCrate(plan, i))
-    notes.push(...notesFor(crates))
-  } catch (error) {
-    crates = plan.packages.map((_, i) => unknownCrate(plan, i))
-    const reason = error instanceof Error ? error.message : String(error)
+  const failure = snapshot.firstFailure(plan.packages.map(p => p.name))
+  if (failure) {
+    crates = plan.packages.map(p => ({ name: p.name, version: p.version, state: 'unknown' }))
     notes.push(
-      `The live index ${options.liveIndexUrl} could not be read (${reason}), so what publishing will do is unknown.`
+      `The live index ${options.liveIndexUrl} could not be read (${failure.error.message}), so what publishing will do is unknown.`
     )
+  } else {
+    crates = plan.packages.map(p => {
+      const read = snapshot.read(p.name)
+      return crateState(p.name, p.version, read && 'entries' in read ? read.entries : null)
+    })
+    notes.push(...notesFor(crates))
   }
   const counts = countStates(crates)
   return {
@@ -174,11 +176,6 @@ export async function releasePreview(plan: Plan, options: PreviewOptions): Promi
       : 0,
     notes
   }
-}
-
-function unknownCrate(plan: Plan, index: number): CratePreview {
-  const p = plan.packages[index] as Plan['packages'][number]
-  return { name: p.name, version: p.version, state: 'unknown' }
 }
 
 function bucketWait(n: number, b: Bucket, what: string): string {

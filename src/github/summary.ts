@@ -2,9 +2,11 @@
  * The job summary: what a reviewer reads on the run page. `renderSummary` is a pure function of the
  * run's result; `writeSummary` is the only part that touches @actions/core.
  */
+import { CRATES_IO } from '../crates-io.js'
 import { relative } from 'node:path'
 import type { Plan } from '../plan/types.js'
-import type { Failure, PackageOutcome, PackageStatus, RunResult } from '../result.js'
+import type { CrateState, CrateStatus } from '../engine/status.js'
+import type { Failure, RunResult } from '../result.js'
 import { escapeHtml, formatDuration, plural, tableCell } from './format.js'
 import { describeRateLimitWait, type LiveState, type ReleasePreview } from './preview.js'
 
@@ -22,7 +24,7 @@ export const SUMMARY_BUDGET_BYTES = 1024 * 1024 - 64 * 1024
 /** Above this mermaid refuses to draw (its default edge limit is 500), so the graph is left out. */
 const GRAPH_MAX_EDGES = 500
 
-const STATUS_LABEL: Record<PackageStatus, string> = {
+const STATUS_LABEL: Record<CrateState, string> = {
   published: '✅ published',
   skipped: '⏭️ skipped',
   failed: '❌ failed',
@@ -31,7 +33,7 @@ const STATUS_LABEL: Record<PackageStatus, string> = {
 }
 
 /** Fill, stroke, text: GitHub's own palette for success, neutral, danger, default and accent. */
-const STATUS_STYLE: Record<PackageStatus, string> = {
+const STATUS_STYLE: Record<CrateState, string> = {
   published: 'fill:#2da44e,stroke:#1a7f37,color:#ffffff',
   skipped: 'fill:#d0d7de,stroke:#8c959f,color:#24292f',
   failed: 'fill:#cf222e,stroke:#a40e26,color:#ffffff',
@@ -39,7 +41,7 @@ const STATUS_STYLE: Record<PackageStatus, string> = {
   'dry-run': 'fill:#ddf4ff,stroke:#0969da,color:#0a3069'
 }
 
-const STATUS_CLASS: Record<PackageStatus, string> = {
+const STATUS_CLASS: Record<CrateState, string> = {
   published: 'published',
   skipped: 'skipped',
   failed: 'failed',
@@ -81,7 +83,7 @@ function banner(result: RunResult, bypassed: boolean): string {
 }
 
 /** Rows in plan order: the run's outcomes, or the plan itself when the run stopped before any. */
-function rows(result: RunResult): PackageOutcome[] {
+function rows(result: RunResult): CrateStatus[] {
   if (result.packages.length > 0 || !result.plan) return result.packages
   return result.plan.packages.map(p => ({
     name: p.name,
@@ -92,8 +94,8 @@ function rows(result: RunResult): PackageOutcome[] {
   }))
 }
 
-function countLine(packages: PackageOutcome[]): string {
-  const order: PackageStatus[] = ['published', 'dry-run', 'skipped', 'failed', 'pending']
+function countLine(packages: CrateStatus[]): string {
+  const order: CrateState[] = ['published', 'dry-run', 'skipped', 'failed', 'pending']
   const parts = order
     .map(s => [s, packages.filter(p => p.status === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -106,11 +108,7 @@ function elapsed(result: RunResult): string | undefined {
   return Number.isFinite(ms) && ms >= 0 ? formatDuration(ms) : undefined
 }
 
-function facts(
-  result: RunResult,
-  packages: PackageOutcome[],
-  runUrl: string | undefined
-): string[] {
+function facts(result: RunResult, packages: CrateStatus[], runUrl: string | undefined): string[] {
   const lines: string[] = []
   if (result.plan) lines.push(`- **plan_id** \`${result.plan.planId}\``)
   if (result.digest) lines.push(`- **content digest** \`${result.digest.digest}\``)
@@ -159,7 +157,7 @@ function loudNotice(result: RunResult, bypassed: boolean): string[] {
   return []
 }
 
-function table(packages: PackageOutcome[]): string[] {
+function table(packages: CrateStatus[]): string[] {
   if (packages.length === 0) return []
   const lines = [
     '| # | crate | version | level | status | duration |',
@@ -185,7 +183,7 @@ function notInPlan(plan: Plan | undefined): string[] {
   )
 }
 
-function graph(plan: Plan | undefined, packages: PackageOutcome[]): string[] {
+function graph(plan: Plan | undefined, packages: CrateStatus[]): string[] {
   if (!plan || plan.packages.length === 0) return []
   const ids = new Map(plan.packages.map((p, i) => [p.name, `c${i}`]))
   const statusOf = new Map(packages.map(p => [p.name, p.status]))
@@ -199,13 +197,13 @@ function graph(plan: Plan | undefined, packages: PackageOutcome[]): string[] {
   if (edges.length > GRAPH_MAX_EDGES) {
     return [`_The plan graph has ${edges.length} edges, too many to draw._`]
   }
-  const used = new Set<PackageStatus>()
+  const used = new Set<CrateState>()
   const nodes = plan.packages.map(p => {
     const status = statusOf.get(p.name) ?? 'pending'
     used.add(status)
     return `  ${ids.get(p.name)}["${p.name}@${p.version}"]:::${STATUS_CLASS[status]}`
   })
-  const classDefs = (Object.keys(STATUS_STYLE) as PackageStatus[])
+  const classDefs = (Object.keys(STATUS_STYLE) as CrateState[])
     .filter(s => used.has(s))
     .map(s => `  classDef ${STATUS_CLASS[s]} ${STATUS_STYLE[s]}`)
   return ['```mermaid', 'flowchart LR', ...nodes, ...edges, ...classDefs, '```']
@@ -312,7 +310,7 @@ function failureSection(result: RunResult, failure: Failure, limits: RenderLimit
 }
 
 function previewSection(preview: ReleasePreview): string[] {
-  const live = preview.registry === 'crates-io' ? 'crates.io' : preview.registry
+  const live = preview.registry === CRATES_IO.name ? 'crates.io' : preview.registry
   const lines = [
     `### Release preview: publishing to ${tableCell(live)}`,
     '',

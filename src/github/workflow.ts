@@ -1,23 +1,16 @@
-import { existsSync } from 'node:fs'
-import { CARGO_LOG } from '../cargo/log.js'
-import { join } from 'node:path'
 import type { RunContext } from '../context.js'
 import type { Options } from '../options/types.js'
-import { resolveStateDir } from '../options/parse.js'
-import { checkDroppedDevEdges } from '../plan/dropped-edges.js'
+import { liveIndexNames } from '../plan/dropped-edges.js'
 import { computePlan } from '../plan/index.js'
-import { indexUrlFor } from '../plan/registry-url.js'
 import type { Plan } from '../plan/types.js'
-import { EVENTS_FILE } from '../record/events.js'
-import { FACTS_FILE } from '../record/facts.js'
-import { REHEARSAL_FILE } from '../record/rehearsal.js'
 import { publish } from '../publish/index.js'
-import { withLiveRegistry } from '../publish/target.js'
+import { liveTarget, withLiveRegistry } from '../target/live.js'
 import { rehearse } from '../rehearse/index.js'
 import type { RunResult } from '../result.js'
-import { fetchIndexEntries } from '../sparse/client.js'
+import { readSparseSnapshot } from '../target/snapshot.js'
 import { annotateFailure, type Annotate } from './annotations.js'
-import { artifactServiceAvailable, artifactStoreFromEnv, type ArtifactStore } from './artifact.js'
+import type { ArtifactStore } from '../record/artifacts.js'
+import { artifactStoreFromEnv } from './artifact.js'
 import {
   cachePaths,
   computeCacheKey,
@@ -27,12 +20,11 @@ import {
   type CacheService,
   type StateStore
 } from './cache.js'
-import { CRATES_IO_INDEX_URL, releasePreview, type ReleasePreview } from './preview.js'
+import { releasePreview, type ReleasePreview } from './preview.js'
 import type { Env } from './run-info.js'
 import { runUrl } from './run-info.js'
 import { pendingStatus, postCommitStatus, statusForResult, type CommitStatus } from './status.js'
 import { renderSummary, writeSummary, type SummaryWriter } from './summary.js'
-import { withUnsentProof } from './unsent-proof.js'
 
 /** The GitHub services a run inside a workflow uses; each replaceable in tests. */
 export interface WorkflowDeps {
@@ -47,8 +39,6 @@ export interface WorkflowDeps {
 export function defaultArtifacts(env: Env): () => Promise<ArtifactStore | undefined> {
   return () => artifactStoreFromEnv(env)
 }
-
-const REHEARSAL_FILES = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, CARGO_LOG]
 
 /**
  * A run as the Action does it: commit status, plan, cache, the engine, the artifact, the job
@@ -91,45 +81,25 @@ export async function runInWorkflow(
     throw error
   }
 
-  const liveIndexUrl =
-    options.targetRegistry === 'crates-io' && !options.targetRegistryUrl
-      ? CRATES_IO_INDEX_URL
-      : options.targetRegistryUrl
-        ? indexUrlFor(options.targetRegistryUrl)
-        : undefined
-  // Publish mode makes the same check against the live registry it uploads to.
-  if (liveIndexUrl && options.mode === 'rehearse') {
-    const warnings = await checkDroppedDevEdges(plan, name =>
-      fetchIndexEntries(liveIndexUrl, name, { fetch: ctx.fetch }).then(
-        entries => (entries ?? []).filter(e => !e.yanked).map(e => e.vers),
-        () => null
-      )
-    )
-    for (const warning of warnings) ctx.logger.warning(warning)
-  }
-
   const engineCtx = await withCache(options, ctx, deps, plan)
   let result: RunResult
   let preview: ReleasePreview | undefined
+  const artifacts = await deps.artifacts()
+  const engineDeps = { plan, ...(artifacts ? { artifacts } : {}) }
   if (options.mode === 'rehearse') {
-    const previewing =
-      liveIndexUrl && !options.skipRehearsal
-        ? releasePreview(plan, { liveIndexUrl, fetch: ctx.fetch })
-        : Promise.resolve(undefined)
-    result = await rehearse(options, engineCtx, plan)
+    // One reading of the live index for this phase: the engine's dropped-edge check and the
+    // release preview both use it.
+    const liveIndexUrl = liveTarget(options).indexUrl
+    // Without a rehearsal there is no preview: only the dropped edges' targets are looked up.
+    const names = options.skipRehearsal ? plan.droppedDevEdges.map(e => e.to) : liveIndexNames(plan)
+    const liveIndex = readSparseSnapshot(liveIndexUrl, names, { fetch: ctx.fetch })
+    const previewing = options.skipRehearsal
+      ? Promise.resolve(undefined)
+      : releasePreview(plan, { liveIndexUrl, snapshot: liveIndex })
+    result = await rehearse(options, engineCtx, { ...engineDeps, liveIndex })
     preview = await previewing
-    const upload = await uploadRehearsal(options, result, deps, ctx)
-    if (upload.kind === 'uploaded') result.artifactId = upload.id
-    if (upload.kind === 'failed') {
-      const judged = withUnsentProof(result, options.artifactName, upload.cause)
-      if (judged === result) {
-        ctx.logger.warning(`artifact: uploading ${options.artifactName} failed: ${upload.cause}`)
-      }
-      result = judged
-    }
   } else {
-    const artifacts = await deps.artifacts()
-    result = await publish(options, engineCtx, { plan, ...(artifacts ? { artifacts } : {}) })
+    result = await publish(options, engineCtx, engineDeps)
   }
 
   const url = runUrl(deps.env)
@@ -173,44 +143,4 @@ async function withCache(
     logger: ctx.logger
   })
   return { ...ctx, env: { ...ctx.env, CARGO_TARGET_DIR: targetDir } }
-}
-
-type UploadOutcome =
-  { kind: 'uploaded'; id: number } | { kind: 'none' } | { kind: 'failed'; cause: string }
-
-/**
- * Uploads the rehearsal record (the files, not the folder). Without the service (a local run) the
- * record stays in the state dir with one warning; inside Actions a refused upload is a failure the
- * caller turns into the verdict, and a failed rehearsal's record is still sent for diagnosis.
- */
-async function uploadRehearsal(
-  options: Options,
-  result: RunResult,
-  deps: WorkflowDeps,
-  ctx: RunContext
-): Promise<UploadOutcome> {
-  if (!result.plan) return { kind: 'none' }
-  const stateDir = resolveStateDir(options, result.plan.workspaceRoot)
-  const files = REHEARSAL_FILES.map(f => join(stateDir, f)).filter(f => existsSync(f))
-  if (files.length === 0) return { kind: 'none' }
-  if (!artifactServiceAvailable(deps.env)) {
-    ctx.logger.warning(
-      'artifact: the Actions artifact service is not available (a local run?); the rehearsal record stays in ' +
-        stateDir
-    )
-    return { kind: 'none' }
-  }
-  let cause: string
-  try {
-    const store = await deps.artifacts()
-    if (!store) return { kind: 'none' }
-    const uploaded = await store.upload(options.artifactName, files, stateDir, {
-      ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
-    })
-    if (uploaded.id !== undefined) return { kind: 'uploaded', id: uploaded.id }
-    cause = 'the artifact service stored nothing'
-  } catch (error) {
-    cause = error instanceof Error ? error.message : String(error)
-  }
-  return { kind: 'failed', cause }
 }

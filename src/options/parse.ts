@@ -1,3 +1,4 @@
+import { CRATES_IO } from '../crates-io.js'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
@@ -135,7 +136,11 @@ function configAsInputs(config: ShipperConfig, path: string): Partial<Record<str
         : url
   }
   if (config.registry?.name) out['target-registry'] = config.registry.name
-  if (config.registry?.api_base && config.registry.name && config.registry.name !== 'crates-io') {
+  if (
+    config.registry?.api_base &&
+    config.registry.name &&
+    config.registry.name !== CRATES_IO.name
+  ) {
     out['target-registry-url'] = config.registry.api_base
   }
   const wait = config.readiness?.max_total_wait
@@ -178,7 +183,7 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
   if (!REGISTRY_NAME.test(targetRegistry)) {
     throw bad('target-registry', targetRegistry, 'a cargo registry name such as `crates-io`')
   }
-  if (registryName === targetRegistry || registryName === 'crates-io') {
+  if (registryName === targetRegistry || registryName === CRATES_IO.name) {
     throw new UserError(
       `input \`registry-name\` '${registryName}' is the live target registry`,
       'the rehearsal registry needs its own name, e.g. `rehearsal`',

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js'
-import { matchesReq } from './semver.js'
+import { matchesReq } from '../util/semver.js'
 import type { Plan } from './types.js'
 
 /**
@@ -34,4 +34,9 @@ export async function checkDroppedDevEdges(
     }
   }
   return warnings
+}
+
+/** Every crate a phase reads from the live index: the planned ones and the dropped edges' targets. */
+export function liveIndexNames(plan: Pick<Plan, 'packages' | 'droppedDevEdges'>): string[] {
+  return [...new Set([...plan.packages.map(c => c.name), ...plan.droppedDevEdges.map(e => e.to)])]
 }

@@ -1,4 +1,4 @@
-import { CRATES_IO, CRATES_IO_API } from './api-base.js'
+import { CRATES_IO } from '../crates-io.js'
 import type { ContentDigest, Plan } from './types.js'
 
 /** `plan --format json`: snake_case, like the rest of shipper's files. */
@@ -51,7 +51,7 @@ function shellWord(word: string): string {
  */
 export function shipperPlanCommand(plan: Plan, selected: readonly string[]): string | undefined {
   const words = ['shipper', 'plan']
-  if (plan.registry !== CRATES_IO || plan.apiBase !== CRATES_IO_API) {
+  if (plan.registry !== CRATES_IO.name || plan.apiBase !== CRATES_IO.api) {
     words.push('--registry', plan.registry, '--api-base', plan.apiBase.replace(/\/+$/, ''))
   }
   if (selected.length > 0) {

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js'
 import type { CargoRunner } from '../cargo/run.js'
-import { resolveApiBase } from './api-base.js'
+import { resolveApiBase } from '../target/api-base.js'
 import { loadMetadata } from './metadata.js'
 import { buildPlan, type PlanDraft } from './plan.js'
 import { computePlanId } from './plan-id.js'
@@ -47,11 +47,9 @@ export function planIdOf(
   )
 }
 
-export { CRATES_IO, CRATES_IO_API, registryEnvName, resolveApiBase } from './api-base.js'
-export type { ApiBaseDeps } from './api-base.js'
 export { computeContentDigest, crateDigest, WORKSPACE_ENTRY } from './digest.js'
 export type { DigestDeps, DigestEntry } from './digest.js'
-export { checkDroppedDevEdges } from './dropped-edges.js'
+export { checkDroppedDevEdges, liveIndexNames } from './dropped-edges.js'
 export type { VersionsOf } from './dropped-edges.js'
 export { formatPlanText, planToJson } from './format.js'
 export type { PlanJson } from './format.js'
@@ -60,8 +58,7 @@ export type { CargoMetadata } from './metadata.js'
 export { buildPlan, byteCompare } from './plan.js'
 export type { PlanDraft, PlanRequest } from './plan.js'
 export { computePlanId } from './plan-id.js'
-export { configJsonUrlFor, indexUrlFor } from './registry-url.js'
-export { matchesReq, parseVersion } from './semver.js'
+export { matchesReq, parseVersion } from '../util/semver.js'
 export type * from './types.js'
 
 /** Rehearsing or publishing nothing is a mistake in the input, not a success. */

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js'
-import { matchesReq } from './semver.js'
+import { matchesReq } from '../util/semver.js'
 import type { CargoMetadata, MetadataPackage } from './metadata.js'
 import type { DevOnlySelection, DroppedDevEdge, Plan, PlannedCrate, SkippedCrate } from './types.js'
 

@@ -9,10 +9,10 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CargoRunner } from '../cargo/run.js'
 import type { Options } from '../options/types.js'
-import { CRATES_IO } from '../plan/api-base.js'
+import { CRATES_IO } from '../crates-io.js'
 import { loadMetadata } from '../plan/metadata.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
-import { liveTarget, type LiveTarget } from '../publish/target.js'
+import { liveTarget, type LiveTarget } from '../target/live.js'
 import type { Failure } from '../result.js'
 import { compareLiveVersions, describeLiveVersion, type LiveVersion } from './live-versions.js'
 import {
@@ -150,7 +150,7 @@ export async function oversizeCrates(
   plan: Pick<Plan, 'packages' | 'registry'>,
   targetDir: string
 ): Promise<ManifestProblem[]> {
-  if (plan.registry !== CRATES_IO) return []
+  if (plan.registry !== CRATES_IO.name) return []
   const sizes = await Promise.all(
     plan.packages.map(async c => ({
       name: c.name,

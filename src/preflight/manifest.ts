@@ -11,7 +11,7 @@
  *   crates.io dependency, and packaging the dependent then looks for the sibling on crates.io.
  */
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
-import { cratesIoProblems, MAX_UPLOAD_BYTES } from '../plan/crates-io-rules.js'
+import { cratesIoProblems, MAX_UPLOAD_BYTES } from '../crates-io-rules.js'
 import type { CargoMetadata, MetadataPackage } from '../plan/metadata.js'
 import type { PlannedCrate } from '../plan/types.js'
 

@@ -2,10 +2,12 @@ import { cargoEvidence } from '../cargo/diagnostics.js'
 import type { CargoResult } from '../cargo/run.js'
 import { tail } from '../cargo/run.js'
 import type { Clock } from '../clock.js'
+import { drive, Schedule } from '../engine/schedule.js'
+import { pendingStatus, type CrateState, type CrateStatus } from '../engine/status.js'
 import type { PlannedCrate } from '../plan/types.js'
 import { packageKey, type EventType } from '../record/events.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
-import { classifyCargoFailure, type Classification, type FailureClass } from './classify.js'
+import { classifyCargoFailure, type Classification, type FailureClass } from '../cargo/classify.js'
 import { retryDelayMs } from './retry.js'
 
 /** The live registry as the executor sees it; the real one runs cargo and reads the sparse index. */
@@ -59,18 +61,12 @@ export interface ExecutorDeps {
   progress: (line: string) => void
 }
 
-export type CrateState = 'published' | 'skipped' | 'failed' | 'pending'
-
-export interface CrateRun {
+/** A crate's status as the executor keeps it: the shared status, plus what only publishing knows. */
+export interface CrateRun extends CrateStatus {
   crate: PlannedCrate
-  state: CrateState
   /** This run's upload of the version is in the registry (published, or uploaded but not yet visible). */
   uploaded: boolean
   attempts: number
-  durationMs: number
-  reason?: string
-  cksum?: string
-  error?: { class: FailureClass; message: string; stderrTail?: string }
 }
 
 export interface ExecutionResult {
@@ -88,11 +84,11 @@ function present(entries: IndexEntry[] | null, version: string): IndexEntry | un
 }
 
 /**
- * Publishes the plan level by level: a level starts when every crate of the previous one is in
- * the live index, and at most `maxConcurrency` uploads of a level are in flight. Each crate is a
- * small state machine: look at the index, upload, wait for readiness; after a failure, look at
- * the index again before anything else, so a version is never uploaded twice. A failure that is
- * not retried stops the plan: nothing new starts, in-flight crates finish.
+ * Publishes the plan on the shared schedule: a crate starts once every in-plan dependency is in the
+ * live index, and at most `maxConcurrency` uploads are in flight. Each crate is a small state
+ * machine: look at the index, upload, wait for readiness; after a failure, look at the index again
+ * before anything else, so a version is never uploaded twice. A failure that is not retried stops
+ * the plan: nothing new starts, in-flight crates finish.
  */
 export async function executePlan(
   crates: PlannedCrate[],
@@ -102,24 +98,19 @@ export async function executePlan(
   const runs = new Map<string, CrateRun>(
     crates.map(crate => [
       crate.name,
-      { crate, state: 'pending', uploaded: false, attempts: 0, durationMs: 0 }
+      { ...pendingStatus(crate), crate, uploaded: false, attempts: 0 }
     ])
   )
   let stoppedBy: CrateRun | undefined
-  const levels = [...new Set(crates.map(c => c.level))].sort((a, b) => a - b)
-  for (const level of levels) {
-    if (stoppedBy) break
-    const queue = crates.filter(c => c.level === level)
-    const worker = async () => {
-      for (let next = queue.shift(); next && !stoppedBy; next = queue.shift()) {
-        const run = runs.get(next.name)!
-        await publishOne(run, settings, deps)
-        if (run.state === 'failed') stoppedBy ??= run
-      }
+  await drive(crates, new Schedule(crates), {
+    maxConcurrency: settings.maxConcurrency,
+    task: async ([crate], settle) => {
+      const run = runs.get((crate as PlannedCrate).name)!
+      await publishOne(run, settings, deps)
+      if (run.status === 'failed') stoppedBy ??= run
+      settle(run.crate.name, run.status !== 'failed')
     }
-    const width = Math.max(1, Math.min(settings.maxConcurrency, queue.length))
-    await Promise.all(Array.from({ length: width }, worker))
-  }
+  })
   return { runs: crates.map(c => runs.get(c.name)!), ...(stoppedBy ? { stoppedBy } : {}) }
 }
 
@@ -133,12 +124,12 @@ async function publishOne(
   const key = packageKey(crate.name, crate.version)
   const emit = (e: EventType) => deps.events.append(e, key)
   const started = clock.now()
-  const finish = (state: CrateState, extra: Partial<CrateRun> = {}) => {
-    Object.assign(run, { state, durationMs: clock.now() - started }, extra)
+  const finish = (status: CrateState, extra: Partial<CrateRun> = {}) => {
+    Object.assign(run, { status, durationMs: clock.now() - started }, extra)
   }
   const fail = async (cls: FailureClass, message: string, stderrTail?: string) => {
     finish('failed', {
-      error: {
+      failure: {
         class: cls,
         message: deps.scrub(message),
         ...(stderrTail ? { stderrTail: deps.scrub(stderrTail) } : {})
@@ -328,7 +319,7 @@ async function awaitReadiness(
   settings: ExecutorSettings,
   deps: ExecutorDeps,
   emit: (e: EventType) => Promise<void>,
-  finish: (state: CrateState, extra?: Partial<CrateRun>) => void,
+  finish: (status: CrateState, extra?: Partial<CrateRun>) => void,
   fail: (cls: FailureClass, message: string) => Promise<void>,
   started: number
 ): Promise<void> {

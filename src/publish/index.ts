@@ -4,29 +4,22 @@
  *
  * Steps: plan and content digest → proof (proof.ts) → gate (gate.ts) → credentials (tokens.ts) →
  * what the live index already has → one verification build of everything left (live.ts) →
- * uploads level by level with retries and reconciliation (executor.ts) → events.jsonl,
- * rehearse-events.jsonl, publish-record.json and the `<artifact-name>-publish` artifact (record.ts).
+ * uploads on the shared schedule with retries and reconciliation (executor.ts) → events.jsonl,
+ * rehearse-events.jsonl, publish-record.json, cargo.log and the `<artifact-name>-publish` artifact.
  */
 import { join } from 'node:path'
-import { cargoEvidence } from '../cargo/diagnostics.js'
-import { CargoLog } from '../cargo/log.js'
+import { currentToolchain } from '../bind/toolchain.js'
+import { CARGO_LOG, CargoLog } from '../cargo/log.js'
 import { mergeEnv } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
-import { artifactStoreFromEnv, type ArtifactStore } from '../github/artifact.js'
 import { prepareStateDir, resolveStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
-import { cargoErrorLine } from '../plan/cargo-error.js'
-import {
-  assertPlanNotEmpty,
-  checkDroppedDevEdges,
-  computeContentDigest,
-  computePlan
-} from '../plan/index.js'
+import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import {
   ALL_PACKAGES,
-  EventLog,
+  EVENTS_FILE,
   lastRehearsalComplete,
   readEvents,
   readFacts,
@@ -34,37 +27,33 @@ import {
 } from '../record/events.js'
 import { shipperAuthEvidence } from '../record/auth-evidence.js'
 import { FACTS_FILE } from '../record/facts.js'
-import { writeReceipt, type PublishResult } from '../record/receipt.js'
-import { readRehearsal, type ReadRehearsalResult } from '../record/rehearsal.js'
-import { scrubSecrets } from '../record/scrub.js'
+import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
+import { RECEIPT_FILE, writeReceipt, type PublishResult } from '../record/receipt.js'
+import { readRehearsal, REHEARSAL_FILE, type ReadRehearsalResult } from '../record/rehearsal.js'
+import { RunRecorder } from '../record/recorder.js'
 import type { Failure, RunResult } from '../result.js'
-import { fetchRegistryConfig, type IndexEntry } from '../sparse/client.js'
-import { unresolvedFailure, unresolvedHost } from '../sparse/dns.js'
+import { fetchRegistryConfig } from '../sparse/client.js'
 import {
   describeProblem,
   preflight,
   preflightFailure,
-  privateDependencyFailure,
   type PreflightSteps
 } from '../preflight/index.js'
-import { currentToolchain } from '../bind/toolchain.js'
 import { proofEvidence, PublishCopies } from './bound.js'
+import { pendingStatus, reported, type CrateStatus } from '../engine/status.js'
 import { executePlan, type CrateRun } from './executor.js'
-import { classifyCargoFailure } from './classify.js'
-import { decideGate, gateFacts, type GateDecision } from './gate.js'
-import { liveRegistry, verifyCrates, type LiveDeps } from './live.js'
-import { obtainProof, type ProofLocation } from './proof.js'
-import { retryDelayMs, shouldRetry } from './retry.js'
 import {
-  buildReceipt,
-  EVENTS_FILE,
-  executionResult,
-  recordFromRun,
-  toPackageOutcome,
-  uploadRecord,
-  type CrateRecord
-} from './record.js'
-import { liveTarget, type LiveTarget } from './target.js'
+  checkDevEdges,
+  checkNewCrates,
+  firstLook,
+  inputCheck,
+  verifyRemaining
+} from './preflight.js'
+import { decideGate, gateFacts, type GateDecision } from './gate.js'
+import { liveRegistry, type LiveDeps } from './live.js'
+import { obtainProof, type ProofLocation } from './proof.js'
+import { buildReceipt, executionResult, statusOfRun } from './record.js'
+import { liveTarget, type LiveTarget } from '../target/live.js'
 import { targetFlags } from './target-proof.js'
 import {
   chooseAuth,
@@ -76,7 +65,7 @@ import {
 } from './tokens.js'
 
 export interface PublishDeps {
-  /** The workflow artifact service; by default the real one inside an Actions job, else none. */
+  /** The workflow artifact service, handed in by the front door; none outside an Actions job. */
   artifacts?: ArtifactStore
   /** A plan computed already (by the caller, for the same options). */
   plan?: Plan
@@ -98,10 +87,6 @@ const RECONCILE_WINDOW_MS = 60_000
 
 function iso(ms: number): string {
   return new Date(ms).toISOString()
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** Plans, fetches the proof and evaluates the gate; touches nothing but the proof files. */
@@ -132,7 +117,7 @@ export async function gateOnly(
   })
   const stateDir = await prepareStateDir(options, plan.workspaceRoot)
   const env = mergeEnv(ctx.env)
-  const artifacts = deps.artifacts ?? (await artifactStoreFromEnv(env))
+  const { artifacts } = deps
 
   const proof = await obtainProof(
     {
@@ -199,39 +184,32 @@ export async function publish(
     decision.decision === 'proceed' ? chooseAuth(options, target, plan.apiBase, env) : undefined
   if (auth?.kind === 'none' && !options.dryRun) throw new UserError(auth.message, auth.hint, 2)
 
-  const eventsPath = join(stateDir, EVENTS_FILE)
-  const log = await EventLog.open(eventsPath, ctx.clock)
-  const secrets: string[] = []
-  const addSecret = (value: string) => {
-    if (!value) return
-    secrets.push(value)
-    log.addSecret(value)
-    ctx.logger.secret(value)
-  }
-  addSecret(options.token)
-  addSecret(options.githubToken)
+  const recorder = await RunRecorder.open(
+    stateDir,
+    ctx.clock,
+    [options.token, options.githubToken],
+    value => ctx.logger.secret(value)
+  )
   const cargoLog = await CargoLog.create(
     stateDir,
     `cargo log of the publish of plan ${plan.planId} (${startedAt})`
   )
-  cargoLog.rewrite = text => scrubSecrets(text, secrets)
+  cargoLog.rewrite = text => recorder.scrub(text)
   const session = new Session(
     options,
     { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
     plan,
     target,
-    log,
-    addSecret,
-    secrets
+    recorder
   )
   let outcome: SessionOutcome
   try {
-    outcome =
+    outcome = await recorder.during(() =>
       decision.decision === 'refuse' || !auth
-        ? await session.refuse(decision)
-        : await session.proceed(decision, auth, digest)
+        ? session.refuse(decision)
+        : session.proceed(decision, auth, digest)
+    )
   } finally {
-    await log.close()
     await cargoLog.flush()
   }
 
@@ -254,19 +232,29 @@ export async function publish(
             }
           : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed }
     }),
-    secrets
+    recorder.secrets
   )
   // A refusal uploads nothing; a dry run leaves no record that could be mistaken for a release.
-  const artifactId =
+  const upload =
     outcome.result === 'refused' || outcome.result === 'dry_run'
       ? undefined
       : await uploadRecord(
           report.artifacts,
-          `${options.artifactName}-publish`,
-          stateDir,
-          options.retentionDays,
+          {
+            name: `${options.artifactName}-publish`,
+            stateDir,
+            files: [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE, CARGO_LOG],
+            ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+          },
           ctx.logger
         )
+  // The crates are out either way: a record that could not be uploaded is a warning.
+  if (upload?.kind === 'failed') {
+    ctx.logger.warning(
+      `artifact: uploading ${options.artifactName}-publish failed: ${upload.cause}`
+    )
+  }
+  const artifactId = upload?.kind === 'uploaded' ? upload.id : undefined
 
   const published = outcome.runs
     .filter(r => r.uploaded)
@@ -280,11 +268,11 @@ export async function publish(
     outcome: outcome.outcome,
     plan,
     digest,
-    packages: outcome.records.map(toPackageOutcome),
+    packages: outcome.records.map(reported),
     published,
     stateDir,
     receiptPath,
-    eventsPath,
+    eventsPath: recorder.eventsPath,
     ...(outcome.failure ? { failure: outcome.failure } : {}),
     cargoLog: cargoLog.path,
     registry: { name: target.name, url: plan.apiBase, embedded: false },
@@ -301,23 +289,16 @@ export async function publish(
 interface SessionOutcome {
   outcome: RunResult['outcome']
   result: PublishResult
-  records: CrateRecord[]
+  records: CrateStatus[]
   runs: CrateRun[]
   failure?: Failure
 }
 
-function pendingRecord(crate: PlannedCrate): CrateRecord {
-  return {
-    name: crate.name,
-    version: crate.version,
-    level: crate.level,
-    status: 'pending',
-    attempts: 0,
-    durationMs: 0
-  }
+function pendingRecord(crate: PlannedCrate): CrateStatus {
+  return { ...pendingStatus(crate), attempts: 0 }
 }
 
-function listOf(records: readonly CrateRecord[], status: CrateRecord['status']): string {
+function listOf(records: readonly CrateStatus[], status: CrateStatus['status']): string {
   const names = records.filter(r => r.status === status).map(r => `${r.name}@${r.version}`)
   return names.length > 0 ? names.join(', ') : 'none'
 }
@@ -329,17 +310,15 @@ class Session {
     private readonly ctx: RunContext,
     private readonly plan: Plan,
     private readonly target: LiveTarget,
-    private readonly log: EventLog,
-    private readonly addSecret: (value: string) => void,
-    private readonly secrets: string[]
+    private readonly recorder: RunRecorder
   ) {}
 
   private emit(e: EventType, pkg = ALL_PACKAGES): Promise<void> {
-    return this.log.append(e, pkg)
+    return this.recorder.emit(e, pkg)
   }
 
   private scrub(text: string): string {
-    return scrubSecrets(text, this.secrets)
+    return this.recorder.scrub(text)
   }
 
   async refuse(decision: GateDecision): Promise<SessionOutcome> {
@@ -388,7 +367,7 @@ class Session {
       fetch: ctx.fetch,
       clock: ctx.clock,
       logger: ctx.logger,
-      onSecret: value => this.addSecret(value)
+      onSecret: value => this.recorder.addSecret(value)
     }
     const credentials: Credentials =
       auth.kind === 'oidc'
@@ -427,6 +406,8 @@ class Session {
       registryArgs: target.registryArgs,
       allowDirty: options.allowDirty
     }
+    // Uploads come from a copy no code ever ran in, each checked against the accepted digest
+    // right before it goes; the verification build runs in a second copy.
     const liveDeps: LiveDeps = {
       target,
       manifestPath: copies.upload.manifestPath,
@@ -459,48 +440,12 @@ class Session {
       failure
     })
 
-    // What the live index already has decides what is left to do.
-    const present = new Map<string, IndexEntry | undefined>()
-    const known = new Map<string, boolean>()
-    // A transient index error is retried like an upload's: one 5xx must not abort the release.
-    const firstLook = async (name: string): Promise<IndexEntry[] | null> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await live.entries(name)
-        } catch (error) {
-          if (unresolvedHost(error)) throw error
-          if (!shouldRetry('retryable', attempt, options.maxAttempts)) throw error
-          const delay = retryDelayMs({
-            attempt,
-            baseMs: options.retryBaseMs,
-            maxMs: options.retryMaxMs,
-            random: ctx.random
-          })
-          ctx.logger.warning(
-            `reading ${name} from the live index failed (${this.scrub(message(error))}); retrying in ${Math.round(delay / 1000)}s`
-          )
-          await ctx.clock.sleep(delay)
-        }
-      }
-    }
-    try {
-      for (const crate of plan.packages) {
-        const entries = await firstLook(crate.name)
-        known.set(crate.name, (entries?.length ?? 0) > 0)
-        present.set(
-          crate.name,
-          entries?.find(e => e.vers === crate.version)
-        )
-      }
-    } catch (error) {
-      const host = unresolvedHost(error)
-      if (host) return stop(unresolvedFailure(host, target.name))
-      return stop({
-        class: 'retryable',
-        message: `could not read the live index of '${target.name}': ${this.scrub(message(error))}`,
-        hint: 'nothing was uploaded; rerun when the registry answers'
-      })
-    }
+    const look = await firstLook(plan, live, target, options, ctx, text => this.scrub(text))
+    if (!look.ok) return stop(look.failure)
+    const snapshot = look.value
+    const present = new Map(
+      plan.packages.map(c => [c.name, snapshot.entries(c.name)?.find(e => e.vers === c.version)])
+    )
     for (const record of records) {
       const entry = present.get(record.name)
       if (entry)
@@ -511,73 +456,27 @@ class Session {
         })
     }
     const remaining = plan.packages.filter(c => !present.get(c.name))
-    const refused = await this.checkBeforeUpload({ live: false })
-    if (refused) return stop(refused)
-
-    try {
-      const warnings = await checkDroppedDevEdges(plan, async name => {
-        try {
-          return (await live.entries(name))?.filter(e => !e.yanked).map(e => e.vers) ?? []
-        } catch {
-          return null
-        }
-      })
-      for (const warning of warnings) ctx.logger.warning(warning)
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error
-      return stop({ class: 'input', message: error.message, hint: error.hint })
+    const verifyDeps: LiveDeps = {
+      ...liveDeps,
+      manifestPath: copies.verify.manifestPath,
+      workspaceRoot: copies.verify.root,
+      env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
     }
-
-    const brandNew = remaining.filter(c => !known.get(c.name))
-    if (credentials.trustedPublishing && brandNew.length > 0) {
-      const names = brandNew.map(c => c.name).join(', ')
-      return stop({
-        class: 'input',
-        message: `trusted publishing cannot create new crates, and ${names} ${brandNew.length === 1 ? 'is' : 'are'} not on '${target.name}' yet; nothing was uploaded`,
-        hint: `publish the first version of ${names} with a regular token (\`token\` or ${target.tokenEnvVar}) and configure trusted publishing for ${brandNew.length === 1 ? 'it' : 'them'}; later releases can use trusted publishing`
-      })
-    }
-
-    if (remaining.length > 0) {
-      ctx.progress(
-        `verifying ${remaining.length} crate${remaining.length === 1 ? '' : 's'} before any upload`
-      )
-      const verified = await verifyCrates(remaining, {
-        ...liveDeps,
-        manifestPath: copies.verify.manifestPath,
-        workspaceRoot: copies.verify.root,
-        env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
-      })
-      if (verified.exitCode !== 0) {
-        const privateDep = privateDependencyFailure(verified.stderr, plan.packages, target)
-        if (privateDep) return stop({ class: 'permanent', ...privateDep })
-        // A registry that failed to serve a download is not a broken build.
-        const transient = classifyCargoFailure(verified.stderr).class === 'retryable'
-        return stop({
-          class: transient ? 'retryable' : 'permanent',
-          message: `verification failed before any upload: ${this.scrub(cargoErrorLine(verified.stderr))}`,
-          hint: transient
-            ? 'a registry did not answer while cargo fetched dependencies; nothing was uploaded, rerun when it does'
-            : `fix the build, then rerun; \`${verified.command.replace(copies.verify.manifestPath, options.manifestPath)}\` reproduces it`,
-          stderrTail: this.scrub(cargoEvidence(verified.stderr))
-        })
-      }
-    }
-
-    const changed = await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })
-    if (changed) return stop(changed)
-    if (remaining.length > 0) {
-      // Before the first upload, the bytes of every upload are checked at once (cargo packages
-      // the selection into a local overlay, so dependents resolve their unpublished siblings).
-      const problem = await copies.check(remaining, checkRun)
-      if (problem) {
-        return stop({
-          class: 'permanent',
-          message: `what would be uploaded differs from what the gate checked: ${this.scrub(problem)}`,
-          hint: 'nothing was uploaded; rehearse the current checkout again and publish that'
-        })
-      }
-    }
+    const stopped =
+      (await this.checkBeforeUpload({ live: false })) ??
+      (await checkDevEdges(plan, snapshot, ctx)) ??
+      checkNewCrates(remaining, snapshot, credentials.trustedPublishing, target) ??
+      (await verifyRemaining(
+        remaining,
+        verifyDeps,
+        { plan, target, manifestPath: options.manifestPath },
+        ctx,
+        text => this.scrub(text)
+      )) ??
+      // After the build, so a download the build needs is not consumed by the comparison first.
+      (await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })) ??
+      (await this.checkUploadBytes(remaining, copies, checkRun))
+    if (stopped) return stop(stopped)
 
     if (options.dryRun) {
       for (const record of records) if (record.status === 'pending') record.status = 'dry-run'
@@ -587,12 +486,8 @@ class Session {
       return { outcome: 'dry-run', result: 'dry_run', records, runs: [] }
     }
 
-    try {
-      await credentials.current()
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error
-      return stop({ class: 'input', message: error.message, hint: error.hint })
-    }
+    const noToken = await inputCheck(() => credentials.current())
+    if (noToken) return stop(noToken)
 
     await this.emit({ type: 'execution_started' })
     const execution = await executePlan(
@@ -607,7 +502,7 @@ class Session {
       },
       {
         live,
-        events: this.log,
+        events: this.recorder.log,
         clock: ctx.clock,
         random: ctx.random,
         token: () => credentials.current(),
@@ -615,7 +510,7 @@ class Session {
         progress: line => ctx.progress(line)
       }
     )
-    const finalRecords = execution.runs.map(recordFromRun)
+    const finalRecords = execution.runs.map(statusOfRun)
     const failed = execution.stoppedBy !== undefined
     const result = executionResult(finalRecords, failed)
     await this.emit({ type: 'execution_finished', result })
@@ -651,14 +546,33 @@ class Session {
     }
   }
 
+  /**
+   * Before the first upload, the bytes of every upload are checked at once (cargo packages the
+   * selection into a local overlay, so dependents resolve their unpublished siblings).
+   */
+  private async checkUploadBytes(
+    remaining: readonly PlannedCrate[],
+    copies: PublishCopies,
+    checkRun: Parameters<PublishCopies['check']>[1]
+  ): Promise<Failure | undefined> {
+    if (remaining.length === 0) return undefined
+    const problem = await copies.check([...remaining], checkRun)
+    if (!problem) return undefined
+    return {
+      class: 'permanent',
+      message: `what would be uploaded differs from what the gate checked: ${this.scrub(problem)}`,
+      hint: 'nothing was uploaded; rehearse the current checkout again and publish that'
+    }
+  }
+
   /** Which crates went out, which did not, and that a rerun is safe. */
   private describeStop(
     stopped: CrateRun,
     runs: readonly CrateRun[],
-    records: readonly CrateRecord[]
+    records: readonly CrateStatus[]
   ): Failure {
     const key = `${stopped.crate.name}@${stopped.crate.version}`
-    const error = stopped.error ?? { class: 'permanent' as const, message: 'failed' }
+    const error = stopped.failure ?? { class: 'permanent' as const, message: 'failed' }
     const uploaded = runs.filter(r => r.uploaded).map(r => `${r.crate.name}@${r.crate.version}`)
     const notOut = records.filter(
       r =>
@@ -679,7 +593,7 @@ class Session {
       class: error.class,
       message: `${key}: ${error.message}. ${parts.join('; ')}`,
       hint: `fix the cause and rerun the publish: versions already on '${this.target.name}' are skipped, so rerunning is safe`,
-      ...(stopped.error?.stderrTail ? { stderrTail: stopped.error.stderrTail } : {})
+      ...(stopped.failure?.stderrTail ? { stderrTail: stopped.failure.stderrTail } : {})
     }
   }
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js'
 import type { PlannedCrate } from '../plan/types.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import type { LivePort } from './executor.js'
-import type { LiveTarget } from './target.js'
+import type { LiveTarget } from '../target/live.js'
 
 export interface LiveDeps {
   target: LiveTarget

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UserError } from '../errors.js'
-import type { ArtifactStore } from '../github/artifact.js'
+import type { ArtifactStore } from '../record/artifacts.js'
 import { FACTS_FILE } from '../record/facts.js'
 import { rehearsalPath, REHEARSAL_FILE } from '../record/rehearsal.js'
-import { EVENTS_FILE } from './record.js'
+import { EVENTS_FILE } from '../record/events.js'
 
 /** Where the rehearsal proof was looked for, and what the gate should say about it. */
 export interface ProofLocation {

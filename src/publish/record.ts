@@ -1,65 +1,24 @@
-import { CARGO_LOG } from '../cargo/log.js'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import type { ArtifactStore } from '../github/artifact.js'
-import type { Logger } from '../log.js'
 import type { ContentDigest, Plan } from '../plan/types.js'
 import {
-  RECEIPT_FILE,
   RECEIPT_SCHEMA,
   type PackageState,
   type PublishReceipt,
   type PublishResult
 } from '../record/receipt.js'
-import { FACTS_FILE } from '../record/facts.js'
-import { REHEARSAL_FILE } from '../record/rehearsal.js'
-import type { PackageOutcome, PackageStatus } from '../result.js'
+import type { CrateState, CrateStatus } from '../engine/status.js'
 import { TOOL } from '../version.js'
 import type { CrateRun } from './executor.js'
 
-export const EVENTS_FILE = 'events.jsonl'
-
-/** One crate as the run ends, in the shape both the receipt and RunResult are made from. */
-export interface CrateRecord {
-  name: string
-  version: string
-  level: number
-  status: PackageStatus
-  attempts: number
-  durationMs: number
-  reason?: string
-  cksum?: string
-  error?: { class: 'retryable' | 'permanent' | 'ambiguous'; message: string }
+/** A crate's status as the run ends, without what only the executor needs. */
+export function statusOfRun({
+  crate: _crate,
+  uploaded: _uploaded,
+  ...status
+}: CrateRun): CrateStatus {
+  return status
 }
 
-export function recordFromRun(run: CrateRun): CrateRecord {
-  return {
-    name: run.crate.name,
-    version: run.crate.version,
-    level: run.crate.level,
-    status: run.state,
-    attempts: run.attempts,
-    durationMs: run.durationMs,
-    ...(run.reason ? { reason: run.reason } : {}),
-    ...(run.cksum ? { cksum: run.cksum } : {}),
-    ...(run.error ? { error: { class: run.error.class, message: run.error.message } } : {})
-  }
-}
-
-export function toPackageOutcome(record: CrateRecord): PackageOutcome {
-  return {
-    name: record.name,
-    version: record.version,
-    level: record.level,
-    status: record.status,
-    durationMs: record.durationMs,
-    attempts: record.attempts,
-    ...(record.reason ? { reason: record.reason } : {}),
-    ...(record.cksum ? { cksum: record.cksum } : {})
-  }
-}
-
-const STATE: Record<PackageStatus, PackageState> = {
+const STATE: Record<CrateState, PackageState> = {
   published: 'published',
   skipped: 'skipped',
   failed: 'failed',
@@ -72,7 +31,7 @@ const STATE: Record<PackageStatus, PackageState> = {
  * (uploaded now or before) makes a failure partial.
  */
 export function executionResult(
-  records: readonly CrateRecord[],
+  records: readonly CrateStatus[],
   failed: boolean
 ): 'success' | 'partial_failure' | 'complete_failure' {
   if (!failed) return 'success'
@@ -87,7 +46,7 @@ export interface ReceiptInput {
   startedAt: string
   completedAt: string
   result: PublishResult
-  records: readonly CrateRecord[]
+  records: readonly CrateStatus[]
   gate: { decision: 'proceed' | 'refuse'; reason: string; bypassed: boolean }
 }
 
@@ -104,47 +63,11 @@ export function buildReceipt(input: ReceiptInput): PublishReceipt {
       name: r.name,
       version: r.version,
       state: STATE[r.status],
-      attempts: r.attempts,
+      attempts: r.attempts ?? 0,
       duration_ms: Math.max(0, Math.round(r.durationMs)),
-      ...(r.error ? { error: r.error } : {})
+      ...(r.failure ? { error: { class: r.failure.class, message: r.failure.message } } : {})
     })),
     gate: input.gate,
     tool: { name: TOOL.name, version: TOOL.version }
-  }
-}
-
-/**
- * Uploads the state dir's record as `<artifact-name>-publish`: the rehearsal it relied on and what
- * happened since. A failed upload is a warning: the crates are out either way.
- */
-export async function uploadRecord(
-  store: ArtifactStore | undefined,
-  name: string,
-  stateDir: string,
-  retentionDays: number | undefined,
-  logger: Logger
-): Promise<number | undefined> {
-  if (!store) {
-    logger.warning(
-      `no artifact service here (not inside a GitHub Actions job): the publish record stays in ${stateDir}`
-    )
-    return undefined
-  }
-  const files = [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE, CARGO_LOG]
-    .map(f => join(stateDir, f))
-    .filter(f => existsSync(f))
-  try {
-    const uploaded = await store.upload(
-      name,
-      files,
-      stateDir,
-      retentionDays !== undefined ? { retentionDays } : {}
-    )
-    return uploaded.id
-  } catch (error) {
-    logger.warning(
-      `could not upload artifact '${name}': ${error instanceof Error ? error.message : String(error)}`
-    )
-    return undefined
   }
 }

@@ -1,5 +1,3 @@
-import type { FailureClass } from './classify.js'
-
 /** crates.io lets a new crate through once per 10 minutes after its burst. */
 export const NEW_CRATE_RATE_LIMIT_MS = 10 * 60 * 1000
 
@@ -41,13 +39,4 @@ export function retryDelayMs(input: RetryDelayInput): number {
     input.newCrateRateLimit === true || (input.isNewCrate === true && input.rateLimited === true)
   if (newCrateLimited) delay = Math.max(delay, NEW_CRATE_RATE_LIMIT_MS)
   return Math.round(delay)
-}
-
-/**
- * Only transient failures are retried, and only while attempts remain. An ambiguous failure is
- * not retried blindly: the upload may have landed, so the caller reconciles against the registry
- * first and retries only if the version is not there.
- */
-export function shouldRetry(cls: FailureClass, attempt: number, maxAttempts: number): boolean {
-  return cls === 'retryable' && attempt < maxAttempts
 }

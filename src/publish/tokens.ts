@@ -5,7 +5,7 @@ import type { Logger } from '../log.js'
 import type { Options } from '../options/types.js'
 import { scrubSecrets } from '../record/scrub.js'
 import { TOOL } from '../version.js'
-import type { LiveTarget } from './target.js'
+import type { LiveTarget } from '../target/live.js'
 
 /** crates.io's tokens live 30 minutes; minting again well before that keeps a long release going. */
 export const REMINT_AFTER_MS = 25 * 60 * 1000

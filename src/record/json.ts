@@ -81,3 +81,7 @@ export function describeIssue(
   const where = issue.path.map(String).join('.')
   return where ? `field '${where}' is invalid: ${issue.message}` : issue.message
 }
+
+/** Reading a record of the state dir: not there, there but not valid, or valid. */
+export type ReadRecord<T> =
+  { kind: 'missing' } | { kind: 'invalid'; problem: string } | { kind: 'ok'; receipt: T }

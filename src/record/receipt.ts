@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { z } from 'zod'
 import { writeJsonAtomic } from './atomic.js'
-import { describeIssue, readJsonFile } from './json.js'
+import { describeIssue, readJsonFile, type ReadRecord } from './json.js'
 import { scrubSecrets } from './scrub.js'
 
 export const RECEIPT_SCHEMA = 'shipper-rehearse.receipt.v1'
@@ -59,10 +59,7 @@ export const publishReceiptSchema = z.object({
 })
 export type PublishReceipt = z.infer<typeof publishReceiptSchema>
 
-export type ReadReceiptResult =
-  | { kind: 'missing' }
-  | { kind: 'invalid'; problem: string }
-  | { kind: 'ok'; receipt: PublishReceipt }
+export type ReadReceiptResult = ReadRecord<PublishReceipt>
 
 export function receiptPath(stateDir: string): string {
   return join(stateDir, RECEIPT_FILE)

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { writeJsonAtomic } from './atomic.js'
-import { describeIssue, parseJsonText, readJsonFile } from './json.js'
+import { describeIssue, parseJsonText, readJsonFile, type ReadRecord } from './json.js'
 import { scrubDeep } from './scrub.js'
 
 export const REHEARSAL_SCHEMA = 'shipper.rehearsal.v1'
@@ -72,10 +72,7 @@ export const rehearsalReceiptSchema = z.looseObject({
 })
 export type RehearsalReceipt = z.infer<typeof rehearsalReceiptSchema>
 
-export type ReadRehearsalResult =
-  | { kind: 'missing' }
-  | { kind: 'invalid'; problem: string }
-  | { kind: 'ok'; receipt: RehearsalReceipt }
+export type ReadRehearsalResult = ReadRecord<RehearsalReceipt>
 
 export function rehearsalPath(stateDir: string): string {
   return join(stateDir, REHEARSAL_FILE)

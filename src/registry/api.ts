@@ -13,7 +13,7 @@ import type { Faults } from './faults.js'
 import { readBody, readJsonBody, send, sendError, sendInjected, sendJson } from './http.js'
 import { buildIndexEntry } from './index-line.js'
 import { parsePublishBody } from './publish-body.js'
-import { compareVersions, isSemver } from '../plan/semver.js'
+import { compareVersions, isSemver } from '../util/semver.js'
 import { renderIndexFile, type CrateRecord, type Mutex, type Storage } from './storage.js'
 import { TRUSTED_TOKEN_PREFIX, type TrustedPublishing } from './trusted.js'
 import {

@@ -3,18 +3,13 @@
  * length, the .crate file. Parsing checks every length against what is actually there.
  */
 import { z } from 'zod'
+import { dependencyFields } from '../sparse/client.js'
 
 export const publishDepSchema = z.looseObject({
   /** The real package name (the TOML key is `explicit_name_in_toml` when renamed). */
   name: z.string(),
   version_req: z.string(),
-  features: z.array(z.string()).default([]),
-  optional: z.boolean().default(false),
-  default_features: z.boolean().default(true),
-  target: z.string().nullable().optional(),
-  kind: z.string().nullable().optional(),
-  /** Index URL of the dependency's registry; absent = the registry being published to. */
-  registry: z.string().nullable().optional(),
+  ...dependencyFields,
   explicit_name_in_toml: z.string().nullable().optional()
 })
 

@@ -8,6 +8,7 @@
  * crates.io checks not mirrored here: feature-name syntax and counts, rust-version syntax (cargo
  * checks most of these itself).
  */
+import { CRATES_IO } from '../crates-io.js'
 import type { PublishMetadata } from './publish-body.js'
 import {
   crateNameProblem,
@@ -16,15 +17,15 @@ import {
   MAX_NAME_LENGTH,
   MAX_UPLOAD_BYTES,
   missingFieldsMessage
-} from '../plan/crates-io-rules.js'
-import { isSemver, withoutBuild } from '../plan/semver.js'
+} from '../crates-io-rules.js'
+import { isSemver, withoutBuild } from '../util/semver.js'
 
 export {
   canonicalName,
   crateNameProblem,
   isValidKeyword,
   MAX_UPLOAD_BYTES
-} from '../plan/crates-io-rules.js'
+} from '../crates-io-rules.js'
 
 export interface Rejection {
   status: number
@@ -40,10 +41,7 @@ export const tooLarge: Rejection = {
 }
 
 /** Index URLs cargo uses for crates.io dependencies in publish metadata. */
-const CRATES_IO_INDEXES = [
-  'https://github.com/rust-lang/crates.io-index',
-  'https://index.crates.io'
-]
+const CRATES_IO_INDEXES = [CRATES_IO.gitIndexUrl, CRATES_IO.indexUrl].map(normalizeIndexUrl)
 
 const bad = (detail: string): Rejection => ({ status: 400, detail })
 

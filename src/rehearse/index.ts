@@ -3,8 +3,8 @@
  * to the live one, prove every version is visible, smoke-check the result, and record it all.
  *
  * Steps: registry (registry-target.ts) → scratch copy with rewritten manifests (scratch.ts,
- * manifest.ts) → package and verify the whole plan once (package.ts) → upload level by level and
- * prove visibility (upload.ts) → smoke install / consumer build (smoke.ts) → rehearsal.json and
+ * manifest.ts) → package and verify the whole plan once (package.ts) → upload on the shared
+ * schedule and prove visibility (upload.ts) → smoke install / consumer build (smoke.ts) → rehearsal.json and
  * events.jsonl (record.ts, src/record/).
  *
  * Decisions worth knowing:
@@ -29,25 +29,39 @@ import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { anchorLocation, cargoEvidence, inCheckout } from '../cargo/diagnostics.js'
 import { InterruptedError } from '../cargo/interrupt.js'
-import { CargoLog } from '../cargo/log.js'
+import { CARGO_LOG, CargoLog } from '../cargo/log.js'
 import type { RunContext } from '../context.js'
 import { UserError } from '../errors.js'
 import { prepareStateDir, resolveStateDir } from '../options/parse.js'
 import { secretValues } from '../options/secrets.js'
 import type { Options } from '../options/types.js'
-import { assertPlanNotEmpty, computeContentDigest, computePlan } from '../plan/index.js'
+import {
+  assertPlanNotEmpty,
+  checkDroppedDevEdges,
+  computeContentDigest,
+  computePlan
+} from '../plan/index.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
-import { classifyCargoFailure } from '../publish/classify.js'
-import { ALL_PACKAGES, EventLog, packageKey, type EventType } from '../record/events.js'
-import { removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
-import { scrubDeep, scrubSecrets } from '../record/scrub.js'
-import type { Failure, PackageOutcome, RunResult, SmokeCheck } from '../result.js'
+import { classifyCargoFailure } from '../cargo/classify.js'
+import { ALL_PACKAGES, EVENTS_FILE, packageKey, type EventType } from '../record/events.js'
+import { FACTS_FILE } from '../record/facts.js'
+import { uploadRecord, type ArtifactStore } from '../record/artifacts.js'
+import { REHEARSAL_FILE, removeRehearsal, writeRehearsal } from '../record/rehearsal.js'
+import { RunRecorder } from '../record/recorder.js'
+import { scrubDeep } from '../record/scrub.js'
+import type { Failure, RunResult, SmokeCheck } from '../result.js'
 import { fetchIndexEntries, waitForVersion } from '../sparse/client.js'
 import { describeProblem, oversizeCrates, preflight, preflightFailure } from '../preflight/index.js'
-import { mapLimit } from '../util/concurrency.js'
-import { registryEnv, registryEnvKey } from './cargo-env.js'
-import { count, formatSeconds } from './format.js'
+import { liveTarget } from '../target/live.js'
+import {
+  readIndexSnapshot,
+  readSparseSnapshot,
+  type IndexRead,
+  type IndexSnapshot
+} from '../target/snapshot.js'
+import { registryEnv, registryEnvKey } from '../cargo/env.js'
+import { count, formatSeconds } from '../util/format.js'
 import { packagePlan } from './package.js'
 import { buildReceipt, verdict } from './record.js'
 import {
@@ -58,7 +72,7 @@ import {
   registryEndpoint,
   type RegistryEndpoint,
   type RehearsalRegistry
-} from './registry-target.js'
+} from '../target/rehearsal.js'
 import { manifestFromRoot, rewriteScratchManifests } from './scratch.js'
 import { copyForCargo } from '../bind/copy.js'
 import { fileEvidence } from '../bind/evidence.js'
@@ -73,18 +87,57 @@ import {
   smokeInstallCrates,
   type SmokeResult
 } from './smoke.js'
-import { indexState, uploadLevels, type CrateOutcome, type IndexState } from './upload.js'
-
-export const EVENTS_FILE = 'events.jsonl'
+import { indexState, uploadPlan, type IndexState } from './upload.js'
+import { withUnsentProof } from './unsent-proof.js'
+import { pendingStatus, reported, type CrateStatus } from '../engine/status.js'
 
 const run = promisify(execFile)
 
+export interface RehearseDeps {
+  /** A plan computed already (by the caller, for the same options). */
+  plan?: Plan
+  /** The workflow artifact service, handed in by the front door; none outside an Actions job. */
+  artifacts?: ArtifactStore
+  /** This phase's reading of the live index (the action shares it with its release preview). */
+  liveIndex?: Promise<IndexSnapshot>
+}
+
 /**
- * Rehearses the release of `plan` (computed from `options` when not given). Input errors throw a
- * UserError (exit 2) before anything is touched; every later failure is recorded — a failing
- * rehearsal.json, a `rehearsal_complete` event — and returned as outcome `failed`.
+ * Rehearses the release of the plan (computed from `options` when not given) and hands the record
+ * to the artifact store. Input errors throw a UserError (exit 2) before anything is touched; every
+ * later failure is recorded — a failing rehearsal.json, a `rehearsal_complete` event — and
+ * returned as outcome `failed`.
  */
-export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): Promise<RunResult> {
+export async function rehearse(
+  options: Options,
+  ctx: RunContext,
+  deps: RehearseDeps = {}
+): Promise<RunResult> {
+  const result = await rehearseOnly(options, ctx, deps)
+  const upload = await uploadRecord(
+    deps.artifacts,
+    {
+      name: options.artifactName,
+      stateDir: result.stateDir,
+      files: [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, CARGO_LOG],
+      ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+    },
+    ctx.logger
+  )
+  if (upload.kind === 'uploaded') return { ...result, artifactId: upload.id }
+  if (upload.kind === 'none') return result
+  const judged = withUnsentProof(result, options.artifactName, upload.cause)
+  if (judged === result) {
+    ctx.logger.warning(`artifact: uploading ${options.artifactName} failed: ${upload.cause}`)
+  }
+  return judged
+}
+
+async function rehearseOnly(
+  options: Options,
+  ctx: RunContext,
+  { plan, liveIndex }: RehearseDeps
+): Promise<RunResult> {
   const startedAt = isoTime(ctx.clock.now())
   const endpoint = options.registryUrl.trim() ? registryEndpoint(options.registryUrl) : undefined
   checkRegistryName(options)
@@ -103,6 +156,7 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
       { cargo: ctx.cargo, fetch: ctx.fetch, env: ctx.env }
     ))
   assertPlanNotEmpty(thePlan)
+  await checkLiveDevEdges(thePlan, options, ctx, liveIndex)
   const smokeCrates = options.skipRehearsal ? [] : smokeInstallCrates(options.smokeInstall, thePlan)
   for (const crate of thePlan.packages) manifestFromRoot(thePlan.workspaceRoot, crate.manifestPath)
   const stateDir = await prepareStateDir(options, thePlan.workspaceRoot)
@@ -110,36 +164,32 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
   if (options.skipRehearsal) return bypass(thePlan, stateDir, startedAt, ctx)
 
   await removeRehearsal(stateDir)
-  const eventsPath = join(stateDir, EVENTS_FILE)
   const toolchain = currentToolchain(thePlan.workspaceRoot, ctx.cargo, ctx.env)
   toolchain.catch(() => undefined)
-  const events = await EventLog.open(eventsPath, ctx.clock)
+  const recorder = await RunRecorder.open(stateDir, ctx.clock, secretValues(options))
   const cargoLog = await CargoLog.create(
     stateDir,
     `cargo log of the rehearsal of plan ${thePlan.planId} (${startedAt})`
   )
-  try {
+  return recorder.during(async () => {
     const session = new Session(
       options,
       { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
       thePlan,
-      events,
+      recorder,
       smokeCrates,
       cargoLog
     )
     const outcome = await session.run(endpoint)
     const completedAt = isoTime(ctx.clock.now())
     const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message)
-    await events.append(
-      {
-        type: 'rehearsal_complete',
-        passed: v.passed,
-        registry: options.registryName,
-        plan_id: thePlan.planId,
-        summary: v.summary
-      },
-      ALL_PACKAGES
-    )
+    await recorder.emit({
+      type: 'rehearsal_complete',
+      passed: v.passed,
+      registry: options.registryName,
+      plan_id: thePlan.planId,
+      summary: v.summary
+    })
     const receiptPath = await writeRehearsal(
       stateDir,
       buildReceipt({
@@ -155,9 +205,9 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
         commit: await commitOf(thePlan.workspaceRoot, ctx.env),
         failure: outcome.failure,
         toolchain: await toolchain.catch(() => undefined),
-        events: await fileEvidence(eventsPath)
+        events: await fileEvidence(recorder.eventsPath)
       }),
-      secretValues(options).concat(outcome.registry?.token || [])
+      recorder.secrets
     )
     // A failure is told once, by the front door; only a pass is announced here.
     if (v.passed) ctx.progress(v.summary)
@@ -168,11 +218,11 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
       outcome: v.passed ? 'passed' : 'failed',
       plan: thePlan,
       digest: outcome.digest,
-      packages: outcome.crates.map(toPackageOutcome),
+      packages: outcome.crates.map(reported),
       published: [],
       stateDir,
       receiptPath,
-      eventsPath,
+      eventsPath: recorder.eventsPath,
       failure: outcome.failure,
       cargoLog: cargoLog.path,
       smoke: outcome.smoke,
@@ -184,9 +234,28 @@ export async function rehearse(options: Options, ctx: RunContext, plan?: Plan): 
       startedAt,
       completedAt
     }
-  } finally {
-    await events.close()
-  }
+  })
+}
+
+/**
+ * A dropped dev-dependency edge resolves from the live registry at publish time, so a version it
+ * can resolve to must be there already (publish mode checks the same before uploading).
+ */
+async function checkLiveDevEdges(
+  plan: Plan,
+  options: Options,
+  ctx: RunContext,
+  liveIndex: Promise<IndexSnapshot> | undefined
+): Promise<void> {
+  if (plan.droppedDevEdges.length === 0) return
+  const snapshot = await (liveIndex ??
+    readSparseSnapshot(
+      liveTarget(options).indexUrl,
+      plan.droppedDevEdges.map(e => e.to),
+      { fetch: ctx.fetch }
+    ))
+  const warnings = await checkDroppedDevEdges(plan, async name => snapshot.resolvableVersions(name))
+  for (const warning of warnings) ctx.logger.warning(warning)
 }
 
 /** `skip-rehearsal`: nothing is rehearsed, no receipt may vouch for this plan, and it is loud. */
@@ -197,14 +266,9 @@ async function bypass(
   ctx: RunContext
 ): Promise<RunResult> {
   await removeRehearsal(stateDir)
-  const eventsPath = join(stateDir, EVENTS_FILE)
-  const events = await EventLog.open(eventsPath, ctx.clock)
+  const recorder = await RunRecorder.open(stateDir, ctx.clock, [])
   const reason = 'skip-rehearsal is set: the operator bypassed the rehearsal'
-  try {
-    await events.append({ type: 'rehearsal_bypassed', reason }, ALL_PACKAGES)
-  } finally {
-    await events.close()
-  }
+  await recorder.during(r => r.emit({ type: 'rehearsal_bypassed', reason }))
   ctx.logger.warning(
     `skip-rehearsal is set: NOTHING was rehearsed for plan ${plan.planId}; no rehearsal.json was written and any older one was removed`
   )
@@ -222,14 +286,14 @@ async function bypass(
     })),
     published: [],
     stateDir,
-    eventsPath,
+    eventsPath: recorder.eventsPath,
     startedAt,
     completedAt: isoTime(ctx.clock.now())
   }
 }
 
 interface SessionOutcome {
-  crates: CrateOutcome[]
+  crates: CrateStatus[]
   cksums: Map<string, string>
   digest?: ContentDigest
   registry?: RehearsalRegistry
@@ -241,12 +305,11 @@ interface SessionOutcome {
 
 /** One rehearsal run: owns the registry and the scratch dir, and releases both whatever happens. */
 class Session {
-  private crates: CrateOutcome[]
+  private crates: CrateStatus[]
   private cksums = new Map<string, string>()
   private digest?: ContentDigest
   private digesting?: Promise<ContentDigest>
   private registry?: RehearsalRegistry
-  private secrets: string[] = []
   private smokeChecks: SmokeCheck[] = []
   /** The scratch copy of the workspace, once made: messages name the checkout instead. */
   private copy?: string
@@ -255,22 +318,12 @@ class Session {
     private readonly options: Options,
     private readonly ctx: RunContext,
     private readonly plan: Plan,
-    private readonly events: EventLog,
+    private readonly recorder: RunRecorder,
     private readonly smokeCrates: PlannedCrate[],
     cargoLog: CargoLog
   ) {
     cargoLog.rewrite = text => this.scrub(text)
-    this.crates = plan.packages.map(c => ({
-      name: c.name,
-      version: c.version,
-      level: c.level,
-      status: 'pending',
-      durationMs: 0
-    }))
-    for (const secret of secretValues(options)) {
-      this.secrets.push(secret)
-      events.addSecret(secret)
-    }
+    this.crates = plan.packages.map(pendingStatus)
   }
 
   async run(endpoint: RegistryEndpoint | undefined): Promise<SessionOutcome> {
@@ -302,8 +355,7 @@ class Session {
         logger: this.ctx.logger,
         progress: this.ctx.progress
       })
-      this.secrets.push(this.registry.token)
-      this.events.addSecret(this.registry.token)
+      this.recorder.addSecret(this.registry.token)
       await this.event(
         { type: 'registry_policy_applied', evidence: policyEvidence(this.registry) },
         ALL_PACKAGES
@@ -325,7 +377,7 @@ class Session {
       digest: this.digest,
       registry: this.registry,
       // One place scrubs every failure, whichever step produced it.
-      failure: failure && this.inUserTerms(scrubDeep(failure, this.secrets)),
+      failure: failure && this.inUserTerms(scrubDeep(failure, this.recorder.secrets)),
       rethrow,
       smoke: this.smokeChecks
     }
@@ -374,7 +426,7 @@ class Session {
     const mismatch = await checkRehearsedCrates(this.plan, targetDir, digest, rewrite.manifests)
     if (mismatch) {
       const crate = this.plan.packages.find(c => c.name === mismatch.crate.name) as PlannedCrate
-      const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
+      const outcome = this.crates.find(c => c.name === crate.name) as CrateStatus
       outcome.status = 'failed'
       await this.event(
         {
@@ -395,7 +447,7 @@ class Session {
     }
 
     const states = await this.indexStates(registry)
-    this.crates = await uploadLevels(this.plan, packaged.cksums, states, {
+    this.crates = await uploadPlan(this.plan, packaged.cksums, states, {
       clock: this.ctx.clock,
       maxConcurrency: this.options.maxConcurrency,
       readinessTimeoutMs: this.options.readinessTimeoutMs,
@@ -431,7 +483,7 @@ class Session {
         crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
         class: failed.failure.class,
         message: failed.failure.message,
-        hint: failed.failure.hint,
+        hint: failed.failure.hint ?? '',
         ...(failed.failure.stderrTail ? { stderrTail: failed.failure.stderrTail } : {})
       }
     }
@@ -458,24 +510,27 @@ class Session {
   }
 
   private async indexStates(registry: RehearsalRegistry): Promise<Map<string, IndexState>> {
-    const states = await mapLimit(this.plan.packages, 8, async crate => {
-      try {
-        const entries = await fetchIndexEntries(registry.indexUrl, crate.name, {
+    const snapshot = await readIndexSnapshot(
+      this.plan.packages.map(c => c.name),
+      name =>
+        fetchIndexEntries(registry.indexUrl, name, {
           token: registry.token || undefined,
           fetch: this.ctx.fetch
         })
-        return indexState(entries, crate.version, this.cksums.get(crate.name) as string)
-      } catch (error) {
-        return {
-          kind: 'unreadable',
-          message: error instanceof Error ? error.message : String(error)
-        } as const
-      }
-    })
-    return new Map(this.plan.packages.map((c, i) => [c.name, states[i] as IndexState]))
+    )
+    return new Map(
+      this.plan.packages.map(crate => {
+        const read = snapshot.read(crate.name) as IndexRead
+        const state: IndexState =
+          'error' in read
+            ? { kind: 'unreadable', message: read.error.message }
+            : indexState(read.entries, crate.version, this.cksums.get(crate.name) as string)
+        return [crate.name, state]
+      })
+    )
   }
 
-  private async settled(outcome: CrateOutcome): Promise<void> {
+  private async settled(outcome: CrateStatus): Promise<void> {
     const key = packageKey(outcome.name, outcome.version)
     if (outcome.status === 'published') {
       this.ctx.progress(
@@ -525,7 +580,7 @@ class Session {
       : error
     const message = `${what} failed: ${located}`
     if (crate) {
-      const outcome = this.crates.find(c => c.name === crate.name) as CrateOutcome
+      const outcome = this.crates.find(c => c.name === crate.name) as CrateStatus
       outcome.status = 'failed'
       await this.event(
         {
@@ -679,7 +734,7 @@ class Session {
   }
 
   private scrub(text: string): string {
-    return inCheckout(scrubSecrets(text, this.secrets), this.copy, this.plan.workspaceRoot)
+    return inCheckout(this.recorder.scrub(text), this.copy, this.plan.workspaceRoot)
   }
 
   private inUserTerms(failure: Failure): Failure {
@@ -692,19 +747,7 @@ class Session {
   }
 
   private event(eventType: EventType, pkg: string): Promise<void> {
-    return this.events.append(eventType, pkg)
-  }
-}
-
-function toPackageOutcome(crate: CrateOutcome): PackageOutcome {
-  return {
-    name: crate.name,
-    version: crate.version,
-    level: crate.level,
-    status: crate.status,
-    durationMs: Math.round(crate.durationMs),
-    ...(crate.cksum ? { cksum: crate.cksum } : {}),
-    ...(crate.reason ? { reason: crate.reason } : {})
+    return this.recorder.emit(eventType, pkg)
   }
 }
 

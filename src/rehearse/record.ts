@@ -9,7 +9,7 @@ import {
   type RehearsedPackage
 } from '../record/rehearsal.js'
 import { TOOL } from '../version.js'
-import type { CrateOutcome } from './upload.js'
+import type { CrateStatus } from '../engine/status.js'
 
 export interface Verdict {
   passed: boolean
@@ -26,7 +26,7 @@ export interface Verdict {
  */
 export function verdict(
   plan: Pick<Plan, 'packages'>,
-  outcomes: readonly CrateOutcome[],
+  outcomes: readonly CrateStatus[],
   registryName: string,
   firstFailure: string | undefined
 ): Verdict {
@@ -61,7 +61,7 @@ export interface ReceiptFacts {
   registryName: string
   registryUrl?: string
   verdict: Verdict
-  outcomes: readonly CrateOutcome[]
+  outcomes: readonly CrateStatus[]
   /** Packaged checksums, for crates packaged but never uploaded. */
   cksums: ReadonlyMap<string, string>
   digest?: ContentDigest
@@ -132,6 +132,6 @@ export function buildReceipt(facts: ReceiptFacts): RehearsalReceipt {
   return receipt
 }
 
-function receiptStatus(status: CrateOutcome['status'] | undefined): string {
+function receiptStatus(status: CrateStatus['status'] | undefined): string {
   return status === undefined || status === 'pending' ? 'not_attempted' : status
 }

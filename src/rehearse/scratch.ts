@@ -5,7 +5,7 @@ import { UserError } from '../errors.js'
 import type { Plan } from '../plan/types.js'
 import { isTable, rewriteManifest } from './manifest.js'
 
-export { copyWorkspace, listWorkspaceFiles, type WorkspaceFiles } from '../bind/copy.js'
+export { copyWorkspace, listWorkspaceFiles, type WorkspaceFiles } from '../checkout/copy.js'
 
 export interface ScratchRewrite {
   /** Manifests written, relative to the copy's root. */

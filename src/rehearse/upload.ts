@@ -1,12 +1,13 @@
 import type { CargoResult } from '../cargo/run.js'
 import { cargoEvidence } from '../cargo/diagnostics.js'
 import type { Clock } from '../clock.js'
+import { drive, Schedule } from '../engine/schedule.js'
+import { pendingStatus, type CrateFailure, type CrateStatus } from '../engine/status.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import type { Plan, PlannedCrate } from '../plan/types.js'
-import { classifyCargoFailure } from '../publish/classify.js'
+import { classifyCargoFailure } from '../cargo/classify.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
-import { mapLimit } from '../util/concurrency.js'
-import { formatSeconds } from './format.js'
+import { formatSeconds } from '../util/format.js'
 
 /** What the rehearsal registry's index already says about a planned version. */
 export type IndexState =
@@ -26,26 +27,6 @@ export function indexState(
   return entry.cksum === cksum ? { kind: 'same' } : { kind: 'different', cksum: entry.cksum }
 }
 
-export interface UploadFailure {
-  class: 'retryable' | 'permanent' | 'ambiguous'
-  message: string
-  hint: string
-  /** cargo's stderr tail (unscrubbed here; the recorder scrubs). */
-  stderrTail?: string
-}
-
-export interface CrateOutcome {
-  name: string
-  version: string
-  level: number
-  status: 'published' | 'skipped' | 'failed' | 'pending'
-  durationMs: number
-  /** The checksum the registry lists (equal to the packaged one unless failed). */
-  cksum?: string
-  reason?: string
-  failure?: UploadFailure
-}
-
 export interface UploadDeps {
   clock: Clock
   maxConcurrency: number
@@ -58,7 +39,7 @@ export interface UploadDeps {
   waitVisible(crate: PlannedCrate, cksum: string): Promise<WaitResult>
   readinessTimeoutMs: number
   /** Told about every crate as soon as it is settled (published, skipped or failed). */
-  onSettled?(outcome: CrateOutcome): void | Promise<void>
+  onSettled?(outcome: CrateStatus): void | Promise<void>
   /** Told just before the uploads of a batch start. */
   onStart?(crates: PlannedCrate[]): void
 }
@@ -72,31 +53,26 @@ export function differentContentsMessage(name: string, version: string): string 
 }
 
 /**
- * Uploads the plan level by level. The crates of a level are split into at most `maxConcurrency`
- * batches that upload in parallel, each through one cargo invocation, so a level waits for a
- * lagging index about once instead of once per crate. Versions already in the index with the
- * packaged checksum are skipped (a rehearsal can be rerun); one held with other bytes fails the
- * rehearsal before anything is uploaded. The first failure stops the plan once the batches
- * already running in its level have settled; crates never started stay `pending`.
+ * Uploads the plan on the shared schedule: a crate goes out as soon as every in-plan dependency is
+ * visible. Crates that become ready together are split into at most `maxConcurrency` batches, each
+ * uploaded through one cargo invocation, so a batch waits for a lagging index about once instead of
+ * once per crate. Versions already in the index with the packaged checksum are skipped (a rehearsal
+ * can be rerun); one held with other bytes fails the rehearsal before anything is uploaded. The
+ * first failure stops the plan once the batches already running have settled; crates never started
+ * stay `pending`.
  */
-export async function uploadLevels(
-  plan: Pick<Plan, 'packages' | 'levels'>,
+export async function uploadPlan(
+  plan: Pick<Plan, 'packages'>,
   cksums: ReadonlyMap<string, string>,
   states: ReadonlyMap<string, IndexState>,
   deps: UploadDeps
-): Promise<CrateOutcome[]> {
-  const outcomes = new Map<string, CrateOutcome>(
-    plan.packages.map(c => [
-      c.name,
-      { name: c.name, version: c.version, level: c.level, status: 'pending', durationMs: 0 }
-    ])
-  )
-  const inPlanOrder = () => plan.packages.map(c => outcomes.get(c.name) as CrateOutcome)
-  const settle = async (name: string, update: Partial<CrateOutcome>) => {
-    const outcome = outcomes.get(name) as CrateOutcome
+): Promise<CrateStatus[]> {
+  const outcomes = new Map<string, CrateStatus>(plan.packages.map(c => [c.name, pendingStatus(c)]))
+  const inPlanOrder = () => plan.packages.map(c => outcomes.get(c.name) as CrateStatus)
+  const settle = async (name: string, update: Partial<CrateStatus>) => {
+    const outcome = outcomes.get(name) as CrateStatus
     Object.assign(outcome, update)
     await deps.onSettled?.(outcome)
-    return outcome
   }
 
   const blocking = plan.packages.filter(c => {
@@ -113,48 +89,28 @@ export async function uploadLevels(
     return inPlanOrder()
   }
 
-  const byName = new Map(plan.packages.map(c => [c.name, c]))
-  for (const level of plan.levels) {
-    const crates = level.map(name => byName.get(name) as PlannedCrate)
-    const toUpload: PlannedCrate[] = []
-    for (const crate of crates) {
-      if (states.get(crate.name)?.kind === 'same') {
-        await settle(crate.name, {
-          status: 'skipped',
-          cksum: cksums.get(crate.name) as string,
-          reason: 'already in the rehearsal registry with the same contents'
-        })
-      } else {
-        toUpload.push(crate)
-      }
-    }
-    const settled = await mapLimit(
-      batches(toUpload, deps.maxConcurrency),
-      deps.maxConcurrency,
-      async batch => {
-        const results = await uploadBatch(batch, cksums, deps)
-        const done: CrateOutcome[] = []
-        for (const [name, update] of results) done.push(await settle(name, update))
-        return done
-      },
-      { stopWhen: done => done.some(o => o.status === 'failed') }
-    )
-    if (settled.some(done => done?.some(o => o.status === 'failed'))) break
+  const present = plan.packages.filter(c => states.get(c.name)?.kind === 'same')
+  for (const crate of present) {
+    await settle(crate.name, {
+      status: 'skipped',
+      cksum: cksums.get(crate.name) as string,
+      reason: 'already in the rehearsal registry with the same contents'
+    })
   }
+  const schedule = new Schedule(
+    plan.packages,
+    present.map(c => c.name)
+  )
+  await drive(plan.packages, schedule, {
+    maxConcurrency: deps.maxConcurrency,
+    batch: true,
+    task: (batch, done) =>
+      uploadBatch(batch, cksums, deps, async (name, update) => {
+        await settle(name, update)
+        done(name, update.status === 'published')
+      })
+  })
   return inPlanOrder()
-}
-
-/** Pure: `crates` split into at most `n` contiguous batches of near-equal size, in order. */
-export function batches<T>(crates: readonly T[], n: number): T[][] {
-  const count = Math.max(1, Math.min(n, crates.length))
-  const out: T[][] = []
-  let from = 0
-  for (let i = 0; i < count; i++) {
-    const size = Math.ceil((crates.length - from) / (count - i))
-    if (size > 0) out.push(crates.slice(from, from + size))
-    from += size
-  }
-  return out
 }
 
 /** Pure: which crates of a batch cargo reported as uploaded (`Uploaded NAME vVERSION`). */
@@ -162,40 +118,43 @@ export function uploadedByCargo(stderr: string): Set<string> {
   return new Set([...stderr.matchAll(/^\s*Uploaded (\S+) v\S+/gm)].map(m => m[1] as string))
 }
 
-/** One cargo invocation for the batch, then the index decides, crate by crate. */
+/**
+ * One cargo invocation for the batch, then the index decides, crate by crate; each crate is
+ * settled as soon as it is decided, so its dependents need not wait for the rest of the batch.
+ */
 async function uploadBatch(
   batch: PlannedCrate[],
   cksums: ReadonlyMap<string, string>,
-  deps: UploadDeps
-): Promise<[string, Partial<CrateOutcome>][]> {
+  deps: UploadDeps,
+  settle: (name: string, update: Partial<CrateStatus>) => Promise<void>
+): Promise<void> {
   const start = deps.clock.now()
   deps.onStart?.(batch)
   const result = await deps.publish(batch)
   const uploaded = result.exitCode === 0 ? undefined : uploadedByCargo(result.stderr)
-  const out: [string, Partial<CrateOutcome>][] = []
-  for (const crate of batch) {
-    if (uploaded && !uploaded.has(crate.name)) {
-      // cargo stops at the first failed upload: that crate failed, the rest were never sent.
-      if (out.some(([, o]) => o.status === 'failed')) continue
-      const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
-      out.push([
-        crate.name,
-        {
-          status: 'failed',
-          durationMs: deps.clock.now() - start,
-          failure: {
-            class: classified.class,
-            message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
-            hint: uploadHint(classified.class, classified.reason),
-            stderrTail: cargoEvidence(result.stderr)
-          }
-        }
-      ])
-      continue
-    }
-    out.push([crate.name, await proveVisible(crate, cksums.get(crate.name) as string, start, deps)])
+  // cargo stops at the first failed upload: that crate failed, the rest were never sent. The
+  // failure is settled first so that nothing new starts while the uploaded ones are proven.
+  const sent = uploaded ? batch.filter(c => uploaded.has(c.name)) : batch
+  const failed = uploaded ? batch.find(c => !uploaded.has(c.name)) : undefined
+  if (failed) {
+    const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
+    await settle(failed.name, {
+      status: 'failed',
+      durationMs: deps.clock.now() - start,
+      failure: {
+        class: classified.class,
+        message: `uploading ${failed.name}@${failed.version} failed: ${cargoErrorLine(result.stderr)}`,
+        hint: uploadHint(classified.class, classified.reason),
+        stderrTail: cargoEvidence(result.stderr)
+      }
+    })
   }
-  return out
+  for (const crate of sent) {
+    await settle(
+      crate.name,
+      await proveVisible(crate, cksums.get(crate.name) as string, start, deps)
+    )
+  }
 }
 
 /** cargo's exit code proves nothing: the index must list the exact packaged checksum. */
@@ -204,7 +163,7 @@ async function proveVisible(
   cksum: string,
   start: number,
   deps: UploadDeps
-): Promise<Partial<CrateOutcome>> {
+): Promise<Partial<CrateStatus>> {
   const seen = await deps.waitVisible(crate, cksum)
   const durationMs = deps.clock.now() - start
   if (seen.visible) return { status: 'published', durationMs, cksum }
@@ -231,7 +190,7 @@ async function proveVisible(
   }
 }
 
-function preflightFailure(crate: PlannedCrate, state: IndexState): UploadFailure {
+function preflightFailure(crate: PlannedCrate, state: IndexState): CrateFailure {
   if (state.kind === 'unreadable') {
     return {
       class: 'ambiguous',
@@ -246,7 +205,7 @@ function preflightFailure(crate: PlannedCrate, state: IndexState): UploadFailure
   }
 }
 
-function uploadHint(cls: UploadFailure['class'], reason: string): string {
+function uploadHint(cls: CrateFailure['class'], reason: string): string {
   if (cls === 'permanent')
     return `${reason}; crates.io would refuse this upload too: fix it before releasing`
   if (cls === 'retryable') {

@@ -18,15 +18,21 @@ export function indexFilePath(name: string): string {
   return `${n.slice(0, 2)}/${n.slice(2, 4)}/${n}`
 }
 
-export const indexDepSchema = z.looseObject({
-  name: z.string(),
-  req: z.string(),
+/** What a dependency says alike in an index line and in cargo's publish metadata. */
+export const dependencyFields = {
   features: z.array(z.string()).default([]),
   optional: z.boolean().default(false),
   default_features: z.boolean().default(true),
   target: z.string().nullable().optional(),
   kind: z.string().nullable().optional(),
-  registry: z.string().nullable().optional(),
+  /** Index URL of the dependency's registry; absent = the registry it is listed in. */
+  registry: z.string().nullable().optional()
+}
+
+export const indexDepSchema = z.looseObject({
+  name: z.string(),
+  req: z.string(),
+  ...dependencyFields,
   package: z.string().nullable().optional()
 })
 
@@ -119,6 +125,19 @@ async function get(url: string, opts: FetchOptions): Promise<Response> {
   }
 }
 
+/** The body of a 200 answer; any other status is an IndexError that quotes the start of the body. */
+async function okText(url: string, res: Response): Promise<string> {
+  const text = await res.text()
+  if (res.status !== 200) {
+    throw new IndexError(
+      url,
+      res.status,
+      `GET ${url} answered ${res.status}: ${text.slice(0, 200)}`
+    )
+  }
+  return text
+}
+
 /** The crate's index entries; null when the registry says it does not know the crate. */
 export async function fetchIndexEntries(
   indexUrl: string,
@@ -132,14 +151,7 @@ export async function fetchIndexEntries(
     res.body?.cancel().catch(() => undefined)
     return null
   }
-  const text = await res.text()
-  if (res.status !== 200) {
-    throw new IndexError(
-      url,
-      res.status,
-      `GET ${url} answered ${res.status}: ${text.slice(0, 200)}`
-    )
-  }
+  const text = await okText(url, res)
   const entries = looksLikeHtml(text) ? null : parseIndexFile(text)
   if (entries === null) {
     throw new IndexError(
@@ -158,15 +170,7 @@ export async function fetchRegistryConfig(
   opts: FetchOptions = {}
 ): Promise<{ dl: string; api?: string; 'auth-required'?: boolean }> {
   const url = `${indexBaseUrl(indexUrl)}config.json`
-  const res = await get(url, opts)
-  const text = await res.text()
-  if (res.status !== 200) {
-    throw new IndexError(
-      url,
-      res.status,
-      `GET ${url} answered ${res.status}: ${text.slice(0, 200)}`
-    )
-  }
+  const text = await okText(url, await get(url, opts))
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -177,7 +181,7 @@ export async function fetchRegistryConfig(
   if (!parsed.success) {
     throw new IndexError(
       url,
-      res.status,
+      200,
       `${url} is not a cargo registry: config.json is not a registry configuration (${text.slice(0, 120)})`
     )
   }

@@ -11,7 +11,7 @@ import {
   policyEvidence,
   registryEndpoint,
   waitForRegistry
-} from '../../src/rehearse/registry-target.js'
+} from '../../src/target/rehearsal.js'
 
 const CONFIG = JSON.stringify({
   dl: 'http://localhost:8000/api/v1/crates/dl',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { UserError } from '../../src/errors.js'
-import { registryEnv, registryEnvKey } from '../../src/rehearse/cargo-env.js'
+import { registryEnv, registryEnvKey } from '../../src/cargo/env.js'
 
 describe('cargo registry environment', () => {
   it('names variables as cargo does: upper case, - to _', () => {

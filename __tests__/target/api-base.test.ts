@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { UserError } from '../../src/errors.js'
-import { resolveApiBase } from '../../src/plan/api-base.js'
-import { configJsonUrlFor, indexUrlFor } from '../../src/plan/registry-url.js'
+import { resolveApiBase } from '../../src/target/api-base.js'
+import { configJsonUrlFor, indexUrlFor } from '../../src/target/url.js'
 
 const noFetch: typeof fetch = () => {
   throw new Error('no request expected')
@@ -117,7 +117,7 @@ describe('resolveApiBase', () => {
 
   it('fails with the URL it tried when config.json is missing', async () => {
     const error = await rejection(resolveApiBase('live', `sparse+${base}/nowhere/`, { fetch }))
-    expect(error.message).toContain(`${base}/nowhere/config.json answered HTTP 404`)
+    expect(error.message).toContain(`${base}/nowhere/config.json answered 404`)
     expect(error.exitCode).toBe(1)
   })
 
@@ -128,7 +128,7 @@ describe('resolveApiBase', () => {
 
   it('fails when config.json is not JSON', async () => {
     const error = await rejection(resolveApiBase('live', `sparse+${base}/garbage/`, { fetch }))
-    expect(error.message).toContain('is not JSON')
+    expect(error.message).toContain('is not a cargo registry')
   })
 
   it('fails when nothing answers', async () => {

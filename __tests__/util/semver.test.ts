@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { matchesReq, parseReq, parseVersion } from '../../src/plan/semver.js'
+import { matchesReq, parseReq, parseVersion } from '../../src/util/semver.js'
 
 // Every row was checked against cargo 1.95 itself: a consumer with `t = "<req>"` resolving
 // against a directory source that holds only `t <version>`.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { copyCheckout } from '../../src/bind/copy.js'
+import { copyCheckout } from '../../src/checkout/copy.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 import { git, makeRepo, writeFiles } from '../hardening/bound.js'
 

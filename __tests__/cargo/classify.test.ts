@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { classifyCargoFailure } from '../../src/publish/classify.js'
+import { classifyCargoFailure } from '../../src/cargo/classify.js'
 
 /** cargo 1.95's stderr, as captured from `cargo publish` against a local registry. */
 const head = (name = 'a') =>

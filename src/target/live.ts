@@ -1,12 +1,8 @@
 import { UserError } from '../errors.js'
 import type { Options } from '../options/types.js'
-import { indexUrlFor } from '../plan/registry-url.js'
-import { registryEnvKey } from '../rehearse/cargo-env.js'
-
-export const CRATES_IO = {
-  name: 'crates-io',
-  indexUrl: 'sparse+https://index.crates.io/'
-} as const
+import { indexUrlFor } from './url.js'
+import { registryEnv, registryEnvVar } from '../cargo/env.js'
+import { CRATES_IO } from '../crates-io.js'
 
 /** The live registry a publish run uploads to, and how cargo is told about it. */
 export interface LiveTarget {
@@ -47,30 +43,25 @@ export function liveTarget(
       2
     )
   }
-  const key = registryEnvKey(options.targetRegistry)
+  const indexVar = registryEnvVar(options.targetRegistry, 'INDEX')
   // As for the plan_id's API base: the registry's own cargo env var stands in for the input.
-  const url = options.targetRegistryUrl || env[`CARGO_REGISTRIES_${key}_INDEX`]?.trim()
+  const url = options.targetRegistryUrl || env[indexVar]?.trim()
   if (!url) {
     throw new UserError(
       `live registry '${options.targetRegistry}' has no URL`,
-      `set \`target-registry-url\` to its base URL or sparse index URL (or CARGO_REGISTRIES_${key}_INDEX)`,
+      `set \`target-registry-url\` to its base URL or sparse index URL (or ${indexVar})`,
       2
     )
   }
   const indexUrl = indexUrlFor(url)
+  const name = options.targetRegistry
   return {
-    name: options.targetRegistry,
+    name,
     isCratesIo: false,
     indexUrl,
-    registryArgs: ['--registry', options.targetRegistry],
-    tokenEnvVar: `CARGO_REGISTRIES_${key}_TOKEN`,
-    cargoEnv: token => ({
-      [`CARGO_REGISTRIES_${key}_INDEX`]: indexUrl,
-      // Pinned so a user's global credential providers are not asked, and so `auth-required`
-      // registries accept the token from the environment.
-      [`CARGO_REGISTRIES_${key}_CREDENTIAL_PROVIDER`]: 'cargo:token',
-      ...(token ? { [`CARGO_REGISTRIES_${key}_TOKEN`]: token } : {})
-    })
+    registryArgs: ['--registry', name],
+    tokenEnvVar: registryEnvVar(name, 'TOKEN'),
+    cargoEnv: token => registryEnv({ name, indexUrl, token })
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { withUnsentProof } from '../../src/github/unsent-proof.js'
+import { withUnsentProof } from '../../src/rehearse/unsent-proof.js'
 import type { Outcome, RunResult } from '../../src/result.js'
 
 function result(outcome: Outcome): RunResult {

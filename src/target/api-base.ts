@@ -1,25 +1,14 @@
-import { unresolvedHost } from '../sparse/dns.js'
-import { z } from 'zod'
+import { registryEnvVar } from '../cargo/env.js'
+import { CRATES_IO } from '../crates-io.js'
 import { UserError } from '../errors.js'
-import { configJsonUrlFor, indexUrlFor } from './registry-url.js'
-
-export const CRATES_IO = 'crates-io'
-export const CRATES_IO_API = 'https://crates.io'
+import { fetchRegistryConfig } from '../sparse/client.js'
+import { unresolvedHost } from '../sparse/dns.js'
+import { configJsonUrlFor, indexUrlFor } from './url.js'
 
 export interface ApiBaseDeps {
   fetch: typeof fetch
   /** Where `CARGO_REGISTRIES_<NAME>_INDEX` is looked up; process.env by default. */
   env?: Record<string, string | undefined>
-}
-
-const registryConfigSchema = z.object({
-  dl: z.string(),
-  api: z.string().optional()
-})
-
-/** `CARGO_REGISTRIES_<NAME>_INDEX`: the name upper-cased with `-` turned into `_`, as cargo does. */
-export function registryEnvName(registry: string, key: 'INDEX' | 'TOKEN'): string {
-  return `CARGO_REGISTRIES_${registry.toUpperCase().replace(/-/g, '_')}_${key}`
 }
 
 /**
@@ -33,8 +22,8 @@ export async function resolveApiBase(
 ): Promise<string> {
   const url = targetRegistryUrl.trim()
   if (url === '') {
-    if (targetRegistry === CRATES_IO) return CRATES_IO_API
-    const envName = registryEnvName(targetRegistry, 'INDEX')
+    if (targetRegistry === CRATES_IO.name) return CRATES_IO.api
+    const envName = registryEnvVar(targetRegistry, 'INDEX')
     const fromEnv = (deps.env ?? process.env)[envName]?.trim()
     if (!fromEnv) {
       throw new UserError(
@@ -56,45 +45,30 @@ export async function resolveApiBase(
 }
 
 async function readApi(urlOrIndex: string, fetchFn: typeof fetch): Promise<string> {
-  const configUrl = configJsonUrlFor(indexUrlFor(urlOrIndex))
+  const indexUrl = indexUrlFor(urlOrIndex)
   const hint = 'check target-registry-url: it must be a registry base URL or a sparse+ index URL'
-  let body: string
+  let api: string | undefined
   try {
-    const response = await fetchFn(configUrl, { signal: AbortSignal.timeout(30_000) })
-    if (!response.ok) {
-      throw new UserError(`${configUrl} answered HTTP ${response.status}`, hint, 1)
-    }
-    body = await response.text()
+    const config = await fetchRegistryConfig(indexUrl, {
+      fetch: fetchFn,
+      signal: AbortSignal.timeout(30_000)
+    })
+    api = config.api
   } catch (error) {
-    if (error instanceof UserError) throw error
     const host = unresolvedHost(error)
     const reason = host
       ? `cannot resolve ${host} (DNS; is this machine offline?)`
       : error instanceof Error
         ? error.message
         : String(error)
-    throw new UserError(`could not read ${configUrl}: ${reason}`, hint, 1)
+    throw new UserError(`could not read ${configJsonUrlFor(indexUrl)}: ${reason}`, hint, 1)
   }
-  let json: unknown
-  try {
-    json = JSON.parse(body)
-  } catch {
-    throw new UserError(`${configUrl} is not JSON`, hint, 1)
-  }
-  const config = registryConfigSchema.safeParse(json)
-  if (!config.success) {
+  if (!api) {
     throw new UserError(
-      `${configUrl} is not a cargo registry config: ${z.prettifyError(config.error)}`,
+      `${configJsonUrlFor(indexUrl)} has no "api" field, so the registry accepts no publishes`,
       hint,
       1
     )
   }
-  if (!config.data.api) {
-    throw new UserError(
-      `${configUrl} has no "api" field, so the registry accepts no publishes`,
-      hint,
-      1
-    )
-  }
-  return config.data.api.replace(/\/+$/, '')
+  return api.replace(/\/+$/, '')
 }

@@ -1,11 +1,13 @@
+import type { Options } from '../options/types.js'
+import { CRATES_IO } from '../crates-io.js'
 import type { Clock } from '../clock.js'
 import { UserError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { mintKellnrToken } from '../github/kellnr-login.js'
-import { indexUrlFor } from '../plan/registry-url.js'
+import { mintKellnrToken } from './kellnr-login.js'
+import { indexUrlFor } from './url.js'
 import { startRegistry } from '../registry/index.js'
 import { IndexError, fetchRegistryConfig, indexBaseUrl } from '../sparse/client.js'
-import { formatSeconds } from './format.js'
+import { formatSeconds } from '../util/format.js'
 import { checkRegistryOrigin } from './registry-origin.js'
 
 /** The registry a rehearsal publishes to, whichever way it was obtained. */
@@ -116,7 +118,7 @@ export function checkRegistryPolicy(endpoint: RegistryEndpoint, input: RegistryP
 
 /** The rehearsal registry needs a cargo name of its own, whichever registry it is. Pure. */
 export function checkRegistryName(input: Omit<RegistryPolicyInput, 'targetRegistryUrl'>): void {
-  if (input.registryName === input.targetRegistry || input.registryName === 'crates-io') {
+  if (input.registryName === input.targetRegistry || input.registryName === CRATES_IO.name) {
     throw new UserError(
       `registry-name '${input.registryName}' is the name of the live target registry`,
       'give the rehearsal registry its own name, e.g. `rehearsal`',
@@ -272,14 +274,15 @@ function notARegistry(error: IndexError): UserError {
   )
 }
 
-export interface ConnectOptions {
-  registryUrl: string
-  registryName: string
-  registryToken: string
-  registryWaitMs: number
-  registryUser: string
-  registryPassword: string
-}
+export type ConnectOptions = Pick<
+  Options,
+  | 'registryUrl'
+  | 'registryName'
+  | 'registryToken'
+  | 'registryWaitMs'
+  | 'registryUser'
+  | 'registryPassword'
+>
 
 export interface ConnectDeps {
   fetch: typeof fetch

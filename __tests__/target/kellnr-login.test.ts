@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { UserError } from '../../src/errors.js'
-import { kellnrBaseUrl, mintKellnrToken } from '../../src/github/kellnr-login.js'
+import { kellnrBaseUrl, mintKellnrToken } from '../../src/target/kellnr-login.js'
 
 /**
  * Behaves like kellnr 6 for the two routes used: a JSON login that sets the `kellnr_session_id`

@@ -5,7 +5,7 @@
  * the job container itself. Checked on connect, before anything is packaged. Pure.
  */
 import { UserError } from '../errors.js'
-import { isLoopbackHost } from './registry-target.js'
+import { isLoopbackHost } from './rehearsal.js'
 
 export interface OriginCheck {
   /** Hosts that differ without breaking anything cargo does (a warning). */

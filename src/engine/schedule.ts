@@ -1,0 +1,142 @@
+/** What the schedule needs of a crate: its name and the in-plan crates it must follow. */
+export interface Schedulable {
+  name: string
+  /** In-plan crates this one must follow (the plan's hard edges and kept soft edges). */
+  dependencies: readonly string[]
+}
+
+/**
+ * Which crates may be uploaded now, as cargo's own `PublishPlan` decides it: a crate is ready once
+ * every in-plan dependency is confirmed visible in the index, not once its whole level is, so a
+ * slow crate holds back only the crates that depend on it. After the first failure nothing new
+ * becomes ready; crates already in flight may still be confirmed. Pure: no I/O, no clock.
+ */
+export class Schedule {
+  private readonly order: string[]
+  private readonly waitingOn = new Map<string, Set<string>>()
+  private failed = false
+
+  /** `confirmed`: crates visible before anything starts (e.g. versions already in the index). */
+  constructor(crates: readonly Schedulable[], confirmed: Iterable<string> = []) {
+    this.order = crates.map(c => c.name)
+    const inPlan = new Set(this.order)
+    for (const c of crates) {
+      this.waitingOn.set(c.name, new Set(c.dependencies.filter(d => inPlan.has(d))))
+    }
+    for (const name of confirmed) this.confirm(name)
+  }
+
+  /** Up to `limit` ready crates in plan order, now in flight. */
+  takeReady(limit = Infinity): string[] {
+    if (this.failed) return []
+    const taken: string[] = []
+    for (const name of this.order) {
+      if (taken.length >= limit) break
+      if (this.waitingOn.get(name)?.size === 0) taken.push(name)
+    }
+    // Taken crates are in flight: no longer waiting, not yet confirmed.
+    for (const name of taken) this.waitingOn.delete(name)
+    return taken
+  }
+
+  /** The crate is visible: its dependents no longer wait for it. */
+  markConfirmed(name: string): void {
+    this.confirm(name)
+  }
+
+  /** A crate in flight failed: it and everything not yet started stay unconfirmed. */
+  markFailed(): void {
+    this.failed = true
+  }
+
+  private confirm(name: string): void {
+    this.waitingOn.delete(name)
+    for (const deps of this.waitingOn.values()) deps.delete(name)
+  }
+}
+
+export interface DriveOptions<T extends Schedulable> {
+  /** At most this many tasks in flight at once. */
+  maxConcurrency: number
+  /**
+   * False (default): one crate per task. True: the crates that are ready together are split into
+   * at most as many contiguous batches as there are free slots, one task each (rehearse uploads a
+   * batch through one cargo invocation, so it waits for a lagging index once per batch).
+   */
+  batch?: boolean
+  /**
+   * Uploads a group and proves it visible; `settle` is called once per crate as soon as its fate
+   * is known, so its dependents may start before the rest of the group is done. A crate the task
+   * leaves unsettled counts as failed.
+   */
+  task: (group: T[], settle: (name: string, confirmed: boolean) => void) => Promise<void>
+}
+
+/**
+ * Runs a plan on a `Schedule` with bounded concurrency. A throw from a task stops new starts like a
+ * failure does and is rethrown once every started task has settled, so no work is left running.
+ */
+export async function drive<T extends Schedulable>(
+  crates: readonly T[],
+  schedule: Schedule,
+  options: DriveOptions<T>
+): Promise<void> {
+  const byName = new Map(crates.map(c => [c.name, c]))
+  const limit = Math.max(1, Math.floor(options.maxConcurrency) || 1)
+  // A task holds its slot until every crate of it is settled; `alive` also waits for its return.
+  let busy = 0
+  const alive = new Set<Promise<void>>()
+  let thrown: { error: unknown } | undefined
+  let wake: () => void = () => undefined
+
+  const start = (members: T[]) => {
+    const unsettled = new Set(members.map(c => c.name))
+    busy++
+    const settle = (name: string, confirmed: boolean) => {
+      if (!unsettled.delete(name)) return
+      if (confirmed) schedule.markConfirmed(name)
+      else schedule.markFailed()
+      if (unsettled.size === 0) busy--
+      wake()
+    }
+    const run: Promise<void> = options
+      .task(members, settle)
+      .catch((error: unknown) => {
+        thrown ??= { error }
+      })
+      .finally(() => {
+        for (const name of [...unsettled]) settle(name, false)
+        alive.delete(run)
+        wake()
+      })
+    alive.add(run)
+  }
+
+  for (;;) {
+    const free = limit - busy
+    const ready =
+      free > 0 && !thrown
+        ? schedule.takeReady(options.batch ? Infinity : free).map(n => byName.get(n) as T)
+        : []
+    if (ready.length > 0) {
+      for (const group of options.batch ? batches(ready, free) : ready.map(c => [c])) start(group)
+      continue
+    }
+    if (alive.size === 0) break
+    await new Promise<void>(resolve => (wake = resolve))
+  }
+  if (thrown) throw thrown.error
+}
+
+/** Pure: `items` split into at most `n` contiguous batches of near-equal size, in order. */
+export function batches<T>(items: readonly T[], n: number): T[][] {
+  const count = Math.max(1, Math.min(n, items.length))
+  const out: T[][] = []
+  let from = 0
+  for (let i = 0; i < count; i++) {
+    const size = Math.ceil((items.length - from) / (count - i))
+    if (size > 0) out.push(items.slice(from, from + size))
+    from += size
+  }
+  return out
+}
