@@ -7,14 +7,12 @@ import { memoryLogger } from '../../src/log.js'
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
 /**
- * `fetch` for tests: real HTTP to loopback; crates.io's hosts answer 404, an empty crates.io like
- * the sandbox's empty directory source; any other host is a refusal (a network error, as
- * offline). So no test reaches crates.io even when the engine looks at the live index.
+ * `fetch` for tests: real HTTP to loopback, and a refusal (a network error, as offline) for any
+ * other host, so no test can reach crates.io even when the engine looks at the live index.
  */
 export const loopbackFetch: typeof fetch = async (input, init) => {
   const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
   const host = new URL(href).hostname
-  if (/(^|\.)crates\.io$/.test(host)) return new Response('not found', { status: 404 })
   if (!LOOPBACK.has(host)) {
     return Promise.reject(new TypeError(`fetch failed: tests reach loopback only, not ${host}`))
   }

@@ -11,7 +11,7 @@ import { uploadRecord } from '../../src/record/artifacts.js'
 import { publishReceiptSchema } from '../../src/record/receipt.js'
 import { MemoryArtifacts } from './helpers.js'
 
-const FILES = ['rehearsal.json', 'events.jsonl', 'receipt.json']
+const FILES = ['rehearsal.json', 'events.jsonl', 'rehearse-events.jsonl', 'publish-record.json']
 let dir: string
 let stateDir: string
 
@@ -144,7 +144,7 @@ describe('the publish record', () => {
     const logger = memoryLogger()
     expect(
       await uploadRecord(undefined, { name: 'x-publish', stateDir, files: FILES }, logger)
-    ).toBeUndefined()
+    ).toEqual({ kind: 'none' })
     expect(logger.lines).toEqual([
       expect.stringMatching(/^warning: artifact: the Actions artifact service is not available/)
     ])
@@ -161,12 +161,23 @@ describe('the publish record', () => {
       { name: 'x-publish', stateDir, files: FILES, retentionDays: 3 },
       memoryLogger()
     )
-    expect(id).toBe(1001)
+    expect(id).toEqual({ kind: 'uploaded', id: 1001 })
     // shipper's own receipt.json in the same state dir is not ours to upload.
     expect([...store.uploaded[0]!.files.keys()].sort()).toEqual([
       'events.jsonl',
       'publish-record.json',
       'rehearse-events.jsonl'
     ])
+  })
+
+  it('returns a refused upload to the caller, which decides what it means', async () => {
+    writeFileSync(join(stateDir, 'events.jsonl'), '{}\n')
+    const store = new MemoryArtifacts()
+    store.upload = () => Promise.reject(new Error('storage quota hit'))
+    const logger = memoryLogger()
+    expect(
+      await uploadRecord(store, { name: 'x-publish', stateDir, files: FILES }, logger)
+    ).toEqual({ kind: 'failed', cause: 'storage quota hit' })
+    expect(logger.lines).toEqual([])
   })
 })

@@ -171,70 +171,76 @@ async function rehearseOnly(
     stateDir,
     `cargo log of the rehearsal of plan ${thePlan.planId} (${startedAt})`
   )
-  return recorder.during(async () => {
-    const session = new Session(
-      options,
-      { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
-      thePlan,
-      recorder,
-      smokeCrates,
-      cargoLog
-    )
-    const outcome = await session.run(endpoint)
-    const completedAt = isoTime(ctx.clock.now())
-    const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message)
-    await recorder.emit({
-      type: 'rehearsal_complete',
-      passed: v.passed,
-      registry: options.registryName,
-      plan_id: thePlan.planId,
-      summary: v.summary
-    })
-    const receiptPath = await writeRehearsal(
-      stateDir,
-      buildReceipt({
-        plan: thePlan,
-        registryName: options.registryName,
-        registryUrl: outcome.registry?.indexUrl,
-        verdict: v,
-        outcomes: outcome.crates,
-        cksums: outcome.cksums,
-        digest: outcome.digest,
-        startedAt,
-        completedAt,
-        commit: await commitOf(thePlan.workspaceRoot, ctx.env),
-        failure: outcome.failure,
-        toolchain: await toolchain.catch(() => undefined),
-        events: await fileEvidence(recorder.eventsPath)
-      }),
-      recorder.secrets
-    )
-    // A failure is told once, by the front door; only a pass is announced here.
-    if (v.passed) ctx.progress(v.summary)
+  // Nothing the run started may outlive it: the toolchain probe and the cargo log settle first.
+  const settle = async () => {
+    await toolchain.catch(() => undefined)
     await cargoLog.flush()
-    if (outcome.rethrow) throw outcome.rethrow
-    return {
-      mode: 'rehearse',
-      outcome: v.passed ? 'passed' : 'failed',
-      plan: thePlan,
-      digest: outcome.digest,
-      packages: outcome.crates.map(reported),
-      published: [],
-      stateDir,
-      receiptPath,
-      eventsPath: recorder.eventsPath,
-      failure: outcome.failure,
-      cargoLog: cargoLog.path,
-      smoke: outcome.smoke,
-      registry: outcome.registry && {
-        name: outcome.registry.name,
-        url: outcome.registry.apiBase,
-        embedded: outcome.registry.embedded
-      },
-      startedAt,
-      completedAt
-    }
-  })
+  }
+  return recorder
+    .during(async (): Promise<RunResult> => {
+      const session = new Session(
+        options,
+        { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) },
+        thePlan,
+        recorder,
+        smokeCrates,
+        cargoLog
+      )
+      const outcome = await session.run(endpoint)
+      const completedAt = isoTime(ctx.clock.now())
+      const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message)
+      await recorder.emit({
+        type: 'rehearsal_complete',
+        passed: v.passed,
+        registry: options.registryName,
+        plan_id: thePlan.planId,
+        summary: v.summary
+      })
+      const receiptPath = await writeRehearsal(
+        stateDir,
+        buildReceipt({
+          plan: thePlan,
+          registryName: options.registryName,
+          registryUrl: outcome.registry?.indexUrl,
+          verdict: v,
+          outcomes: outcome.crates,
+          cksums: outcome.cksums,
+          digest: outcome.digest,
+          startedAt,
+          completedAt,
+          commit: await commitOf(thePlan.workspaceRoot, ctx.env),
+          failure: outcome.failure,
+          toolchain: await toolchain.catch(() => undefined),
+          events: await fileEvidence(recorder.eventsPath)
+        }),
+        recorder.secrets
+      )
+      // A failure is told once, by the front door; only a pass is announced here.
+      if (v.passed) ctx.progress(v.summary)
+      if (outcome.rethrow) throw outcome.rethrow
+      return {
+        mode: 'rehearse',
+        outcome: v.passed ? 'passed' : 'failed',
+        plan: thePlan,
+        digest: outcome.digest,
+        packages: outcome.crates.map(reported),
+        published: [],
+        stateDir,
+        receiptPath,
+        eventsPath: recorder.eventsPath,
+        failure: outcome.failure,
+        cargoLog: cargoLog.path,
+        smoke: outcome.smoke,
+        registry: outcome.registry && {
+          name: outcome.registry.name,
+          url: outcome.registry.apiBase,
+          embedded: outcome.registry.embedded
+        },
+        startedAt,
+        completedAt
+      }
+    })
+    .finally(settle)
 }
 
 /**
@@ -366,6 +372,8 @@ class Session {
       failure = this.unexpected(error)
       if (error instanceof UserError && error.exitCode === 2) rethrow = error
     } finally {
+      // A run that stopped early still waits for the digest's cargo processes: none outlives it.
+      await this.digesting?.catch(() => undefined)
       await this.registry
         ?.close()
         .catch(error => this.ctx.logger.warning(`closing the registry: ${String(error)}`))
