@@ -14,9 +14,19 @@
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  type Dirent
+} from 'node:fs'
 import { cpus, release, tmpdir, totalmem, type } from 'node:os'
-import { dirname, join, relative, resolve } from 'node:path'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import * as prettier from 'prettier'
@@ -189,17 +199,23 @@ async function cliStartup(cli: string): Promise<number> {
 }
 
 /**
- * A private copy of the CLI bundle for the whole run: a rebuild of dist/ while the benchmark runs
- * must not split the measurements between two versions.
+ * A private copy of the CLI bundle (its entry and the shared chunks beside it) for the whole run: a
+ * rebuild of dist/ while the benchmark runs must not split the measurements between two versions.
+ * The sha256 covers every file of the copy, names included.
  */
 function snapshotCli(cli: string): { path: string; sha256: string; cleanup(): void } {
-  const bytes = readFileSync(cli)
   const dir = mkdtempSync(join(tmpdir(), 'shipper-bench-cli-'))
+  cpSync(dirname(cli), dir, { recursive: true })
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
-  writeFileSync(join(dir, 'cli.js'), bytes)
+  const hash = createHash('sha256')
+  const files = (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter(entry => entry.isFile())
+    .map(entry => relative(dir, join(entry.parentPath, entry.name)))
+    .sort()
+  for (const file of files) hash.update(`${file}\0`).update(readFileSync(join(dir, file)))
   return {
-    path: join(dir, 'cli.js'),
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    path: join(dir, basename(cli)),
+    sha256: hash.digest('hex'),
     cleanup: () => rmSync(dir, { recursive: true, force: true })
   }
 }

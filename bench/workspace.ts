@@ -21,7 +21,31 @@ export interface WorkspaceSpec {
    * copy does; omitted = plain path + version dependencies, as a user's workspace has.
    */
   registry?: string
+  /**
+   * Each crate also depends on a few widely used crates (serde with derive, serde_json, regex,
+   * anyhow, thiserror, log) and uses them, so a verification build is dominated by dependencies
+   * as in real projects. Needs a crates.io stand-in holding them: Debian's packaged crates
+   * (REAL_DEPS_SOURCE).
+   */
+  externalDeps?: boolean
 }
+
+/**
+ * Debian's `librust-*-dev` packages unpack real crates here as a cargo directory source
+ * (`apt-get install librust-serde-derive-dev librust-serde-json-dev librust-regex-dev
+ * librust-anyhow-dev librust-thiserror-dev librust-log-dev`).
+ */
+export const REAL_DEPS_SOURCE = '/usr/share/cargo/registry'
+
+/** The external dependencies of `externalDeps` crates, as Debian 12 packages them. */
+const EXTERNAL_DEPS = [
+  'serde = { version = "1.0.152", features = ["derive"] }',
+  'serde_json = "1.0.87"',
+  'regex = "1.7"',
+  'anyhow = "1.0.69"',
+  'thiserror = "1.0.38"',
+  'log = "0.4.17"'
+]
 
 export interface BenchCrate {
   name: string
@@ -157,16 +181,40 @@ pub fn run${unit}(seed: u64) -> u64 {
 `
 }
 
+/** Code that uses every external dependency, so none of them is compiled for nothing. */
+const EXTERNAL_SOURCE = `
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Config {
+    pub name: String,
+    pub limits: Vec<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("bad config: {0}")]
+    Parse(#[from] serde_json::Error),
+}
+
+pub fn parse_config(text: &str) -> anyhow::Result<u64> {
+    let config: Config = serde_json::from_str(text).map_err(ConfigError::from)?;
+    let digits = regex::Regex::new(r"[0-9]+")?;
+    log::debug!("parsed {}", config.name);
+    Ok(digits.find_iter(&config.name).count() as u64 + config.limits.iter().map(|&l| u64::from(l)).sum::<u64>())
+}
+`
+
 /** The crate's lib.rs: `units` code units and a `checksum` that calls every dependency's. */
-export function libSource(crate: BenchCrate, units: number): string {
+export function libSource(crate: BenchCrate, units: number, externalDeps = false): string {
   const calls = [
     ...Array.from({ length: units }, (_, u) => `run${u}(seed)`),
-    ...crate.deps.map(d => `${rustIdent(d)}::checksum(seed)`)
+    ...crate.deps.map(d => `${rustIdent(d)}::checksum(seed)`),
+    ...(externalDeps ? ['parse_config(r#"{"name":"a1","limits":[1,2]}"#).unwrap_or(0)'] : [])
   ]
   return [
     `//! Synthetic benchmark crate ${crate.name} (level ${crate.level}).`,
     'use std::collections::BTreeMap;',
     'use std::fmt;',
+    ...(externalDeps ? [EXTERNAL_SOURCE] : []),
     ...Array.from({ length: units }, (_, u) => unitSource(crate.name, u)),
     '/// Mixes this crate with its dependencies so none of them is dead code.',
     'pub fn checksum(seed: u64) -> u64 {',
@@ -176,7 +224,7 @@ export function libSource(crate: BenchCrate, units: number): string {
   ].join('\n')
 }
 
-export function crateManifest(crate: BenchCrate, registry?: string): string {
+export function crateManifest(crate: BenchCrate, registry?: string, externalDeps = false): string {
   const deps = crate.deps.map(d => {
     const reg = registry ? `, registry = "${registry}"` : ''
     return `${d} = { path = "../${d}", version = "${VERSION}"${reg} }`
@@ -192,6 +240,7 @@ export function crateManifest(crate: BenchCrate, registry?: string): string {
     '',
     '[dependencies]',
     ...deps,
+    ...(externalDeps ? EXTERNAL_DEPS : []),
     ''
   ].join('\n')
 }
@@ -205,8 +254,11 @@ export function workspaceFiles(spec: WorkspaceSpec): Map<string, string> {
     ['[workspace]', 'resolver = "2"', 'members = ["crates/*"]', ''].join('\n')
   )
   for (const crate of crates) {
-    files.set(`crates/${crate.name}/Cargo.toml`, crateManifest(crate, spec.registry))
-    files.set(`crates/${crate.name}/src/lib.rs`, libSource(crate, spec.units))
+    files.set(
+      `crates/${crate.name}/Cargo.toml`,
+      crateManifest(crate, spec.registry, spec.externalDeps)
+    )
+    files.set(`crates/${crate.name}/src/lib.rs`, libSource(crate, spec.units, spec.externalDeps))
   }
   return files
 }

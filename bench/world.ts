@@ -27,11 +27,14 @@ const SCRUBBED =
 /** Roots of the worlds not yet cleaned up, for the runner's Ctrl-C handler. */
 export const liveWorlds = new Set<string>()
 
-export function cargoWorld(prefix = 'shipper-bench-'): CargoWorld {
+export function cargoWorld(
+  prefix = 'shipper-bench-',
+  options: { standIn?: string } = {}
+): CargoWorld {
   const root = mkdtempSync(join(tmpdir(), prefix))
   liveWorlds.add(root)
   const cargoHome = join(root, 'cargo-home')
-  const standIn = join(root, 'crates-io-stand-in')
+  const standIn = options.standIn ?? join(root, 'crates-io-stand-in')
   isolatedCargoHome(cargoHome, standIn)
   const targetDir = join(root, 'target')
   // The rehearsal's scratch copy goes to TMPDIR: inside the world, it goes when the world goes.

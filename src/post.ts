@@ -14,10 +14,6 @@ const logger: Logger = {
 /**
  * The action's post step: saves the cargo caches the main step restored. It never fails the job:
  * the release already succeeded or failed in the main step.
- *
- * No top-level await on purpose: rollup inlines `import('@actions/cache')` into the bundle after
- * this code, and a module suspended at a top-level await never reaches it (the import then
- * resolves to undefined).
  */
 void saveCache({ service: loadActionsCache, env: process.env, state: core, logger }).catch(
   (error: unknown) => {

@@ -41,6 +41,8 @@ export function testOptions(manifestPath: string, overrides: Partial<Options> = 
     retryBaseMs: 2000,
     retryMaxMs: 120_000,
     bind: 'content',
+    // The engine tests exercise the verification build; `auto` is tested on its own.
+    verify: 'always',
     cache: false,
     allowDirty: false,
     configPath: undefined,

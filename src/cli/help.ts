@@ -85,6 +85,7 @@ export const COMMANDS: readonly CommandHelp[] = [
       ...PLAN_INPUTS,
       'state-dir',
       'bind',
+      'verify',
       'skip-rehearsal',
       'token',
       'trusted-publishing',

@@ -192,6 +192,13 @@ export const INPUTS: readonly InputSpec[] = [
       "What the gate binds to: `plan` (shipper's plan_id only) or `content` (plan_id plus a digest of the packaged sources)."
   },
   {
+    name: 'verify',
+    kind: 'string',
+    default: 'auto',
+    description:
+      "Publish mode: `auto` skips cargo's verification build when the gate accepted a content-bound proof made with the same toolchain (the rehearsal compiled these exact sources); `always` builds before uploading."
+  },
+  {
     name: 'cache',
     kind: 'boolean',
     default: 'true',

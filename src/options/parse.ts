@@ -225,6 +225,7 @@ export async function parseOptions(raw: RawInputs, ctx: ParseContext): Promise<O
     retryBaseMs: fromConfig(config.retry?.base_delay, 'retry.base_delay', 2000),
     retryMaxMs: fromConfig(config.retry?.max_delay, 'retry.max_delay', 120_000),
     bind: r.oneOf('bind', ['plan', 'content'] as const),
+    verify: r.oneOf('verify', ['auto', 'always'] as const),
     cache: r.bool('cache'),
     allowDirty: r.bool('allow-dirty'),
     configPath

@@ -36,6 +36,8 @@ export interface Options {
   retryBaseMs: number
   retryMaxMs: number
   bind: 'plan' | 'content'
+  /** Publish mode: skip the verification build when the proof already compiled these sources. */
+  verify: 'auto' | 'always'
   cache: boolean
   allowDirty: boolean
   /** Absolute path of the config file actually read, if any. */

@@ -47,7 +47,9 @@ import {
   checkNewCrates,
   firstLook,
   inputCheck,
-  verifyRemaining
+  chooseVerification,
+  verifyRemaining,
+  type Verification
 } from './preflight.js'
 import { decideGate, gateFacts, type GateDecision } from './gate.js'
 import { liveRegistry, type LiveDeps } from './live.js'
@@ -230,7 +232,8 @@ export async function publish(
               reason: `${decision.message} (${decision.hint})`,
               bypassed: false
             }
-          : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed }
+          : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed },
+      ...(outcome.verification ? { verification: outcome.verification } : {})
     }),
     recorder.secrets
   )
@@ -292,6 +295,7 @@ interface SessionOutcome {
   records: CrateStatus[]
   runs: CrateRun[]
   failure?: Failure
+  verification?: Verification
 }
 
 function pendingRecord(crate: PlannedCrate): CrateStatus {
@@ -379,6 +383,10 @@ class Session {
           )
     if (auth.kind === 'none')
       ctx.logger.warning(`${auth.message}: a real run would stop here (${auth.hint})`)
+    const verification = chooseVerification(options, decision.bypassed)
+    if (!verification.built) {
+      ctx.progress(`verification build skipped (verify: auto): ${verification.reason}`)
+    }
     const copies = await PublishCopies.create(
       plan,
       digest,
@@ -387,7 +395,8 @@ class Session {
       ctx.env
     )
     try {
-      return await this.release(credentials, auth.kind === 'token' ? auth.token : undefined, copies)
+      const token = auth.kind === 'token' ? auth.token : undefined
+      return { ...(await this.release(credentials, token, copies, verification)), verification }
     } finally {
       await credentials.revoke()
       await copies.dispose()
@@ -397,7 +406,8 @@ class Session {
   private async release(
     credentials: Credentials,
     staticToken: string | undefined,
-    copies: PublishCopies
+    copies: PublishCopies,
+    verification: Verification
   ): Promise<SessionOutcome> {
     const { plan, options, ctx, target } = this
     const checkRun = {
@@ -466,13 +476,15 @@ class Session {
       (await this.checkBeforeUpload({ live: false })) ??
       (await checkDevEdges(plan, snapshot, ctx)) ??
       checkNewCrates(remaining, snapshot, credentials.trustedPublishing, target) ??
-      (await verifyRemaining(
-        remaining,
-        verifyDeps,
-        { plan, target, manifestPath: options.manifestPath },
-        ctx,
-        text => this.scrub(text)
-      )) ??
+      (verification.built
+        ? await verifyRemaining(
+            remaining,
+            verifyDeps,
+            { plan, target, manifestPath: options.manifestPath },
+            ctx,
+            text => this.scrub(text)
+          )
+        : undefined) ??
       // After the build, so a download the build needs is not consumed by the comparison first.
       (await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })) ??
       (await this.checkUploadBytes(remaining, copies, checkRun))

@@ -109,6 +109,50 @@ export function checkNewCrates(
   }
 }
 
+/** Whether the publish compiles before uploading (`verify` input), and why, for the log and the record. */
+export interface Verification {
+  mode: Options['verify']
+  built: boolean
+  reason: string
+}
+
+/**
+ * `verify: auto` skips cargo's verification build when the gate accepted a content-bound proof:
+ * under `bind: content` the gate has checked that the rehearsal packaged these exact sources (and
+ * the lock) with this toolchain, and the rehearsal compiled them. Anything less compiles. The
+ * uploaded bytes are the same either way: they come from the upload copy, checked before each
+ * upload. Pure.
+ */
+export function chooseVerification(
+  options: Pick<Options, 'verify' | 'bind'>,
+  bypassed: boolean
+): Verification {
+  const mode = options.verify
+  if (mode === 'always') {
+    return { mode, built: true, reason: 'verify: always compiles before uploading' }
+  }
+  if (options.bind !== 'content') {
+    return {
+      mode,
+      built: true,
+      reason: 'bind: plan proves no sources were compiled, so the build runs'
+    }
+  }
+  if (bypassed) {
+    return {
+      mode,
+      built: true,
+      reason: 'the rehearsal was bypassed: nothing compiled these sources yet'
+    }
+  }
+  return {
+    mode,
+    built: false,
+    reason:
+      'the gate accepted a content-bound rehearsal of these exact sources made with this toolchain, which compiled them'
+  }
+}
+
 /**
  * One verification build of everything left to upload, in the copy made for it (`verifyDeps`);
  * the command a user reruns names their own manifest (`manifestPath`), not the copy's.

@@ -1,3 +1,4 @@
+import type { Verification } from './preflight.js'
 import type { ContentDigest, Plan } from '../plan/types.js'
 import {
   RECEIPT_SCHEMA,
@@ -48,6 +49,7 @@ export interface ReceiptInput {
   result: PublishResult
   records: readonly CrateStatus[]
   gate: { decision: 'proceed' | 'refuse'; reason: string; bypassed: boolean }
+  verification?: Verification
 }
 
 export function buildReceipt(input: ReceiptInput): PublishReceipt {
@@ -68,6 +70,7 @@ export function buildReceipt(input: ReceiptInput): PublishReceipt {
       ...(r.failure ? { error: { class: r.failure.class, message: r.failure.message } } : {})
     })),
     gate: input.gate,
+    ...(input.verification ? { verification: input.verification } : {}),
     tool: { name: TOOL.name, version: TOOL.version }
   }
 }

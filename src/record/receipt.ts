@@ -55,6 +55,10 @@ export const publishReceiptSchema = z.object({
     reason: z.string(),
     bypassed: z.boolean()
   }),
+  /** Whether cargo's verification build ran before the uploads, and why (`verify` input). */
+  verification: z
+    .object({ mode: z.enum(['auto', 'always']), built: z.boolean(), reason: z.string() })
+    .optional(),
   tool: z.object({ name: z.string(), version: z.string() })
 })
 export type PublishReceipt = z.infer<typeof publishReceiptSchema>
