@@ -333,7 +333,7 @@ describe('no secret reaches the code cargo builds', () => {
       const published = await runAction(
         sandbox,
         ws,
-        { ...common, mode: 'publish', token: LIVE_TOKEN },
+        { ...common, mode: 'publish', token: LIVE_TOKEN, verify: 'always' },
         env
       )
       expect(published.outputs.outcome).toBe('published')
