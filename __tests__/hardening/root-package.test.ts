@@ -122,6 +122,16 @@ describe('a root-package workspace that ignores nothing', () => {
           .filter(Boolean)
           .every(l => l.startsWith('?? .shipper/'))
       ).toBe(true)
+
+      // A rerun compares the versions now live with the checkout, whose state dir holds the
+      // records of the run before: they are not part of what is compared, so it is a resume.
+      const rerun = await publish(
+        publishOptions(join(fresh, 'Cargo.toml'), live.url, { token: live.token }),
+        testContext(env())
+      )
+      expect(rerun.failure).toBeUndefined()
+      expect(rerun.outcome).toBe('published')
+      expect(rerun.published).toEqual([])
     } finally {
       for (const registry of rehearsals) await registry.close()
     }

@@ -8,6 +8,7 @@ import { parse } from 'smol-toml'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CargoRunner } from '../cargo/run.js'
+import { resolveStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import { CRATES_IO } from '../crates-io.js'
 import { loadMetadata } from '../plan/metadata.js'
@@ -105,7 +106,7 @@ export interface PreflightSteps {
  */
 export async function preflight(
   plan: Plan,
-  options: Pick<Options, 'manifestPath' | 'targetRegistry' | 'targetRegistryUrl'>,
+  options: Pick<Options, 'manifestPath' | 'targetRegistry' | 'targetRegistryUrl' | 'stateDir'>,
   deps: PreflightDeps,
   steps: PreflightSteps = {}
 ): Promise<PreflightReport> {
@@ -120,7 +121,9 @@ export async function preflight(
     fetch: deps.fetch,
     cargo: deps.cargo,
     env,
-    workspaceRoot: plan.workspaceRoot
+    workspaceRoot: plan.workspaceRoot,
+    // The run's own records are never part of the local side (they are never packaged).
+    stateDir: resolveStateDir(options, plan.workspaceRoot)
   })
   problems.push(...liveVersionProblems(plan.packages, live, target.name))
   const lines = (kind: LiveVersion['kind']) =>

@@ -13,6 +13,7 @@ import type { CargoRunner } from '../cargo/run.js'
 import { packagedEntries } from '../plan/digest.js'
 import type { PlannedCrate } from '../plan/types.js'
 import { fetchIndexEntries, fetchRegistryConfig } from '../sparse/client.js'
+import { unresolvedHost } from '../sparse/dns.js'
 import { mapLimit } from '../util/concurrency.js'
 import { crateFileHashes } from './crate-archive.js'
 
@@ -31,6 +32,8 @@ export interface LiveVersionDeps {
   cargo: CargoRunner
   env: Record<string, string | undefined>
   workspaceRoot: string
+  /** Left out of the local side wherever it lies, as the content digest leaves it out. */
+  stateDir?: string
 }
 
 const GENERATED = new Set(['Cargo.toml', 'Cargo.lock', '.cargo_vcs_info.json'])
@@ -87,7 +90,9 @@ export async function compareLiveVersions(
       if (!entry) return { kind: 'new' }
       cksum = entry.cksum
     } catch (error) {
-      return { kind: 'unknown', reason: `its live index could not be read: ${message(error)}` }
+      const host = unresolvedHost(error)
+      const why = host ? `cannot resolve ${host} (DNS; is this machine offline?)` : message(error)
+      return { kind: 'unknown', reason: `its live index could not be read: ${why}` }
     }
     try {
       dl ??= fetchRegistryConfig(deps.indexUrl, { ...read, signal: signal() }).then(c => c.dl)
@@ -104,7 +109,8 @@ export async function compareLiveVersions(
       const live = crateFileHashes(Buffer.from(await res.arrayBuffer()))
       const localEntries = await packagedEntries(crate, deps.workspaceRoot, {
         cargo: deps.cargo,
-        env: deps.env
+        env: deps.env,
+        ...(deps.stateDir !== undefined ? { stateDir: deps.stateDir } : {})
       })
       const local = new Map(localEntries.map(e => [e.path, e.sha256]))
       const files = differingFiles(live, local).filter(p => !p.startsWith('<'))
