@@ -4,7 +4,7 @@
  * checks none of crates.io's rules). Every problem of every crate, in plan order. Pure but for
  * the file system, which the caller passes in (`fs`).
  *
- * - crates.io target: crates.io's rule set (src/plan/crates-io-rules.ts, the one the embedded
+ * - crates.io target: crates.io's rule set (src/crates-io-rules.ts, the one the embedded
  *   registry's strict mode applies), plus readme / license-file paths that must exist.
  * - any other target: readme / license-file paths, and every versioned in-workspace dependency
  *   must name the target registry: without `registry = "<target>"` cargo publishes it as a

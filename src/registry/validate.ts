@@ -1,7 +1,7 @@
 /**
  * Upload validation, pure. In crates.io-strict mode it rejects what crates.io rejects, in crates.io's
  * words, so a rehearsal fails where the real publish would. The manifest rules are crates.io's
- * rule set in src/plan/crates-io-rules.ts, which the action's own preflight applies too; this
+ * rule set in src/crates-io-rules.ts, which the action's own preflight applies too; this
  * module adds what only an upload shows (size, dependency tables, the registry's contents).
  * Non-strict mode only keeps the index sound, like kellnr.
  *
