@@ -5021,7 +5021,9 @@ async function compareLiveVersions(crates, deps) {
             cksum = entry.cksum;
         }
         catch (error) {
-            return { kind: 'unknown', reason: `its live index could not be read: ${message(error)}` };
+            const host = unresolvedHost(error);
+            const why = host ? `cannot resolve ${host} (DNS; is this machine offline?)` : message(error);
+            return { kind: 'unknown', reason: `its live index could not be read: ${why}` };
         }
         try {
             dl ??= fetchRegistryConfig(deps.indexUrl, { ...read, signal: signal() }).then(c => c.dl);
@@ -5038,7 +5040,8 @@ async function compareLiveVersions(crates, deps) {
             const live = crateFileHashes(Buffer.from(await res.arrayBuffer()));
             const localEntries = await packagedEntries(crate, deps.workspaceRoot, {
                 cargo: deps.cargo,
-                env: deps.env
+                env: deps.env,
+                ...(deps.stateDir !== undefined ? { stateDir: deps.stateDir } : {})
             });
             const local = new Map(localEntries.map(e => [e.path, e.sha256]));
             const files = differingFiles(live, local).filter(p => !p.startsWith('<'));
@@ -6520,7 +6523,7 @@ function cratesIoProblems(fields) {
  * checks none of crates.io's rules). Every problem of every crate, in plan order. Pure but for
  * the file system, which the caller passes in (`fs`).
  *
- * - crates.io target: crates.io's rule set (src/plan/crates-io-rules.ts, the one the embedded
+ * - crates.io target: crates.io's rule set (src/crates-io-rules.ts, the one the embedded
  *   registry's strict mode applies), plus readme / license-file paths that must exist.
  * - any other target: readme / license-file paths, and every versioned in-workspace dependency
  *   must name the target registry: without `registry = "<target>"` cargo publishes it as a
@@ -6693,7 +6696,9 @@ async function preflight(plan, options, deps, steps = {}) {
         fetch: deps.fetch,
         cargo: deps.cargo,
         env,
-        workspaceRoot: plan.workspaceRoot
+        workspaceRoot: plan.workspaceRoot,
+        // The run's own records are never part of the local side (they are never packaged).
+        stateDir: resolveStateDir(options, plan.workspaceRoot)
     });
     problems.push(...liveVersionProblems(plan.packages, live, target.name));
     const lines = (kind) => plan.packages.flatMap(c => {
@@ -9452,7 +9457,7 @@ function parsePublishBody(body) {
 /**
  * Upload validation, pure. In crates.io-strict mode it rejects what crates.io rejects, in crates.io's
  * words, so a rehearsal fails where the real publish would. The manifest rules are crates.io's
- * rule set in src/plan/crates-io-rules.ts, which the action's own preflight applies too; this
+ * rule set in src/crates-io-rules.ts, which the action's own preflight applies too; this
  * module adds what only an upload shows (size, dependency tables, the registry's contents).
  * Non-strict mode only keeps the index sound, like kellnr.
  *
