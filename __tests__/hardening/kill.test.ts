@@ -272,7 +272,14 @@ describe('rehearse mode', () => {
     const ws = workspace()
     registry.faults.delayIndex('shr-util', '0.1.0', 600_000)
     const run = cli(ws, rehearseArgs(registry, '--readiness-timeout', '3s'), NO_CARGO_INDEX_WAIT)
-    await waitUntil('shr-util stored', () => stored(registry, 'shr-util'))
+    // shr-core and shr-util go up in one batch; the registry dies once shr-core is proven visible
+    // and shr-util is stored but not yet in the index, so the failure is shr-util's.
+    await waitUntil(
+      'shr-util stored and shr-core proven',
+      () =>
+        stored(registry, 'shr-util') &&
+        run.output().stdout.includes("shr-core@0.1.0 is in the rehearsal registry's index")
+    )
     const beforeDeath = registry.faults.uploads()
     await registry.close()
     const failed = await run.done
