@@ -13,7 +13,7 @@
  * copied for each publish, and each publish goes to a fresh live registry on the port the
  * rehearsal saw, since the plan_id includes the live API base.
  */
-import { cpSync, mkdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { startRegistry, type EmbeddedRegistry } from '../src/registry/index.js'
@@ -64,13 +64,15 @@ export interface DepsConfig {
 const LIVE = 'live'
 
 /**
- * One run of the case: b, c, p and pa, each cold then warm, in that order (c's cold rehearsal is
- * the proof p and pa publish behind, and its target dir is their warm one).
+ * One run of the case (the `runIndex`-th): b and c (in alternating order from run to run), then p and
+ * pa, each cold then warm (c's cold rehearsal is the proof p and pa publish behind, and its target
+ * dir is their warm one).
  */
 export async function measureDepsRun(
   kase: DepsCase,
   config: DepsConfig,
-  onMeasured: (m: DepsMeasurement) => void = () => {}
+  onMeasured: (m: DepsMeasurement) => void = () => {},
+  runIndex = 0
 ): Promise<DepsMeasurement[]> {
   const base = cargoWorld('shipper-bench-deps-', { standIn: REAL_DEPS_SOURCE })
   let live: EmbeddedRegistry | undefined
@@ -134,54 +136,69 @@ export async function measureDepsRun(
       CARGO_REGISTRIES_LIVE_TOKEN: registry.token
     })
 
-    const bTarget = fresh('target-b')
-    for (const temperature of TEMPERATURES) {
-      const registry = await freshLive()
-      const run = await timed(
-        bTarget,
-        'cargo',
-        ['publish', '--workspace', '--registry', LIVE],
-        liveEnv(registry),
-        'cargo publish --workspace'
-      )
-      checkUploadedOnce(registry, names, `b ${temperature}`)
-      record('b', temperature, run.ms)
+    const measureB = async () => {
+      const bTarget = fresh('target-b')
+      for (const temperature of TEMPERATURES) {
+        const registry = await freshLive()
+        const run = await timed(
+          bTarget,
+          'cargo',
+          ['publish', '--workspace', '--registry', LIVE],
+          liveEnv(registry),
+          'cargo publish --workspace'
+        )
+        checkUploadedOnce(registry, names, `b ${temperature}`)
+        record('b', temperature, run.ms)
+      }
     }
 
     const cTarget = fresh('target-c')
     let proof: string | undefined
-    for (const temperature of TEMPERATURES) {
-      const target = await freshLive()
-      const rehearsal = await startRegistry({ dataDir: fresh('rehearsal') })
-      try {
-        const stateDir = fresh('state')
-        const run = await timed(
-          cTarget,
-          process.execPath,
-          [
-            config.cli,
-            'rehearse',
-            '--manifest-path',
-            ws.manifestPath,
-            '--target-registry',
-            LIVE,
-            '--target-registry-url',
-            target.url,
-            '--registry-url',
-            rehearsal.url,
-            '--state-dir',
-            stateDir
-          ],
-          { CARGO_REGISTRIES_LIVE_INDEX: target.indexUrl, SHIPPER_REGISTRY_TOKEN: rehearsal.token },
-          'the rehearsal'
-        )
-        checkUploadedOnce(rehearsal, names, `c ${temperature}`)
-        checkUploadedOnce(target, [], `c ${temperature} (live registry)`)
-        record('c', temperature, run.ms)
-        proof ??= stateDir
-      } finally {
-        await rehearsal.close()
+    const measureC = async () => {
+      for (const temperature of TEMPERATURES) {
+        const target = await freshLive()
+        const rehearsal = await startRegistry({ dataDir: fresh('rehearsal') })
+        try {
+          const stateDir = fresh('state')
+          const run = await timed(
+            cTarget,
+            process.execPath,
+            [
+              config.cli,
+              'rehearse',
+              '--manifest-path',
+              ws.manifestPath,
+              '--target-registry',
+              LIVE,
+              '--target-registry-url',
+              target.url,
+              '--registry-url',
+              rehearsal.url,
+              '--state-dir',
+              stateDir
+            ],
+            {
+              CARGO_REGISTRIES_LIVE_INDEX: target.indexUrl,
+              SHIPPER_REGISTRY_TOKEN: rehearsal.token
+            },
+            'the rehearsal'
+          )
+          checkUploadedOnce(rehearsal, names, `c ${temperature}`)
+          checkUploadedOnce(target, [], `c ${temperature} (live registry)`)
+          record('c', temperature, run.ms)
+          proof ??= stateDir
+        } finally {
+          await rehearsal.close()
+        }
       }
+    }
+    // Which of b and c meets a cold page cache first alternates from run to run.
+    if (runIndex % 2 === 0) {
+      await measureB()
+      await measureC()
+    } else {
+      await measureC()
+      await measureB()
     }
 
     for (const variant of ['p', 'pa'] as const) {
@@ -217,6 +234,40 @@ export async function measureDepsRun(
   } finally {
     await live?.close()
     base.cleanup()
+  }
+}
+
+/** Debian's crate packages the case needs, and how to get them, checked before anything runs. */
+export const REAL_DEPS_PACKAGES = [
+  'librust-serde-derive-dev',
+  'librust-serde-json-dev',
+  'librust-regex+default-dev',
+  'librust-anyhow-dev',
+  'librust-thiserror-dev',
+  'librust-log-dev'
+]
+
+/** The first crate of the case's dependencies missing from `source`, if any. */
+export function missingRealDep(source: string): string | undefined {
+  const present = existsSync(source) ? readdirSync(source) : []
+  return [
+    'serde-1',
+    'serde_derive-1',
+    'serde_json-1',
+    'regex-1',
+    'anyhow-1',
+    'thiserror-1',
+    'log-0.4'
+  ].find(prefix => !present.some(dir => dir.startsWith(`${prefix}.`)))
+}
+
+export function checkRealDeps(source = REAL_DEPS_SOURCE): void {
+  const missing = missingRealDep(source)
+  if (missing !== undefined) {
+    throw new Error(
+      `the case with real dependencies needs ${missing}.* in ${source}: ` +
+        `apt-get install -y ${REAL_DEPS_PACKAGES.join(' ')} (or --deps-sizes 0 to skip the case)`
+    )
   }
 }
 

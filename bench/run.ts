@@ -33,7 +33,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import * as prettier from 'prettier'
-import { measureDepsRun, type DepsCaseResult } from './deps.js'
+import { checkRealDeps, measureDepsRun, type DepsCaseResult } from './deps.js'
 import { measurePlanScale } from './plan-scale.js'
 import {
   keptNotes,
@@ -272,6 +272,7 @@ async function main(): Promise<void> {
   if (argv.includes('--render')) return rerender(argv)
   const settings = parseSettings(argv)
   if (!existsSync(settings.cli)) throw new Error(`no CLI at ${settings.cli}: run \`npm run build\``)
+  if (settings.depsSizes.length > 0) checkRealDeps()
   const snapshot = snapshotCli(settings.cli)
   const interrupted = async (signal: NodeJS.Signals) => {
     await abandonAll()
@@ -318,11 +319,15 @@ async function benchmark(
     const result: DepsCaseResult = { case: kase, runs: [] }
     for (let r = 0; r < settings.runs; r++) {
       result.runs.push(
-        ...(await measureDepsRun(kase, { units: settings.units, cli: measured.cli }, m =>
-          log(
-            `${kase.shape} ${kase.size} with real dependencies, run ${r + 1}/${settings.runs}, ` +
-              `${m.variant} ${m.temperature}: ${(m.ms / 1000).toFixed(2)} s`
-          )
+        ...(await measureDepsRun(
+          kase,
+          { units: settings.units, cli: measured.cli },
+          m =>
+            log(
+              `${kase.shape} ${kase.size} with real dependencies, run ${r + 1}/${settings.runs}, ` +
+                `${m.variant} ${m.temperature}: ${(m.ms / 1000).toFixed(2)} s`
+            ),
+          r
         ))
       )
     }

@@ -1,5 +1,14 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { uploadProblem, verificationProblem, type DepsCaseResult } from '../deps.js'
+import {
+  checkRealDeps,
+  missingRealDep,
+  uploadProblem,
+  verificationProblem,
+  type DepsCaseResult
+} from '../deps.js'
 import {
   checkTargets,
   depsRatio,
@@ -116,5 +125,26 @@ describe('checks of a deps run', () => {
     expect(verificationProblem(skipped, 'pa')).toBe(
       'pa: the publish skipped the verification build'
     )
+  })
+})
+
+describe('the crates.io stand-in of the deps case', () => {
+  it('names the first missing crate and the packages to install', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-deps-source-'))
+    try {
+      const all = ['serde-1.0.152', 'serde_derive-1.0.152', 'serde_json-1.0.87', 'regex-1.7.1']
+      for (const crate of all) mkdirSync(join(dir, crate))
+      expect(missingRealDep(dir)).toBe('anyhow-1')
+      for (const crate of ['anyhow-1.0.69', 'thiserror-1.0.38', 'log-0.4.17']) {
+        mkdirSync(join(dir, crate))
+      }
+      expect(missingRealDep(dir)).toBeUndefined()
+      expect(missingRealDep(join(dir, 'absent'))).toBe('serde-1')
+      expect(() => checkRealDeps(join(dir, 'absent'))).toThrow(
+        /needs serde-1\.\* in .*apt-get install -y librust-serde-derive-dev/
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
