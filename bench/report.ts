@@ -3,6 +3,15 @@
  * case meets or misses (and by how much), the rehearsal's phase breakdown, and the machine.
  * Pure; the runner does the I/O.
  */
+import {
+  DEPS_LABELS,
+  DEPS_VARIANTS,
+  TEMPERATURES,
+  type DepsCase,
+  type DepsCaseResult,
+  type DepsVariant,
+  type Temperature
+} from './deps.js'
 import type { PlanScaleResult } from './plan-scale.js'
 import { median } from './stats.js'
 import type { BenchCase, Measurement, Variant } from './variants.js'
@@ -25,7 +34,7 @@ export interface MachineInfo {
 }
 
 export interface BenchReport {
-  mode: 'full' | 'quick'
+  mode: 'full' | 'quick' | 'deps'
   command: string
   startedAt: Date
   durationMs: number
@@ -40,6 +49,8 @@ export interface BenchReport {
   cliArgs: string[]
   cliStartupMs: number
   cases: CaseResult[]
+  /** The case with real dependencies (bench/deps.ts), when it ran. */
+  deps?: DepsCaseResult[]
   plan?: PlanScaleResult
   /** Hand-written notes kept from the previous RESULTS.md (between the notes markers). */
   notes?: string
@@ -111,6 +122,51 @@ export function summarize(results: readonly CaseResult[]): CaseSummary[] {
   })
 }
 
+export type DepsKey = `${DepsVariant} ${Temperature}`
+
+export interface DepsSummary {
+  case: DepsCase
+  /** Median wall time per variant and target dir temperature, ms. */
+  ms: Partial<Record<DepsKey, number>>
+  /** How many measurements each median is of (the fewest over the cells). */
+  runs: number
+}
+
+/** The issue's limit for publish after a content-bound rehearsal / `cargo publish --workspace`. */
+export const DEPS_PUBLISH_LIMIT = 0.35
+
+export function summarizeDeps(results: readonly DepsCaseResult[]): DepsSummary[] {
+  return results.map(result => {
+    const ms: Partial<Record<DepsKey, number>> = {}
+    const counts: number[] = []
+    for (const variant of DEPS_VARIANTS) {
+      for (const temperature of TEMPERATURES) {
+        const values = result.runs
+          .filter(m => m.variant === variant && m.temperature === temperature)
+          .map(m => m.ms)
+        if (values.length > 0) {
+          ms[`${variant} ${temperature}`] = median(values)
+          counts.push(values.length)
+        }
+      }
+    }
+    return { case: result.case, ms, runs: counts.length > 0 ? Math.min(...counts) : 0 }
+  })
+}
+
+/** x / b of a deps case at one temperature. */
+export function depsRatio(
+  s: DepsSummary,
+  variant: DepsVariant,
+  temperature: Temperature
+): number | undefined {
+  const x = s.ms[`${variant} ${temperature}`]
+  const b = s.ms[`b ${temperature}`]
+  return x === undefined || b === undefined ? undefined : x / b
+}
+
+const depsLabel = (c: DepsCase) => `${c.shape} ${c.size} with real dependencies`
+
 export interface TargetCheck {
   label: string
   /** Measured value (a ratio, or ms for the plan). */
@@ -131,7 +187,8 @@ const caseLabel = (c: BenchCase) =>
 /** The issue's targets, checked case by case. */
 export function checkTargets(
   summaries: readonly CaseSummary[],
-  plan?: PlanScaleResult
+  plan?: PlanScaleResult,
+  deps: readonly DepsSummary[] = []
 ): TargetCheck[] {
   const checks: TargetCheck[] = []
   const add = (label: string, value: number | undefined, limit: number) => {
@@ -145,6 +202,15 @@ export function checkTargets(
     } else {
       add(`${name}: c/b ≤ 1.05`, ratio(s, 'c', 'b'), 1.05)
       if (s.case.shape === 'wide') add(`${name}: c/a ≤ 0.30`, ratio(s, 'c', 'a'), 0.3)
+    }
+  }
+  for (const s of deps) {
+    for (const temperature of TEMPERATURES) {
+      add(
+        `${depsLabel(s.case)}, ${temperature} target dir: p/b ≤ ${DEPS_PUBLISH_LIMIT}`,
+        depsRatio(s, 'p', temperature),
+        DEPS_PUBLISH_LIMIT
+      )
     }
   }
   if (plan) {
@@ -213,6 +279,53 @@ function phasesTable(summaries: CaseSummary[]): string[] {
   return rows
 }
 
+function depsTable(summaries: readonly DepsSummary[]): string[] {
+  const rows = [
+    '| case | target dir | b (s) | c (s) | p (s) | pa (s) | c/b | p/b | pa/b |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const s of summaries) {
+    for (const temperature of TEMPERATURES) {
+      const cell = (v: DepsVariant) => sec(s.ms[`${v} ${temperature}`])
+      rows.push(
+        `| ${s.case.shape} ${s.case.size} | ${temperature} | ${cell('b')} | ${cell('c')} | ` +
+          `${cell('p')} | ${cell('pa')} | ${ratioCell(depsRatio(s, 'c', temperature))} | ` +
+          `${ratioCell(depsRatio(s, 'p', temperature), DEPS_PUBLISH_LIMIT)} | ` +
+          `${ratioCell(depsRatio(s, 'pa', temperature))} |`
+      )
+    }
+  }
+  return rows
+}
+
+/** The section of the case with real dependencies (bench/deps.ts). */
+export function depsSection(summaries: readonly DepsSummary[], units: number): string[] {
+  if (summaries.length === 0) return []
+  const runs = Math.min(...summaries.map(s => s.runs))
+  return [
+    '## Real dependencies: publish after a content-bound rehearsal',
+    '',
+    `Each crate of a generated workspace (${units} code units per crate) also depends on serde ` +
+      '(with derive), serde_json, regex, anyhow, thiserror and log and uses them; the crates.io ' +
+      "stand-in is Debian's packaged crates (`/usr/share/cargo/registry`), so a verification build " +
+      'is mostly dependencies, as in real projects. Internal dependencies carry `registry = "live"` ' +
+      'and everything publishes to a "live" embedded registry:',
+    '',
+    ...DEPS_VARIANTS.map(v => `- **${v}**: ${DEPS_LABELS[v]}`),
+    '',
+    'p and pa publish behind the cold c of the same run (its state dir copied), each to a fresh ' +
+      "live registry on the port the rehearsal saw (the plan_id includes the live registry's API " +
+      'base). "cold" is an empty target dir; "warm" is a target dir that already built these ' +
+      "sources (b's own previous run for b, the rehearsal's for c, p and pa), what the `cache` " +
+      'input restores. Every measurement has a fresh CARGO_HOME and checks that each crate was ' +
+      'uploaded exactly once; p must report the verification build skipped and pa must not. ' +
+      `Median of ${runs} run(s). Target: p/b ≤ ${DEPS_PUBLISH_LIMIT}.`,
+    '',
+    ...depsTable(summaries),
+    ''
+  ]
+}
+
 function duration(ms: number): string {
   const s = Math.round(ms / 1000)
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`
@@ -220,13 +333,15 @@ function duration(ms: number): string {
 
 export function renderReport(report: BenchReport): string {
   const summaries = summarize(report.cases)
-  const checks = checkTargets(summaries, report.plan)
+  const deps = summarizeDeps(report.deps ?? [])
+  const checks = checkTargets(summaries, report.plan, deps)
   const zero = summaries.filter(s => s.case.lagMs === 0)
   const lagged = summaries.filter(s => s.case.lagMs > 0)
   const m = report.machine
-  const loads = report.cases.flatMap(r =>
-    Object.values(r.runs).flatMap(ms => ms.flatMap(x => (x.load === undefined ? [] : [x.load])))
-  )
+  const loads = [
+    ...report.cases.flatMap(r => Object.values(r.runs).flat()),
+    ...(report.deps ?? []).flatMap(r => r.runs)
+  ].flatMap(x => (x.load === undefined ? [] : [x.load]))
   const lines: string[] = [
     '# Benchmarks',
     '',
@@ -246,25 +361,29 @@ export function renderReport(report: BenchReport): string {
             'other work shared the machine)'
         ]
       : []),
-    '',
-    '## What is measured',
-    '',
-    ...(['a', 'b', 'c', 'd', 'e'] as const)
-      .filter(v => v !== 'e' || report.cases.some(r => r.runs.e.length > 0))
-      .map(v => `- **${v}**: ${VARIANT_LABELS[v]}`),
-    ...(report.cliArgs.length > 0
-      ? ['', `The rehearsal ran with extra flags: \`${report.cliArgs.join(' ')}\`.`]
-      : []),
-    '',
-    `Each cell is the median of ${report.runs} run(s), wall time. Every run is cold: a fresh embedded ` +
-      'registry, a fresh CARGO_HOME (crates-io replaced by an empty local directory, nothing reaches ' +
-      'crates.io) and a fresh target dir; the variants of a run go in rotating order. a, b and d get a ' +
-      'workspace whose internal dependencies carry `registry = "bench"`; c gets the plain workspace ' +
-      '(as a user has it) and `--registry-url` of an embedded registry started by the runner, so all ' +
-      `four publish to the same implementation. Workspaces are generated (bench/workspace.ts) with ${report.units} ` +
-      'code units per crate; every run checks that each crate was uploaded exactly once.',
     ''
   ]
+  if (report.cases.length > 0) {
+    lines.push(
+      '## What is measured',
+      '',
+      ...(['a', 'b', 'c', 'd', 'e'] as const)
+        .filter(v => v !== 'e' || report.cases.some(r => r.runs.e.length > 0))
+        .map(v => `- **${v}**: ${VARIANT_LABELS[v]}`),
+      ...(report.cliArgs.length > 0
+        ? ['', `The rehearsal ran with extra flags: \`${report.cliArgs.join(' ')}\`.`]
+        : []),
+      '',
+      `Each cell is the median of ${report.runs} run(s), wall time. Every run is cold: a fresh embedded ` +
+        'registry, a fresh CARGO_HOME (crates-io replaced by an empty local directory, nothing reaches ' +
+        'crates.io) and a fresh target dir; the variants of a run go in rotating order. a, b and d get a ' +
+        'workspace whose internal dependencies carry `registry = "bench"`; c gets the plain workspace ' +
+        '(as a user has it) and `--registry-url` of an embedded registry started by the runner, so all ' +
+        `four publish to the same implementation. Workspaces are generated (bench/workspace.ts) with ${report.units} ` +
+        'code units per crate; every run checks that each crate was uploaded exactly once.',
+      ''
+    )
+  }
   if (zero.length > 0) {
     lines.push(
       '## No index lag',
@@ -289,16 +408,19 @@ export function renderReport(report: BenchReport): string {
       ''
     )
   }
-  lines.push(
-    '## Where the time goes',
-    '',
-    "Median length of each phase (s), from the timestamps of the rehearsal's progress lines and " +
-      'of cargo\'s status lines. "start + plan" is everything before the CLI turns to the registry: ' +
-      'node startup, options, `cargo metadata` and the plan. "package + verify" ends at the first upload.',
-    '',
-    ...phasesTable(summaries),
-    ''
-  )
+  if (summaries.length > 0) {
+    lines.push(
+      '## Where the time goes',
+      '',
+      "Median length of each phase (s), from the timestamps of the rehearsal's progress lines and " +
+        'of cargo\'s status lines. "start + plan" is everything before the CLI turns to the registry: ' +
+        'node startup, options, `cargo metadata` and the plan. "package + verify" ends at the first upload.',
+      '',
+      ...phasesTable(summaries),
+      ''
+    )
+  }
+  lines.push(...depsSection(deps, report.units))
   if (report.plan) {
     const p = report.plan
     lines.push(

@@ -6,10 +6,13 @@
  *
  *   npm run bench                 # the full matrix, writes bench/RESULTS.md
  *   npm run bench -- --quick      # a subset in under 2 minutes, writes bench/results/RESULTS-quick.md
+ *   npm run bench -- --deps       # only the case with real dependencies (deps.ts), writes
+ *                                 # bench/results/RESULTS-deps.md
  *
  * Flags: --runs N, --units N, --shapes chain,wide,lattice, --sizes 5,20,50, --lags 0,1000 (index lag
  * per version, ms), --variants a,b,c,d[,e] (e: see variants.ts), --plan-size N (0 = skip), --cli PATH,
- * --cli-args '--max-concurrency 16' (extra rehearsal flags), --out PATH.
+ * --cli-args '--max-concurrency 16' (extra rehearsal flags), --out PATH, --deps-shape chain|wide and
+ * --deps-sizes 5 (the case with real dependencies; 0 = skip it; --quick skips it).
  *   node build/bench/bench/run.js --render bench/results/<run>.json   # rewrite RESULTS.md from raw
  */
 import { execFileSync } from 'node:child_process'
@@ -30,6 +33,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import * as prettier from 'prettier'
+import { checkRealDeps, measureDepsRun, type DepsCaseResult } from './deps.js'
 import { measurePlanScale } from './plan-scale.js'
 import {
   keptNotes,
@@ -47,7 +51,7 @@ import { abandonAll } from './world.js'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
 interface Settings {
-  quick: boolean
+  mode: BenchReport['mode']
   runs: number
   units: number
   shapes: Shape[]
@@ -58,6 +62,8 @@ interface Settings {
   cli: string
   cliArgs: string[]
   out: string
+  depsShape: Shape
+  depsSizes: number[]
 }
 
 /** Code units per crate: about 0.35 s of debug compile per crate on the reference machine. */
@@ -65,18 +71,26 @@ const DEFAULT_UNITS = 4
 
 function parseSettings(argv: string[]): Settings {
   const quick = argv.includes('--quick')
+  const depsOnly = argv.includes('--deps')
+  if (quick && depsOnly) throw new Error('--quick and --deps are two different runs: pick one')
+  const mode: BenchReport['mode'] = quick ? 'quick' : depsOnly ? 'deps' : 'full'
   const settings: Settings = {
-    quick,
+    mode,
     runs: quick ? 1 : 3,
     units: DEFAULT_UNITS,
-    shapes: quick ? ['wide'] : [...SHAPES],
+    shapes: quick ? ['wide'] : depsOnly ? [] : [...SHAPES],
     sizes: quick ? [5, 20] : [5, 20, 50],
     lags: [0, 1000],
     variants: [...DEFAULT_VARIANTS],
     cliArgs: [],
-    planSize: 500,
+    planSize: depsOnly ? 0 : 500,
     cli: join(ROOT, 'dist/cli.js'),
-    out: quick ? join(ROOT, 'bench/results/RESULTS-quick.md') : join(ROOT, 'bench/RESULTS.md')
+    out:
+      mode === 'full'
+        ? join(ROOT, 'bench/RESULTS.md')
+        : join(ROOT, `bench/results/RESULTS-${mode}.md`),
+    depsShape: 'chain',
+    depsSizes: quick ? [] : [5]
   }
   const ints = (flag: string, raw: string) =>
     raw.split(',').map(s => {
@@ -86,7 +100,7 @@ function parseSettings(argv: string[]): Settings {
     })
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string
-    if (flag === '--quick') continue
+    if (flag === '--quick' || flag === '--deps') continue
     const value = argv[++i]
     if (value === undefined) throw new Error(`${flag} needs a value`)
     switch (flag) {
@@ -116,6 +130,14 @@ function parseSettings(argv: string[]): Settings {
           if (!(VARIANTS as readonly string[]).includes(s)) throw new Error(`unknown variant ${s}`)
           return s as Variant
         })
+        break
+      case '--deps-sizes':
+        settings.depsSizes = ints(flag, value).filter(n => n > 0)
+        break
+      case '--deps-shape':
+        if (value !== 'chain' && value !== 'wide')
+          throw new Error(`--deps-shape: chain or wide, not ${value}`)
+        settings.depsShape = value
         break
       case '--cli':
         settings.cli = resolve(value)
@@ -228,7 +250,10 @@ async function rerender(argv: string[]): Promise<void> {
   const report = JSON.parse(readFileSync(raw, 'utf8')) as BenchReport
   const out =
     outAt === -1
-      ? join(ROOT, report.mode === 'quick' ? 'bench/results/RESULTS-quick.md' : 'bench/RESULTS.md')
+      ? join(
+          ROOT,
+          report.mode === 'full' ? 'bench/RESULTS.md' : `bench/results/RESULTS-${report.mode}.md`
+        )
       : resolve(argv[outAt + 1] as string)
   report.startedAt = new Date(report.startedAt)
   report.notes = existsSync(out) ? keptNotes(readFileSync(out, 'utf8')) : undefined
@@ -247,6 +272,7 @@ async function main(): Promise<void> {
   if (argv.includes('--render')) return rerender(argv)
   const settings = parseSettings(argv)
   if (!existsSync(settings.cli)) throw new Error(`no CLI at ${settings.cli}: run \`npm run build\``)
+  if (settings.depsSizes.length > 0) checkRealDeps()
   const snapshot = snapshotCli(settings.cli)
   const interrupted = async (signal: NodeJS.Signals) => {
     await abandonAll()
@@ -272,15 +298,40 @@ async function benchmark(
   const measured = { ...settings, cli: snapshot.path }
   const started = new Date()
   const t0 = performance.now()
+  const matrix =
+    settings.shapes.length === 0
+      ? 'no shape matrix'
+      : `shapes ${settings.shapes.join(',')}, sizes ${settings.sizes.join(',')}, index lag ${settings.lags.join(' and ')} ms`
+  const deps = settings.depsSizes.map(n => `${settings.depsShape} ${n}`).join(', ') || 'none'
   log(
-    `${settings.quick ? 'quick' : 'full'} run: shapes ${settings.shapes.join(',')}, sizes ${settings.sizes.join(',')}, ` +
-      `${settings.runs} run(s), ${settings.units} units/crate, index lag ${settings.lags.join(' and ')} ms`
+    `${settings.mode} run: ${matrix}, real dependencies: ${deps}; ` +
+      `${settings.runs} run(s), ${settings.units} units/crate`
   )
   const cases: CaseResult[] = []
   for (const lagMs of settings.lags) {
     for (const shape of settings.shapes) {
       for (const size of settings.sizes) cases.push(await runCase({ shape, size, lagMs }, measured))
     }
+  }
+  const depsResults: DepsCaseResult[] = []
+  for (const size of settings.depsSizes) {
+    const kase = { shape: settings.depsShape, size }
+    const result: DepsCaseResult = { case: kase, runs: [] }
+    for (let r = 0; r < settings.runs; r++) {
+      result.runs.push(
+        ...(await measureDepsRun(
+          kase,
+          { units: settings.units, cli: measured.cli },
+          m =>
+            log(
+              `${kase.shape} ${kase.size} with real dependencies, run ${r + 1}/${settings.runs}, ` +
+                `${m.variant} ${m.temperature}: ${(m.ms / 1000).toFixed(2)} s`
+            ),
+          r
+        ))
+      )
+    }
+    depsResults.push(result)
   }
   let plan: BenchReport['plan']
   if (settings.planSize > 0) {
@@ -290,7 +341,7 @@ async function benchmark(
     )
   }
   const report: BenchReport = {
-    mode: settings.quick ? 'quick' : 'full',
+    mode: settings.mode,
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     startedAt: started,
     durationMs: performance.now() - t0,
@@ -303,6 +354,7 @@ async function benchmark(
     cliArgs: settings.cliArgs,
     cliStartupMs: await cliStartup(snapshot.path),
     cases,
+    deps: depsResults.length > 0 ? depsResults : undefined,
     plan,
     notes: existsSync(settings.out) ? keptNotes(readFileSync(settings.out, 'utf8')) : undefined
   }

@@ -82,6 +82,19 @@ describe('sources', () => {
     expect(large).toContain('bench_c001::checksum(seed)')
     expect(large).toContain('run7(seed)')
   })
+
+  it('with external dependencies, declares each of them and uses each of them', () => {
+    const manifest = crateManifest(crate, 'live', true)
+    const lib = libSource(crate, 1, true)
+    for (const dep of ['serde', 'serde_json', 'regex', 'anyhow', 'thiserror', 'log']) {
+      expect(manifest).toMatch(new RegExp(`^${dep} = `, 'm'))
+      expect(lib).toContain(`${dep}::`)
+    }
+    expect(manifest).toContain('features = ["derive"]')
+    expect(lib).toContain('parse_config(')
+    expect(crateManifest(crate)).not.toContain('serde')
+    expect(libSource(crate, 1)).not.toContain('serde')
+  })
 })
 
 describe('a generated workspace', () => {
