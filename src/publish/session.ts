@@ -3,23 +3,20 @@
  * the release — what the live index already has, the checks before the first upload, the
  * verification build, and the uploads on the shared schedule (executor.ts).
  */
-import { mergeEnv } from '../cargo/run.js'
 import type { RunContext } from '../context.js'
 import { pendingStatus, type CrateStatus } from '../engine/status.js'
 import { resolveStateDir } from '../options/parse.js'
 import type { Options } from '../options/types.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
-import { shipperAuthEvidence } from '../record/auth-evidence.js'
 import { ALL_PACKAGES, type EventType } from '../record/events.js'
 import type { PublishResult } from '../record/receipt.js'
 import type { RunRecorder } from '../record/recorder.js'
 import type { Failure, RunResult } from '../result.js'
-import { fetchRegistryConfig } from '../sparse/client.js'
 import type { LiveTarget } from '../target/live.js'
 import { PublishCopies } from './bound.js'
 import { executePlan, type CrateRun } from './executor.js'
 import type { GateDecision } from './gate.js'
-import { liveRegistry, type LiveDeps } from './live.js'
+import { liveRegistry } from './live.js'
 import {
   checkDevEdges,
   checkNewCrates,
@@ -31,14 +28,10 @@ import {
 } from './preflight.js'
 import { executionResult, statusOfRun } from './record.js'
 import { describeStop } from './stop.js'
-import {
-  staticCredentials,
-  trustedCredentials,
-  type AuthChoice,
-  type Credentials,
-  type TokenDeps
-} from './tokens.js'
+import { credentialsFor, type AuthChoice, type Credentials, type TokenDeps } from './tokens.js'
 import { checkLiveRules, checkUploadBytes } from './upload-checks.js'
+import { announceRelease, type ReleaseContext } from './announce.js'
+import { liveRuns } from './live-deps.js'
 
 /** Looking for a version once more after an unclear upload answer: the index may lag storage. */
 const RECONCILE_WINDOW_MS = 60_000
@@ -57,13 +50,13 @@ function pendingRecord(crate: PlannedCrate): CrateStatus {
 }
 
 /** One publish run after the plan: recording as it goes. */
-export class Session {
+export class Session implements ReleaseContext {
   constructor(
-    private readonly options: Options,
-    private readonly ctx: RunContext,
-    private readonly plan: Plan,
-    private readonly target: LiveTarget,
-    private readonly recorder: RunRecorder
+    readonly options: Options,
+    readonly ctx: RunContext,
+    readonly plan: Plan,
+    readonly target: LiveTarget,
+    readonly recorder: RunRecorder
   ) {}
 
   private emit(e: EventType, pkg = ALL_PACKAGES): Promise<void> {
@@ -93,43 +86,14 @@ export class Session {
     digest: ContentDigest
   ): Promise<SessionOutcome> {
     const { plan, options, ctx } = this
-    if (decision.bypassed) {
-      ctx.logger.warning(decision.message)
-      await this.emit({ type: 'gate_bypassed', plan_id: plan.planId, reason: decision.message })
-    } else {
-      ctx.logger.info(decision.message)
-      await this.emit({ type: 'gate_decision', decision: 'proceed', reason: decision.message })
-    }
-    await this.emit({
-      type: 'plan_created',
-      plan_id: plan.planId,
-      package_count: plan.packages.length
-    })
-    const env = mergeEnv(ctx.env)
-    const tokenDetected = Boolean(options.token.trim() || env[this.target.tokenEnvVar]?.trim())
-    await this.emit({
-      type: 'auth_evidence_recorded',
-      evidence: shipperAuthEvidence(this.target.name, tokenDetected, env)
-    })
-    await this.emit({ type: 'auth_selected', ...auth.evidence })
-    ctx.progress(
-      `publishing plan ${plan.planId} (content ${digest.digest.slice(0, 12)}) to '${this.target.name}'${options.dryRun ? ' — dry run' : ''}`
-    )
-
+    await announceRelease(this, decision, auth, digest)
     const tokenDeps: TokenDeps = {
       fetch: ctx.fetch,
       clock: ctx.clock,
       logger: ctx.logger,
       onSecret: value => this.recorder.addSecret(value)
     }
-    const credentials: Credentials =
-      auth.kind === 'oidc'
-        ? trustedCredentials(auth, plan.apiBase, tokenDeps)
-        : staticCredentials(
-            auth.kind === 'token' ? auth.token : undefined,
-            auth.evidence,
-            tokenDeps
-          )
+    const credentials = credentialsFor(auth, plan.apiBase, tokenDeps)
     if (auth.kind === 'none')
       ctx.logger.warning(`${auth.message}: a real run would stop here (${auth.hint})`)
     const verification = chooseVerification(options, decision.bypassed)
@@ -159,37 +123,8 @@ export class Session {
     verification: Verification
   ): Promise<SessionOutcome> {
     const { plan, options, ctx, target } = this
-    const checkRun = {
-      cargo: ctx.cargo,
-      env: { ...ctx.env, ...target.cargoEnv(undefined) },
-      registryArgs: target.registryArgs,
-      allowDirty: options.allowDirty
-    }
-    // Uploads come from a copy no code ever ran in, each checked against the accepted digest
-    // right before it goes; the verification build runs in a second copy.
-    const liveDeps: LiveDeps = {
-      target,
-      manifestPath: copies.upload.manifestPath,
-      workspaceRoot: copies.upload.root,
-      allowDirty: options.allowDirty,
-      locked: copies.locked,
-      beforeUpload: crate => copies.check([crate], checkRun),
-      cargo: ctx.cargo,
-      fetch: ctx.fetch,
-      clock: ctx.clock,
-      env: { ...ctx.env, CARGO_TARGET_DIR: copies.upload.targetDir },
-      indexToken: target.isCratesIo ? undefined : staticToken,
-      authRequired:
-        !target.isCratesIo &&
-        (await fetchRegistryConfig(target.indexUrl, {
-          fetch: ctx.fetch,
-          ...(staticToken ? { token: staticToken } : {})
-        }).then(
-          config => config['auth-required'] === true,
-          () => false
-        ))
-    }
-    const live = liveRegistry(liveDeps)
+    const runs = await liveRuns(this, copies, staticToken)
+    const live = liveRegistry(runs.upload)
     const records = plan.packages.map(pendingRecord)
     const stop = (failure: Failure): SessionOutcome => ({
       outcome: 'failed',
@@ -215,12 +150,6 @@ export class Session {
         })
     }
     const remaining = plan.packages.filter(c => !present.get(c.name))
-    const verifyDeps: LiveDeps = {
-      ...liveDeps,
-      manifestPath: copies.verify.manifestPath,
-      workspaceRoot: copies.verify.root,
-      env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
-    }
     const scrub = (text: string) => this.scrub(text)
     const checks = { plan, options, ctx, targetName: target.name, scrub }
     const stopped =
@@ -230,7 +159,7 @@ export class Session {
       (verification.built
         ? await verifyRemaining(
             remaining,
-            verifyDeps,
+            runs.verify,
             { plan, target, manifestPath: options.manifestPath },
             ctx,
             text => this.scrub(text)
@@ -238,7 +167,7 @@ export class Session {
         : undefined) ??
       // After the build, so a download the build needs is not consumed by the comparison first.
       (await checkLiveRules(checks, { manifests: false, liveToken: staticToken })) ??
-      (await checkUploadBytes(remaining, copies, checkRun, scrub))
+      (await checkUploadBytes(remaining, copies, runs.checkRun, scrub))
     if (stopped) return stop(stopped)
 
     if (options.dryRun) {
