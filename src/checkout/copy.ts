@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import {
   copyFileSync,
   existsSync,
@@ -10,9 +9,7 @@ import {
   writeFileSync
 } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { promisify } from 'node:util'
-
-const run = promisify(execFile)
+import { runGit } from './git.js'
 
 export interface WorkspaceFiles {
   /** Paths relative to the workspace root, `/`-separated. */
@@ -27,10 +24,7 @@ export interface WorkspaceFiles {
  */
 export async function listWorkspaceFiles(root: string): Promise<WorkspaceFiles> {
   try {
-    const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
-      cwd: root,
-      maxBuffer: 256 * 1024 * 1024
-    })
+    const stdout = await runGit(['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root })
     const files = stdout.split('\0').filter(f => f !== '')
     // A workspace git ignores (a generated or vendored tree) is still the one being released.
     if (files.includes('Cargo.toml')) return { files: [...new Set(files)], via: 'git' }
@@ -133,7 +127,7 @@ export async function copyCheckout(
     )
   )
   const git = (cwd: string, ...args: string[]) =>
-    run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }).then(r => r.stdout.trim())
+    runGit(args, { cwd, env }).then(stdout => stdout.trim())
   const top = await git(root, 'rev-parse', '--show-toplevel')
   const prefix = relative(top, root)
   const workspaceRoot = prefix ? join(dest, prefix) : dest

@@ -53,7 +53,7 @@ export async function concludeRehearsal(
       digest: outcome.digest,
       startedAt,
       completedAt,
-      commit: await commitOf(plan.workspaceRoot, ctx.env),
+      commit: await commitOf(ctx.git, plan.workspaceRoot, ctx.env),
       failure: outcome.failure,
       toolchain: await run.toolchain.catch(() => undefined),
       events: await fileEvidence(recorder.eventsPath)
