@@ -61,6 +61,7 @@ export async function gateOnly(
   assertPlanNotEmpty(plan)
   const digest = await computeContentDigest(plan, {
     cargo: ctx.cargo,
+    git: ctx.git,
     env: cargoEnv,
     stateDir: resolveStateDir(options, plan.workspaceRoot)
   })

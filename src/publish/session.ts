@@ -105,7 +105,8 @@ export class Session implements ReleaseContext {
       digest,
       options.manifestPath,
       resolveStateDir(options, plan.workspaceRoot),
-      ctx.env
+      ctx.env,
+      ctx.git
     )
     try {
       const token = auth.kind === 'token' ? auth.token : undefined

@@ -38,7 +38,7 @@ export async function copyWorkspace(
   digest: ContentDigest
 ): Promise<ScratchCopy> {
   const stateDir = resolveStateDir(options, plan.workspaceRoot)
-  const listed = await copyForCargo(plan, digest, join(scratch, 'workspace'), stateDir)
+  const listed = await copyForCargo(plan, digest, join(scratch, 'workspace'), stateDir, ctx.git)
   const copy = listed.workspaceRoot
   const rewrite = rewriteScratchManifests(plan, copy, registry.name)
   ctx.progress(

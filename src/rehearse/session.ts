@@ -87,6 +87,7 @@ export class Session {
       // packaging of the copy, and is awaited once those are done.
       digesting = computeContentDigest(this.plan, {
         cargo: this.ctx.cargo,
+        git: this.ctx.git,
         env: this.ctx.env,
         stateDir: resolveStateDir(this.options, this.plan.workspaceRoot)
       })
