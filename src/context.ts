@@ -1,4 +1,5 @@
 import type { CargoRunner } from './cargo/run.js'
+import type { GitRunner } from './checkout/git.js'
 import type { Clock } from './clock.js'
 import type { Logger } from './log.js'
 
@@ -7,6 +8,7 @@ export interface RunContext {
   logger: Logger
   clock: Clock
   cargo: CargoRunner
+  git: GitRunner
   fetch: typeof fetch
   /** Extra environment for every cargo call (tests pass their sandbox here). */
   env: Record<string, string | undefined>

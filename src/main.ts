@@ -9,6 +9,7 @@ import { failureAnnotation } from './github/annotations.js'
 import { loadActionsCache } from './github/cache.js'
 import { defaultArtifacts, runInWorkflow } from './github/workflow.js'
 import type { Logger } from './log.js'
+import { runGit } from './checkout/git.js'
 import { INPUTS } from './options/inputs.js'
 import { parseOptions } from './options/parse.js'
 import { resultExitCode, resultOutputs } from './outputs.js'
@@ -49,6 +50,7 @@ function actionContext(): RunContext {
       now: () => systemClock.now(),
       groups: { write: line => core.info(masked(line)) }
     }),
+    git: runGit,
     fetch: globalThis.fetch.bind(globalThis),
     env: {},
     random: Math.random,

@@ -1,4 +1,5 @@
 import { runCargo } from '../../src/cargo/run.js'
+import { runGit } from '../../src/checkout/git.js'
 import { fakeClock, type Clock } from '../../src/clock.js'
 import type { RunContext } from '../../src/context.js'
 import { memoryLogger } from '../../src/log.js'
@@ -42,6 +43,7 @@ export function testContext<C extends Clock = FakeClock>(
     logger: memoryLogger(),
     clock,
     cargo: runCargo,
+    git: runGit,
     fetch: loopbackFetch,
     env,
     random: () => 0.5,

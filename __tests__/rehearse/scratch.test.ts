@@ -198,3 +198,16 @@ describe('rewriteScratchManifests', () => {
     }
   })
 })
+
+describe('listWorkspaceFiles with the run context’s git', () => {
+  it('asks the git it is given, not the one on PATH', async () => {
+    write(dir, { 'Cargo.toml': '', 'src/lib.rs': '', 'notes.txt': '' })
+    const asked: string[][] = []
+    const listed = await listWorkspaceFiles(dir, async args => {
+      asked.push(args)
+      return 'Cargo.toml\0src/lib.rs\0'
+    })
+    expect(asked).toEqual([['ls-files', '-co', '--exclude-standard', '-z']])
+    expect(listed).toEqual({ files: ['Cargo.toml', 'src/lib.rs'], via: 'git' })
+  })
+})

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { copyCheckout, type CheckoutCopy } from '../checkout/copy.js'
+import type { GitRunner } from '../checkout/git.js'
 import type { ContentDigest, Plan } from '../plan/types.js'
 
 /**
@@ -12,12 +13,13 @@ export async function copyForCargo(
   plan: Pick<Plan, 'workspaceRoot'>,
   digest: ContentDigest,
   dest: string,
-  stateDir: string
+  stateDir: string,
+  git: GitRunner
 ): Promise<CheckoutCopy> {
   const sources = Object.values(digest.entries ?? {}).flatMap(entries =>
     entries.flatMap(e => (e.source ? [e.source] : []))
   )
-  const copy = await copyCheckout(plan.workspaceRoot, dest, { stateDir, alsoCopy: sources })
+  const copy = await copyCheckout(plan.workspaceRoot, dest, { stateDir, alsoCopy: sources, git })
   if (digest.resolvedLock !== undefined) {
     writeFileSync(join(copy.workspaceRoot, 'Cargo.lock'), digest.resolvedLock)
     // In the checkout cargo writes this lock after its dirty check; here it must not count as an

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import {
   copyFileSync,
   existsSync,
@@ -10,9 +9,7 @@ import {
   writeFileSync
 } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { promisify } from 'node:util'
-
-const run = promisify(execFile)
+import { runGit, type GitRunner } from './git.js'
 
 export interface WorkspaceFiles {
   /** Paths relative to the workspace root, `/`-separated. */
@@ -25,12 +22,12 @@ export interface WorkspaceFiles {
  * ones that are not ignored (cargo packages those too); outside git, or when git ignores the whole
  * workspace, everything except `.git` and cargo target dirs.
  */
-export async function listWorkspaceFiles(root: string): Promise<WorkspaceFiles> {
+export async function listWorkspaceFiles(
+  root: string,
+  git: GitRunner = runGit
+): Promise<WorkspaceFiles> {
   try {
-    const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
-      cwd: root,
-      maxBuffer: 256 * 1024 * 1024
-    })
+    const stdout = await git(['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root })
     const files = stdout.split('\0').filter(f => f !== '')
     // A workspace git ignores (a generated or vendored tree) is still the one being released.
     if (files.includes('Cargo.toml')) return { files: [...new Set(files)], via: 'git' }
@@ -99,6 +96,8 @@ export interface CopyRequest {
    * names: with `include`, cargo walks the folder instead of asking git). Absolute paths.
    */
   alsoCopy?: readonly string[]
+  /** The run context's git (the real one when not given). */
+  git?: GitRunner
 }
 
 /**
@@ -114,7 +113,8 @@ export async function copyCheckout(
   dest: string,
   request: CopyRequest = {}
 ): Promise<CheckoutCopy> {
-  const listed = await listWorkspaceFiles(root)
+  const runner = request.git ?? runGit
+  const listed = await listWorkspaceFiles(root, runner)
   const outsideState = (rel: string) => !isInside(request.stateDir, join(root, rel))
   const files = new Set(listed.files.filter(outsideState))
   for (const path of request.alsoCopy ?? []) {
@@ -133,7 +133,7 @@ export async function copyCheckout(
     )
   )
   const git = (cwd: string, ...args: string[]) =>
-    run('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }).then(r => r.stdout.trim())
+    runner(args, { cwd, env }).then(stdout => stdout.trim())
   const top = await git(root, 'rev-parse', '--show-toplevel')
   const prefix = relative(top, root)
   const workspaceRoot = prefix ? join(dest, prefix) : dest

@@ -32,6 +32,7 @@ export async function planCommand(
   )
   const digest = await computeContentDigest(plan, {
     cargo: ctx.cargo,
+    git: ctx.git,
     env: ctx.env,
     stateDir: resolveStateDir(options, plan.workspaceRoot)
   })

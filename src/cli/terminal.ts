@@ -3,6 +3,7 @@ import { interruptible } from '../cargo/interrupt.js'
 import { runCargo } from '../cargo/run.js'
 import { watchCargo } from '../cargo/watch.js'
 import type { RunContext } from '../context.js'
+import { runGit } from '../checkout/git.js'
 import type { Logger } from '../log.js'
 import type { Options } from '../options/types.js'
 import type { ArtifactStore } from '../record/artifacts.js'
@@ -57,6 +58,7 @@ export function terminalContext(term: Terminal): RunContext {
       progress: line => term.out(logger.mask(line)),
       now: () => systemClock.now()
     }),
+    git: runGit,
     fetch: globalThis.fetch.bind(globalThis),
     env: {},
     random: Math.random,

@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { parse } from 'smol-toml'
 import { copyCheckout } from '../checkout/copy.js'
+import type { GitRunner } from '../checkout/git.js'
 import { runCargo, type CargoRunner } from '../cargo/run.js'
 import { UserError } from '../errors.js'
 import { mapLimit } from '../util/concurrency.js'
@@ -13,6 +14,7 @@ import type { ContentDigest, Plan, PlannedCrate } from './types.js'
 
 export interface DigestDeps {
   cargo?: CargoRunner
+  git?: GitRunner
   env?: Record<string, string | undefined>
   /**
    * The run's state dir: its files are never part of a package, wherever it lies (a root
@@ -162,7 +164,8 @@ async function resolveLock(
   const scratch = await mkdtemp(join(tmpdir(), 'shipper-lock-'))
   try {
     const copy = await copyCheckout(workspaceRoot, join(scratch, 'ws'), {
-      ...(deps.stateDir !== undefined ? { stateDir: deps.stateDir } : {})
+      ...(deps.stateDir !== undefined ? { stateDir: deps.stateDir } : {}),
+      ...(deps.git ? { git: deps.git } : {})
     })
     const manifest = join(copy.workspaceRoot, 'Cargo.toml')
     const result = await cargo(['generate-lockfile', '--manifest-path', manifest], {

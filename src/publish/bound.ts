@@ -7,6 +7,7 @@ import { prefixSha256 } from '../bind/evidence.js'
 import { MAX_EVENTS_BYTES, type ReadEventsResult } from '../record/events.js'
 import type { ReadRehearsalResult } from '../record/rehearsal.js'
 import type { CargoRunner } from '../cargo/run.js'
+import type { GitRunner } from '../checkout/git.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
 import { computeContentDigest, RESOLUTION_ENTRY } from '../plan/digest.js'
 import type { ContentDigest, Plan, PlannedCrate } from '../plan/types.js'
@@ -31,7 +32,8 @@ export class PublishCopies {
     private readonly scratch: string,
     readonly verify: PublishCopy,
     readonly upload: PublishCopy,
-    private readonly digest: ContentDigest
+    private readonly digest: ContentDigest,
+    private readonly git: GitRunner
   ) {}
 
   /** Both copies hold a lock (the checkout's, or the one the digest resolved): cargo keeps it. */
@@ -42,12 +44,13 @@ export class PublishCopies {
     digest: ContentDigest,
     manifestPath: string,
     stateDir: string,
-    env: Record<string, string | undefined>
+    env: Record<string, string | undefined>,
+    git: GitRunner
   ): Promise<PublishCopies> {
     const scratch = await mkdtemp(join(tmpdir(), 'shipper-publish-'))
     const manifestRel = relative(plan.workspaceRoot, resolve(manifestPath))
     const make = async (name: string, targetDir: string): Promise<PublishCopy> => {
-      const copy = await copyForCargo(plan, digest, join(scratch, name), stateDir)
+      const copy = await copyForCargo(plan, digest, join(scratch, name), stateDir, git)
       return {
         root: copy.workspaceRoot,
         manifestPath: join(copy.workspaceRoot, manifestRel),
@@ -58,7 +61,7 @@ export class PublishCopies {
       const given = env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR
       const verify = await make('verify', given ? resolve(given) : join(scratch, 'verify-target'))
       const upload = await make('upload', join(scratch, 'upload-target'))
-      return new PublishCopies(plan.workspaceRoot, scratch, verify, upload, digest)
+      return new PublishCopies(plan.workspaceRoot, scratch, verify, upload, digest, git)
     } catch (error) {
       await rm(scratch, { recursive: true, force: true })
       throw error
@@ -87,7 +90,7 @@ export class PublishCopies {
     }))
     const now = await computeContentDigest(
       { packages: inCopy, workspaceRoot: this.upload.root },
-      { cargo: run.cargo, env: run.env }
+      { cargo: run.cargo, git: this.git, env: run.env }
     )
     for (const crate of crates) {
       const changed = entryDifference(

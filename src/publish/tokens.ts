@@ -274,3 +274,10 @@ function safeJson(text: string): unknown {
     return undefined
   }
 }
+
+/** The credentials an auth choice stands for: minted by trusted publishing, or static. */
+export function credentialsFor(choice: AuthChoice, apiBase: string, deps: TokenDeps): Credentials {
+  return choice.kind === 'oidc'
+    ? trustedCredentials(choice, apiBase, deps)
+    : staticCredentials(choice.kind === 'token' ? choice.token : undefined, choice.evidence, deps)
+}

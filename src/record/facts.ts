@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { fieldsOf, variant } from './variant.js'
 
 /**
  * This action's own record of what shipper has no event variant for, kept in a second JSONL file
@@ -6,10 +7,6 @@ import { z } from 'zod'
  * as events.jsonl: `timestamp`, `event_type` (`type` first), `package`.
  */
 export const FACTS_FILE = 'rehearse-events.jsonl'
-
-function variant<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
-  return z.object({ type: z.literal(type), ...shape })
-}
 
 export const FACT_VARIANTS = [
   /** A crate the rehearsal did not upload because the registry already had these exact bytes. */
@@ -38,9 +35,7 @@ export const factTypeSchema = z.discriminatedUnion('type', FACT_VARIANTS)
 export type FactType = z.infer<typeof factTypeSchema>
 export type FactName = FactType['type']
 
-export const FACT_FIELDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  FACT_VARIANTS.map(schema => [schema.shape.type.value, Object.keys(schema.shape)])
-)
+export const FACT_FIELDS = fieldsOf(FACT_VARIANTS)
 
 export function isFact(eventType: { type: string }): eventType is FactType {
   return eventType.type in FACT_FIELDS

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { fieldsOf, variant } from './variant.js'
 
 /**
  * shipper's `EventType` (crates/shipper-types/src/lib.rs at shipper commit 3202772): an
@@ -60,10 +61,6 @@ export const reconciliationOutcomeSchema = z.discriminatedUnion('outcome', [
   })
 ])
 export type ReconciliationOutcome = z.infer<typeof reconciliationOutcomeSchema>
-
-function variant<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
-  return z.object({ type: z.literal(type), ...shape })
-}
 
 const nameVersion = { name: z.string(), version: z.string() }
 const retryShape = {
@@ -156,9 +153,7 @@ export type ShipperEventType = z.infer<typeof shipperEventTypeSchema>
 export type ShipperEventName = ShipperEventType['type']
 
 /** `type` first, then each variant's fields in shipper's order. */
-export const SHIPPER_EVENT_FIELDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
-  SHIPPER_VARIANTS.map(schema => [schema.shape.type.value, Object.keys(schema.shape)])
-)
+export const SHIPPER_EVENT_FIELDS = fieldsOf(SHIPPER_VARIANTS)
 
 /**
  * What shipper itself may write and this action must still read: a `package_attempted` without

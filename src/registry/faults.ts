@@ -1,6 +1,7 @@
 /**
- * Test-only fault injection. Every knob is keyed by crate name (case-insensitive) and inert until
- * set; the HTTP layer asks it before answering.
+ * Fault injection for tests and benchmarks (README, "Fault injection"): reachable only through
+ * the `faults` handle `startRegistry()` returns, never from `registry serve`. Every knob is keyed
+ * by crate name (case-insensitive) and inert until set; the HTTP layer asks it before answering.
  */
 import type { Clock } from '../clock.js'
 import type { FailSpec, FaultInjector } from './types.js'

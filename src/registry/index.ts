@@ -21,7 +21,8 @@
  * Storage (storage.ts) lives in `dataDir` (a restart serves the same crates; keep the port too,
  * since published manifests pin same-registry dependencies to the index URL) or in a temporary
  * directory removed on close(). Mutations are serialized and every file is written atomically.
- * `faults` (faults.ts) injects delays, hidden versions, failures and dropped connections for tests.
+ * `faults` (faults.ts) injects delays, hidden versions, failures and dropped connections for the
+ * tests and benchmarks (README, "Fault injection"); `registry serve` never arms it.
  *
  * Modules: api.ts (routes), server.ts (loopback listener), publish-body.ts (upload format),
  * index-line.ts (index entries), validate.ts (strict rules), storage.ts, auth.ts, trusted.ts,

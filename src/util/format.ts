@@ -7,3 +7,8 @@ export function formatSeconds(ms: number): string {
 export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
+
+/** A clock reading as the records write times. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString()
+}
