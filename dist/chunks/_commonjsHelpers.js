@@ -6708,4 +6708,4 @@ function getAugmentedNamespace(n) {
 	return a;
 }
 
-export { ZodISODateTime as Z, _isoDateTime as _, array as a, boolean as b, _enum as c, discriminatedUnion as d, literal as e, getAugmentedNamespace as f, getDefaultExportFromCjs as g, commonjsGlobal as h, looseObject as l, number as n, object as o, prettifyError as p, record as r, string as s, union as u };
+export { ZodISODateTime as Z, _isoDateTime as _, array as a, boolean as b, literal as c, _enum as d, discriminatedUnion as e, getAugmentedNamespace as f, getDefaultExportFromCjs as g, commonjsGlobal as h, looseObject as l, number as n, object as o, prettifyError as p, record as r, string as s, union as u };

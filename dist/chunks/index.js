@@ -1,7 +1,7 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync, copyFileSync, lstatSync, symlinkSync, readlinkSync, readdirSync, appendFileSync, statSync } from 'node:fs';
 import { resolve, dirname, isAbsolute, join, relative, sep, basename, posix } from 'node:path';
-import { readFile, mkdir, writeFile, appendFile, stat, mkdtemp, rm, open, rename, readdir } from 'node:fs/promises';
-import { _ as _isoDateTime, Z as ZodISODateTime, o as object, s as string, u as union, b as boolean, n as number, a as array, l as looseObject, r as record, c as _enum, p as prettifyError, d as discriminatedUnion, e as literal, g as getDefaultExportFromCjs } from './_commonjsHelpers.js';
+import { readFile, mkdir, writeFile, appendFile, stat, open, rm, rename, mkdtemp, readdir } from 'node:fs/promises';
+import { _ as _isoDateTime, Z as ZodISODateTime, o as object, s as string, u as union, b as boolean, n as number, a as array, c as literal, d as _enum, e as discriminatedUnion, l as looseObject, r as record, p as prettifyError, g as getDefaultExportFromCjs } from './_commonjsHelpers.js';
 import { homedir, tmpdir } from 'node:os';
 import { createHash, randomBytes, createHmac, createVerify, timingSafeEqual } from 'node:crypto';
 import { spawn, execFile } from 'node:child_process';
@@ -2427,32 +2427,16 @@ function watchCargo(cargo, watch) {
     };
 }
 
-const run$2 = promisify(execFile);
-/**
- * The toolchain cargo uses in the workspace: run there, so a `rust-toolchain.toml` (rustup) or
- * `RUSTC` selects it as it does for cargo.
- */
-async function currentToolchain(workspaceRoot, cargo, env) {
-    const cargoVersion = await cargo(['-V'], { cwd: workspaceRoot, env });
-    const merged = mergeEnv(env);
-    const rustc = merged.RUSTC?.trim() || 'rustc';
-    const rustcVersion = await run$2(rustc, ['-vV'], { cwd: workspaceRoot, env: merged }).then(r => r.stdout, (error) => `unavailable: ${error.message.split('\n')[0]}`);
-    return { cargo: cargoVersion.stdout.trim(), rustc: rustcVersion.trim() };
-}
-/** What differs between the rehearsal's toolchain and this one, in one line; undefined if none. */
-function toolchainDifference(rehearsed, current) {
-    if (rehearsed.cargo !== current.cargo) {
-        return `the rehearsal ran ${rehearsed.cargo || '(unknown cargo)'}, this run has ${current.cargo || '(unknown cargo)'}`;
-    }
-    const before = rehearsed.rustc.split('\n');
-    const now = current.rustc.split('\n');
-    for (let i = 0; i < Math.max(before.length, now.length); i++) {
-        if (before[i] !== now[i]) {
-            return `rustc -vV differs: the rehearsal had "${before[i] ?? ''}", this run has "${now[i] ?? ''}"`;
-        }
-    }
-    return undefined;
-}
+const run$1 = promisify(execFile);
+/** The real git on PATH. */
+const runGit = async (args, { cwd, env }) => {
+    const { stdout } = await run$1('git', args, {
+        cwd,
+        ...(env ? { env } : {}),
+        maxBuffer: 256 * 1024 * 1024
+    });
+    return stdout;
+};
 
 /**
  * The full cargo log of a run, kept in the state dir (and so in the artifact): the failure report
@@ -2509,6 +2493,1033 @@ class CargoLog {
     flush() {
         return this.writes;
     }
+}
+
+/** One event variant: its `type` literal first, then its fields. */
+function variant(type, shape) {
+    return object({ type: literal(type), ...shape });
+}
+/** Each variant's field names in order (`type` first), keyed by its type. */
+function fieldsOf(variants) {
+    return Object.fromEntries(variants.map(schema => [schema.shape.type.value, Object.keys(schema.shape)]));
+}
+
+/**
+ * This action's own record of what shipper has no event variant for, kept in a second JSONL file
+ * beside events.jsonl (shipper's reader fails on any variant it does not know). Same line shape
+ * as events.jsonl: `timestamp`, `event_type` (`type` first), `package`.
+ */
+const FACTS_FILE = 'rehearse-events.jsonl';
+const FACT_VARIANTS = [
+    /** A crate the rehearsal did not upload because the registry already had these exact bytes. */
+    variant('rehearsal_package_skipped', {
+        name: string(),
+        version: string(),
+        reason: string()
+    }),
+    /** `skip-rehearsal` in rehearse mode: nothing was rehearsed. */
+    variant('rehearsal_bypassed', { reason: string() }),
+    /** `skip-rehearsal` in publish mode: the gate was not evaluated. */
+    variant('gate_bypassed', { plan_id: string(), reason: string() }),
+    variant('gate_decision', { decision: _enum(['proceed', 'refuse']), reason: string() }),
+    /**
+     * How this run authenticates to the live registry. shipper's `auth_evidence_recorded` only
+     * says which credentials the environment offered; this says which one was used.
+     */
+    variant('auth_selected', {
+        method: _enum(['token', 'trusted_publishing', 'none']),
+        source: _enum(['input', 'env', 'oidc', 'none']),
+        detail: string().optional()
+    })
+];
+const factTypeSchema = discriminatedUnion('type', FACT_VARIANTS);
+const FACT_FIELDS = fieldsOf(FACT_VARIANTS);
+function isFact(eventType) {
+    return eventType.type in FACT_FIELDS;
+}
+
+/**
+ * Credential-shaped text that must never reach an event, a receipt or an artifact, even when the
+ * exact secret was not registered (a token minted by a server, an env dump in cargo's output).
+ */
+const PATTERNS = [
+    // The whole rest of the header line: schemes vary (raw cargo token, Bearer, Basic).
+    [/(authorization\s*:\s*)[^\r\n]*/gi, '$1***'],
+    [/(\bbearer\s+)[^\s"',;]+/gi, '$1***'],
+    // token=..., CARGO_REGISTRY_TOKEN=..., "token": "...", password: ..., api_key=...
+    [/((?:token|password|passwd|secret|api[_-]?key)["']?\s*[=:]\s*)(["']?)[^\s"'&,;]+/gi, '$1$2***'],
+    [/(--token[\s=]+)[^\s"']+/gi, '$1***'],
+    // Credentials embedded in a URL: https://user:pass@host. The scheme is bounded so a long
+    // run of letters (a base64 blob in cargo's output) cannot make the scan quadratic.
+    [/(\b[a-z][a-z0-9+.-]{0,15}:\/\/)[^\s/@:]+:[^\s/@]+@/gi, '$1***@']
+];
+/** Replaces every known secret, and anything that looks like a credential, with `***`. */
+function scrubSecrets(text, secrets = []) {
+    // Longest first, so a secret that contains another is not left half-masked.
+    const known = [...new Set(secrets.filter(s => s.length > 0))].sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const secret of known)
+        out = out.split(secret).join('***');
+    for (const [pattern, replacement] of PATTERNS)
+        out = out.replace(pattern, replacement);
+    return out;
+}
+/** Scrubs every string inside a JSON-like value, keeping its shape and key order. */
+function scrubDeep(value, secrets = []) {
+    if (typeof value === 'string')
+        return scrubSecrets(value, secrets);
+    if (Array.isArray(value))
+        return value.map(v => scrubDeep(v, secrets));
+    if (value !== null && typeof value === 'object') {
+        const out = {};
+        for (const [k, v] of Object.entries(value))
+            out[k] = scrubDeep(v, secrets);
+        return out;
+    }
+    return value;
+}
+
+/**
+ * shipper's `EventType` (crates/shipper-types/src/lib.rs at shipper commit 3202772): an
+ * internally tagged enum (`tag = "type"`, snake_case) with no catch-all. shipper fails reading a
+ * whole events.jsonl on one line it does not know, so this file lists exactly its 41 variants in
+ * its shapes, and only these are ever written to events.jsonl.
+ *
+ * The shape's key order IS the on-disk field order (serde writes struct fields in declaration
+ * order), so never reorder the keys below.
+ */
+const u64 = number().int().nonnegative();
+const i32 = number().int();
+/** chrono's `DateTime<Utc>`: RFC 3339; shipper writes nanoseconds, this action milliseconds. */
+const dateTime = datetime({ offset: true });
+const errorClassSchema = _enum(['retryable', 'permanent', 'ambiguous']);
+const readinessMethodSchema = _enum(['api', 'index', 'both']);
+const executionResultSchema = _enum(['success', 'partial_failure', 'complete_failure']);
+const finishability = _enum(['proven', 'not_proven', 'failed']);
+/** shipper's `AuthEvidence`: non-secret facts about the run's authentication context. */
+const authEvidenceSchema = object({
+    schema_version: string(),
+    registry: string(),
+    auth_mode: _enum([
+        'cargo_token',
+        'trusted_publishing_context',
+        'cargo_token_with_oidc_context',
+        'partial_oidc_context',
+        'missing',
+        'unknown'
+    ]),
+    token_detected: boolean(),
+    oidc_request_url_present: boolean(),
+    oidc_request_token_present: boolean()
+});
+const AUTH_EVIDENCE_SCHEMA = 'shipper.auth_evidence.v1';
+/** shipper's `RegistryPolicyEvidence`; both authorities are `scheme://host:port` strings. */
+const registryPolicyEvidenceSchema = object({
+    posture: _enum(['public_default', 'private_opt_in', 'rehearsal_or_test']),
+    allow_private: boolean(),
+    allow_loopback: boolean(),
+    credential_authority: string(),
+    index_authority: string()
+});
+/** shipper's `ReconciliationOutcome`: internally tagged by `outcome`. */
+const reconciliationOutcomeSchema = discriminatedUnion('outcome', [
+    object({ outcome: literal('published'), attempts: u64, elapsed_ms: u64 }),
+    object({ outcome: literal('not_published'), attempts: u64, elapsed_ms: u64 }),
+    object({
+        outcome: literal('still_unknown'),
+        attempts: u64,
+        elapsed_ms: u64,
+        reason: string()
+    })
+]);
+const nameVersion = { name: string(), version: string() };
+const retryShape = {
+    attempt: u64,
+    max_attempts: u64,
+    delay_ms: u64,
+    next_attempt_at: dateTime,
+    reason: errorClassSchema,
+    message: string()
+};
+/** The 41 variants, in shipper's declaration order. */
+const SHIPPER_VARIANTS = [
+    variant('plan_created', { plan_id: string(), package_count: u64 }),
+    variant('execution_started', {}),
+    variant('execution_finished', { result: executionResultSchema }),
+    variant('auth_evidence_recorded', { evidence: authEvidenceSchema }),
+    variant('registry_policy_applied', { evidence: registryPolicyEvidenceSchema }),
+    variant('package_started', nameVersion),
+    variant('package_uploaded', {}),
+    // shipper omits max_attempts when it is 0 and reads a missing one as 0.
+    variant('package_attempted', { attempt: u64, command: string(), max_attempts: u64 }),
+    variant('package_output', { stdout_tail: string(), stderr_tail: string() }),
+    variant('package_published', { duration_ms: u64 }),
+    variant('package_failed', { class: errorClassSchema, message: string() }),
+    variant('package_skipped', { reason: string() }),
+    variant('publish_waiting', { reason: string(), delay_ms: u64, until: dateTime }),
+    variant('rate_limit_observed', {
+        is_new_crate: boolean(),
+        retry_after_ms: u64.nullable(),
+        message: string()
+    }),
+    variant('publish_reconciling', { method: readinessMethodSchema }),
+    variant('publish_reconciled', { outcome: reconciliationOutcomeSchema }),
+    variant('state_event_drift_detected', {
+        drift: object({ in_events_only: array(string()), in_state_only: array(string()) })
+    }),
+    variant('package_yanked', {
+        crate_name: string(),
+        version: string(),
+        reason: string(),
+        exit_code: i32
+    }),
+    variant('rehearsal_started', { registry: string(), plan_id: string(), package_count: u64 }),
+    // shipper declares this duration_ms as u128, which serde cannot read back inside an
+    // internally tagged enum; a plain JSON integer is what both sides can agree on.
+    variant('rehearsal_package_published', { ...nameVersion, duration_ms: u64 }),
+    variant('rehearsal_package_failed', {
+        ...nameVersion,
+        class: errorClassSchema,
+        message: string()
+    }),
+    variant('rehearsal_complete', {
+        passed: boolean(),
+        registry: string(),
+        plan_id: string(),
+        summary: string()
+    }),
+    variant('rehearsal_smoke_check_started', { ...nameVersion, registry: string() }),
+    variant('rehearsal_smoke_check_succeeded', { ...nameVersion, duration_ms: u64 }),
+    variant('rehearsal_smoke_check_failed', { ...nameVersion, message: string() }),
+    variant('retry_backoff_started', retryShape),
+    variant('retry_scheduled', retryShape),
+    variant('readiness_started', { method: readinessMethodSchema }),
+    variant('readiness_poll', { attempt: u64, visible: boolean() }),
+    variant('readiness_poll_scheduled', { attempt: u64, delay_ms: u64, next_poll_at: dateTime }),
+    variant('readiness_complete', { duration_ms: u64, attempts: u64 }),
+    variant('readiness_timeout', { max_wait_ms: u64 }),
+    variant('readiness_error', { duration_ms: u64 }),
+    variant('index_readiness_started', { crate_name: string(), version: string() }),
+    variant('index_readiness_check', {
+        crate_name: string(),
+        version: string(),
+        found: boolean()
+    }),
+    variant('index_readiness_complete', {
+        crate_name: string(),
+        version: string(),
+        visible: boolean()
+    }),
+    variant('preflight_started', {}),
+    variant('preflight_workspace_verify', { passed: boolean(), output: string() }),
+    variant('preflight_new_crate_detected', { crate_name: string() }),
+    variant('preflight_ownership_check', { crate_name: string(), verified: boolean() }),
+    variant('preflight_complete', { finishability })
+];
+const shipperEventTypeSchema = discriminatedUnion('type', SHIPPER_VARIANTS);
+/** `type` first, then each variant's fields in shipper's order. */
+const SHIPPER_EVENT_FIELDS = fieldsOf(SHIPPER_VARIANTS);
+/**
+ * What shipper itself may write and this action must still read: a `package_attempted` without
+ * `max_attempts`, a `rate_limit_observed` without `retry_after_ms` (serde reads a missing Option
+ * as None).
+ */
+const READ_OVERRIDES = {
+    package_attempted: variant('package_attempted', {
+        attempt: u64,
+        command: string(),
+        max_attempts: u64.default(0)
+    }),
+    rate_limit_observed: variant('rate_limit_observed', {
+        is_new_crate: boolean(),
+        retry_after_ms: u64.nullable().default(null),
+        message: string()
+    })
+};
+/** The schema that reads variant `type` as shipper would, or undefined for a variant it lacks. */
+function shipperReadSchema(type) {
+    if (!(type in SHIPPER_EVENT_FIELDS))
+        return undefined;
+    return READ_OVERRIDES[type] ?? SHIPPER_VARIANTS.find(v => v.shape.type.value === type);
+}
+
+/** Receipts are a few KiB; a file this big is not one and is not worth parsing. */
+const MAX_RECORD_BYTES = 1024 * 1024;
+/** Reads a small JSON record; every problem becomes a value, only the absence is distinguished. */
+async function readJsonFile(path, maxBytes = MAX_RECORD_BYTES) {
+    let text;
+    try {
+        const info = await stat(path);
+        if (info.size > maxBytes) {
+            return {
+                kind: 'invalid',
+                problem: `oversized: ${info.size} bytes, more than the ${maxBytes}-byte limit`
+            };
+        }
+        text = await readFile(path, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return { kind: 'missing' };
+        return { kind: 'invalid', problem: `unreadable: ${error.message}` };
+    }
+    return parseJsonText(text);
+}
+function parseJsonText(text) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (error) {
+        return { kind: 'invalid', problem: `not valid JSON (${error.message})` };
+    }
+    const duplicate = duplicateKey(text);
+    if (duplicate !== undefined) {
+        return { kind: 'invalid', problem: `duplicate key ${JSON.stringify(duplicate)}` };
+    }
+    return { kind: 'ok', value };
+}
+/**
+ * The first key that appears twice in one object of valid JSON text. JSON.parse keeps the last
+ * value, so `"passed": false, "passed": true` would read as passed; a record must never be
+ * ambiguous.
+ */
+function duplicateKey(text) {
+    // One set of keys per open object; null for an open array.
+    const open = [];
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (c === '{')
+            open.push(new Set());
+        else if (c === '[')
+            open.push(null);
+        else if (c === '}' || c === ']')
+            open.pop();
+        else if (c === '"') {
+            let end = i + 1;
+            while (text[end] !== '"')
+                end += text[end] === '\\' ? 2 : 1;
+            const keys = open[open.length - 1];
+            let next = end + 1;
+            while (/\s/.test(text[next] ?? ''))
+                next++;
+            if (keys && text[next] === ':') {
+                const key = JSON.parse(text.slice(i, end + 1));
+                if (keys.has(key))
+                    return key;
+                keys.add(key);
+            }
+            i = end;
+        }
+    }
+    return undefined;
+}
+/** The first zod issue as one line naming the field. */
+function describeIssue(issues) {
+    const issue = issues[0];
+    if (!issue)
+        return 'does not match the schema';
+    const where = issue.path.map(String).join('.');
+    return where ? `field '${where}' is invalid: ${issue.message}` : issue.message;
+}
+
+/** `type` first, then the variant's fields in on-disk order, for both files. */
+const EVENT_FIELDS = {
+    ...SHIPPER_EVENT_FIELDS,
+    ...FACT_FIELDS
+};
+const envelope = { timestamp: string(), package: string() };
+/** One line of events.jsonl as read: shipper's envelope around one of its variants. */
+object({
+    timestamp: envelope.timestamp,
+    event_type: shipperEventTypeSchema,
+    package: envelope.package
+});
+/** One line of the facts file. */
+const factSchema = object({
+    timestamp: envelope.timestamp,
+    event_type: factTypeSchema,
+    package: envelope.package
+});
+/** shipper's event log file name, in the state dir. */
+const EVENTS_FILE = 'events.jsonl';
+/** The `package` value of run-level events. */
+const ALL_PACKAGES = 'all';
+/** `name@version`, the `package` value of package events. */
+function packageKey(name, version) {
+    return `${name}@${version}`;
+}
+/**
+ * Validates an event against its file's schema and rebuilds it key by key in on-disk order; zod
+ * also orders nested objects by their shape, so the caller's key order never reaches the file.
+ */
+function canonicalEventType(eventType) {
+    const schema = isFact(eventType) ? factTypeSchema : shipperEventTypeSchema;
+    const parsed = schema.parse(eventType);
+    const out = {};
+    for (const key of EVENT_FIELDS[eventType.type]) {
+        if (parsed[key] !== undefined)
+            out[key] = parsed[key];
+    }
+    return out;
+}
+/** One serialized line of events.jsonl (or of the facts file), `\n` included. */
+function serializeEvent(timestamp, eventType, pkg, secrets = []) {
+    const event = {
+        timestamp,
+        event_type: scrubDeep(canonicalEventType(eventType), secrets),
+        package: pkg
+    };
+    return `${JSON.stringify(event)}\n`;
+}
+/** The facts file that goes with an events.jsonl: same directory. */
+function factsPathFor(eventsPath) {
+    return join(dirname(eventsPath), FACTS_FILE);
+}
+/**
+ * The append-only record of a run: shipper's variants to events.jsonl, this action's facts to the
+ * facts file beside it (created on the first fact). Every line is one write followed by an fsync.
+ */
+class EventLog {
+    path;
+    handle;
+    clock;
+    tail = Promise.resolve();
+    closed = false;
+    secrets = [];
+    factsHandle;
+    factsPath;
+    constructor(path, handle, clock) {
+        this.path = path;
+        this.handle = handle;
+        this.clock = clock;
+        this.factsPath = factsPathFor(path);
+    }
+    static async open(path, clock = systemClock) {
+        await mkdir(dirname(path), { recursive: true });
+        const handle = await open(path, 'a');
+        return new EventLog(path, handle, clock);
+    }
+    /** Masks `value` in every event appended from now on. */
+    addSecret(value) {
+        if (value)
+            this.secrets.push(value);
+    }
+    /**
+     * Appends one event. Appends run one after another in call order, so concurrent callers
+     * never interleave bytes; a failed append rejects its own promise without blocking later ones.
+     */
+    append(eventType, pkg) {
+        if (this.closed)
+            return Promise.reject(new Error(`event log ${this.path} is closed`));
+        let line;
+        try {
+            line = serializeEvent(new Date(this.clock.now()).toISOString(), eventType, pkg, this.secrets);
+        }
+        catch (error) {
+            return Promise.reject(error);
+        }
+        const target = isFact(eventType) ? () => this.facts() : async () => this.handle;
+        const written = this.tail.then(async () => writeLine(await target(), line));
+        this.tail = written.catch(() => undefined);
+        return written;
+    }
+    /** Waits for pending appends, then closes the files. Idempotent. */
+    async close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        await this.tail;
+        await this.handle.close();
+        const facts = await this.factsHandle?.catch(() => undefined);
+        await facts?.close();
+    }
+    facts() {
+        this.factsHandle ??= open(this.factsPath, 'a');
+        return this.factsHandle;
+    }
+}
+async function writeLine(handle, line) {
+    const bytes = Buffer.from(line, 'utf8');
+    let offset = 0;
+    // A regular file takes the whole buffer in one write; the loop only matters on a short
+    // write (disk nearly full), which must not leave half a line behind silently.
+    while (offset < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+        offset += bytesWritten;
+    }
+    await handle.sync();
+}
+/**
+ * The largest event file read: a real run writes a few KiB per crate, so 64 MiB is thousands
+ * of releases; beyond it the file is refused rather than read into one string.
+ */
+const MAX_EVENTS_BYTES = 64 * 1024 * 1024;
+/**
+ * Reads events.jsonl as leniently as shipper writes it: variants shipper may add later are
+ * skipped, a `package_attempted` without `max_attempts` reads as 0, timestamps keep whatever
+ * precision they have, and lines that are not valid events are reported by number instead of
+ * failing the read.
+ */
+function readEvents(path, maxBytes = MAX_EVENTS_BYTES) {
+    return readLines(path, type => {
+        const schema = shipperReadSchema(type);
+        return schema && object({ ...envelope, event_type: schema });
+    }, maxBytes);
+}
+/** Reads the facts file the same way. */
+function readFacts(path, maxBytes = MAX_EVENTS_BYTES) {
+    return readLines(path, type => (type in FACT_FIELDS ? factSchema : undefined), maxBytes);
+}
+async function readLines(path, schemaFor, maxBytes) {
+    let text;
+    try {
+        const size = (await stat(path)).size;
+        if (size > maxBytes) {
+            return { events: [], badLines: [], duplicateKeyLines: [], missing: false, oversized: size };
+        }
+        text = await readFile(path, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT') {
+            return { events: [], badLines: [], duplicateKeyLines: [], missing: true };
+        }
+        throw error;
+    }
+    const events = [];
+    const badLines = [];
+    const duplicateKeyLines = [];
+    text.split('\n').forEach((line, index) => {
+        if (line.trim() === '')
+            return;
+        const parsed = parseLine(line, schemaFor);
+        if (parsed.kind === 'event')
+            events.push(parsed.value);
+        else if (parsed.kind === 'bad')
+            badLines.push(index + 1);
+        else if (parsed.kind === 'duplicate')
+            duplicateKeyLines.push(index + 1);
+    });
+    return { events, badLines, duplicateKeyLines, missing: false };
+}
+function parseLine(line, schemaFor) {
+    let value;
+    try {
+        value = JSON.parse(line);
+    }
+    catch {
+        return { kind: 'bad' };
+    }
+    if (duplicateKey(line) !== undefined)
+        return { kind: 'duplicate' };
+    const type = value?.event_type?.type;
+    if (typeof type !== 'string')
+        return { kind: 'bad' };
+    const schema = schemaFor(type);
+    if (!schema)
+        return { kind: 'unknown' };
+    const result = schema.safeParse(value);
+    return result.success ? { kind: 'event', value: result.data } : { kind: 'bad' };
+}
+/** The last `rehearsal_complete` event, the one the gate compares a receipt against. */
+function lastRehearsalComplete(events) {
+    for (let i = events.length - 1; i >= 0; i--) {
+        const eventType = events[i].event_type;
+        if (eventType.type === 'rehearsal_complete')
+            return eventType;
+    }
+    return null;
+}
+
+/**
+ * One run's recording, the same in both modes: the state dir's event log and the secrets that it,
+ * every message and the receipt are scrubbed of. Secrets learnt during the run (a minted token, a
+ * kellnr login) are added as they appear; `mask` also tells the terminal or the runner.
+ */
+class RunRecorder {
+    log;
+    eventsPath;
+    mask;
+    known = [];
+    constructor(log, eventsPath, mask) {
+        this.log = log;
+        this.eventsPath = eventsPath;
+        this.mask = mask;
+    }
+    static async open(stateDir, clock, secrets, mask = () => undefined) {
+        const eventsPath = join(stateDir, EVENTS_FILE);
+        const recorder = new RunRecorder(await EventLog.open(eventsPath, clock), eventsPath, mask);
+        for (const secret of secrets)
+            recorder.addSecret(secret);
+        return recorder;
+    }
+    addSecret(value) {
+        if (!value || this.known.includes(value))
+            return;
+        this.known.push(value);
+        this.log.addSecret(value);
+        this.mask(value);
+    }
+    /** Every secret of the run so far, for the receipt writers. */
+    get secrets() {
+        return this.known;
+    }
+    scrub(text) {
+        return scrubSecrets(text, this.known);
+    }
+    emit(event, pkg = ALL_PACKAGES) {
+        return this.log.append(event, pkg);
+    }
+    /** Runs `body` with the log open and closes it whatever happens. */
+    async during(body) {
+        try {
+            return await body(this);
+        }
+        finally {
+            await this.log.close();
+        }
+    }
+}
+
+/** `1.5s`, `30s`: how long something took or may take, for messages. */
+function formatSeconds(ms) {
+    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+/** `1 crate`, `3 crates`. */
+function count(n, noun) {
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+/** A clock reading as the records write times. */
+function isoTime(ms) {
+    return new Date(ms).toISOString();
+}
+
+/** The status of a crate nothing has happened to yet. */
+function pendingStatus(crate) {
+    return {
+        name: crate.name,
+        version: crate.version,
+        level: crate.level,
+        status: 'pending',
+        durationMs: 0
+    };
+}
+/** The status as RunResult reports it: the failure is told once, as the run's own. */
+function reported({ failure: _failure, ...status }) {
+    return { ...status, durationMs: Math.round(status.durationMs) };
+}
+
+/**
+ * Uploads a run's record files from the state dir (those that exist, relative to it) as artifact
+ * `name`; rehearse and publish both hand their record over this way. The front door hands the
+ * store in; without one (not inside an Actions job) the record stays in the state dir, said once.
+ * A refused upload is returned, not logged: what it means depends on the mode (a rehearsal's proof
+ * that never left the job proves nothing; a publish's crates are out either way).
+ */
+async function uploadRecord(store, record, logger) {
+    const { name, stateDir } = record;
+    if (!store) {
+        logger.warning(`artifact: the Actions artifact service is not available (not inside a GitHub Actions job); the record stays in ${stateDir}`);
+        return { kind: 'none' };
+    }
+    const files = record.files.map(f => join(stateDir, f)).filter(f => existsSync(f));
+    if (files.length === 0)
+        return { kind: 'none' };
+    try {
+        const uploaded = await store.upload(name, files, stateDir, record.retentionDays !== undefined ? { retentionDays: record.retentionDays } : {});
+        if (uploaded.id !== undefined)
+            return { kind: 'uploaded', id: uploaded.id };
+        return { kind: 'failed', cause: 'the artifact service stored nothing' };
+    }
+    catch (error) {
+        return { kind: 'failed', cause: error instanceof Error ? error.message : String(error) };
+    }
+}
+
+/**
+ * Writes `text` so that readers see either the old file or the complete new one, never a torn
+ * file: write `<path>.tmp` in the same directory (rename is only atomic within a filesystem),
+ * fsync it, rename it over `path`, then fsync the directory so the rename survives a crash.
+ */
+async function writeTextAtomic(path, text) {
+    const dir = dirname(path);
+    await mkdir(dir, { recursive: true });
+    const tmp = `${path}.tmp`;
+    const handle = await open(tmp, 'w');
+    try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+    }
+    catch (error) {
+        await handle.close();
+        await rm(tmp, { force: true });
+        throw error;
+    }
+    await handle.close();
+    try {
+        await rename(tmp, path);
+    }
+    catch (error) {
+        await rm(tmp, { force: true });
+        throw error;
+    }
+    await syncDirectory(dir);
+}
+/** Pretty JSON (2 spaces, trailing newline), written atomically; key order is the value's own. */
+async function writeJsonAtomic(path, value) {
+    await writeTextAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+async function syncDirectory(dir) {
+    // Some platforms (Windows) and filesystems refuse to open or fsync a directory; the rename
+    // itself already happened, so durability of the directory entry is best effort there.
+    try {
+        const handle = await open(dir, 'r');
+        try {
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    catch {
+        return;
+    }
+}
+
+const RECEIPT_SCHEMA = 'shipper-rehearse.receipt.v1';
+/**
+ * Not `receipt.json`: that is shipper's publish receipt, which its `inspect-receipt`, yank and
+ * remediation commands read in their own shape.
+ */
+const RECEIPT_FILE = 'publish-record.json';
+const hex64$1 = string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const rfc3339$1 = datetime({ offset: true });
+const publishResultSchema = _enum([
+    'success',
+    'partial_failure',
+    'complete_failure',
+    'dry_run',
+    'refused'
+]);
+const packageStateSchema = _enum(['published', 'skipped', 'failed', 'pending', 'dry_run']);
+const publishedPackageSchema = object({
+    name: string(),
+    version: string(),
+    state: packageStateSchema,
+    attempts: number().int().nonnegative(),
+    duration_ms: number().int().nonnegative(),
+    error: object({ class: _enum(['retryable', 'permanent', 'ambiguous']), message: string() })
+        .optional()
+});
+/** Key order of this shape is the key order on disk. */
+const publishReceiptSchema = object({
+    schema_version: literal(RECEIPT_SCHEMA),
+    plan_id: hex64$1,
+    /** Live target registry name. */
+    registry: string().min(1),
+    /** Null when the run stopped before the sources were digested. */
+    content_digest: hex64$1.nullable(),
+    started_at: rfc3339$1,
+    completed_at: rfc3339$1,
+    result: publishResultSchema,
+    packages: array(publishedPackageSchema),
+    gate: object({
+        decision: _enum(['proceed', 'refuse']),
+        reason: string(),
+        bypassed: boolean()
+    }),
+    /** Whether cargo's verification build ran before the uploads, and why (`verify` input). */
+    verification: object({ mode: _enum(['auto', 'always']), built: boolean(), reason: string() })
+        .optional(),
+    tool: object({ name: string(), version: string() })
+});
+function receiptPath(stateDir) {
+    return join(stateDir, RECEIPT_FILE);
+}
+/**
+ * Validates and writes `<stateDir>/publish-record.json` atomically; error messages and the gate's
+ * reason are scrubbed of `secrets` and credential-shaped text. Returns the path.
+ */
+async function writeReceipt(stateDir, receipt, secrets = []) {
+    const scrubbed = {
+        ...receipt,
+        packages: receipt.packages.map(pkg => pkg.error
+            ? { ...pkg, error: { ...pkg.error, message: scrubSecrets(pkg.error.message, secrets) } }
+            : pkg),
+        gate: { ...receipt.gate, reason: scrubSecrets(receipt.gate.reason, secrets) }
+    };
+    // zod rebuilds objects in shape order, which fixes the key order on disk.
+    const valid = publishReceiptSchema.parse(scrubbed);
+    const path = receiptPath(stateDir);
+    await writeJsonAtomic(path, valid);
+    return path;
+}
+
+const REHEARSAL_SCHEMA = 'shipper.rehearsal.v1';
+const REHEARSAL_FILE = 'rehearsal.json';
+const hex64 = string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const rfc3339 = datetime({ offset: true });
+/** The nine fields shipper requires, in the order it writes them. */
+const REHEARSAL_REQUIRED_FIELDS = [
+    'schema_version',
+    'plan_id',
+    'registry',
+    'passed',
+    'packages_attempted',
+    'packages_published',
+    'summary',
+    'started_at',
+    'completed_at'
+];
+const rehearsedPackageSchema = object({
+    name: string(),
+    version: string(),
+    /** SHA-256 of the .crate uploaded to the rehearsal registry; null when packaging never ran. */
+    cksum: hex64.nullable(),
+    /** Per-crate content digest (the one `bind: content` compares). */
+    digest: hex64,
+    /** `published`, `failed`, `skipped` or `not_attempted`, as the rehearsal reports it. */
+    status: string().min(1),
+    duration_ms: number().int().nonnegative()
+});
+/** Fields this action adds after the nine; shipper ignores them. Written in this order. */
+const extraShape = {
+    /**
+     * `name@version` in this action's publish order, which may differ from the order plan_id
+     * hashes (shipper's: normal and build dependencies only).
+     */
+    publish_order: array(string()).optional(),
+    content_digest: hex64.optional(),
+    packages: array(rehearsedPackageSchema).optional(),
+    commit: string().optional(),
+    tool: object({ name: string(), version: string() }).optional(),
+    registry_url: string().optional(),
+    /** The live registry the plan_id was computed for. */
+    target: looseObject({ name: string(), api_base: string() }).optional(),
+    /** `cargo -V` and `rustc -vV` of the rehearsal; a content-bound gate compares them. */
+    toolchain: object({ cargo: string(), rustc: string() }).optional(),
+    /** sha256 and length of events.jsonl as it was when this receipt was written. */
+    events_sha256: hex64.optional(),
+    events_bytes: number().int().nonnegative().optional()
+};
+const rehearsalReceiptSchema = looseObject({
+    schema_version: literal(REHEARSAL_SCHEMA),
+    plan_id: hex64,
+    registry: string().min(1),
+    passed: boolean(),
+    packages_attempted: number().int().nonnegative(),
+    packages_published: number().int().nonnegative(),
+    summary: string(),
+    started_at: rfc3339,
+    completed_at: rfc3339,
+    ...extraShape
+});
+function rehearsalPath(stateDir) {
+    return join(stateDir, REHEARSAL_FILE);
+}
+/** shipper's wording for a passed rehearsal. */
+function rehearsalSummaryPassed(n, registry) {
+    return `rehearsed ${n} packages against '${registry}' successfully`;
+}
+/** shipper's wording for a failed rehearsal; `firstFailure` should be a single line. */
+function rehearsalSummaryFailed(k, n, firstFailure) {
+    return `rehearsal stopped at ${k}/${n}: ${firstFailure}`;
+}
+/** The nine shipper fields first in shipper's order, then ours, then anything else as given. */
+function ordered(receipt) {
+    const out = {};
+    const source = receipt;
+    for (const key of [...REHEARSAL_REQUIRED_FIELDS, ...Object.keys(extraShape)]) {
+        if (source[key] !== undefined)
+            out[key] = source[key];
+    }
+    for (const [key, value] of Object.entries(source)) {
+        if (!(key in out) && value !== undefined)
+            out[key] = value;
+    }
+    return out;
+}
+/** Validates and writes `<stateDir>/rehearsal.json` atomically; returns its path. */
+async function writeRehearsal(stateDir, receipt, secrets = []) {
+    const valid = rehearsalReceiptSchema.parse(scrubDeep(receipt, secrets));
+    const path = rehearsalPath(stateDir);
+    await writeJsonAtomic(path, ordered(valid));
+    return path;
+}
+/**
+ * Removes any previous receipt (and a leftover temp file) before a rehearsal starts, so an
+ * aborted run can never leave an older passing receipt behind.
+ */
+async function removeRehearsal(stateDir) {
+    const path = rehearsalPath(stateDir);
+    await rm(path, { force: true });
+    await rm(`${path}.tmp`, { force: true });
+}
+async function readRehearsal(stateDir) {
+    const file = await readJsonFile(rehearsalPath(stateDir));
+    return file.kind === 'ok' ? validateRehearsal(file.value) : file;
+}
+/** The problem names what is wrong, the way the gate will quote it. */
+function validateRehearsal(value) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        return { kind: 'invalid', problem: 'not a JSON object' };
+    }
+    const fields = value;
+    if ('schema_version' in fields && fields.schema_version !== REHEARSAL_SCHEMA) {
+        return {
+            kind: 'invalid',
+            problem: `foreign schema: schema_version is ${JSON.stringify(fields.schema_version)}, expected '${REHEARSAL_SCHEMA}'`
+        };
+    }
+    const missing = REHEARSAL_REQUIRED_FIELDS.filter(key => !(key in fields));
+    if (missing.length > 0) {
+        const names = missing.map(key => `'${key}'`).join(', ');
+        return {
+            kind: 'invalid',
+            problem: `missing required field${missing.length > 1 ? 's' : ''} ${names}`
+        };
+    }
+    const result = rehearsalReceiptSchema.safeParse(value);
+    if (!result.success)
+        return { kind: 'invalid', problem: describeIssue(result.error.issues) };
+    return { kind: 'ok', receipt: result.data };
+}
+
+/** A crate's status as the run ends, without what only the executor needs. */
+function statusOfRun({ crate: _crate, uploaded: _uploaded, ...status }) {
+    return status;
+}
+const STATE = {
+    published: 'published',
+    skipped: 'skipped',
+    failed: 'failed',
+    pending: 'pending',
+    'dry-run': 'dry_run'
+};
+/**
+ * The overall result shipper's `execution_finished` uses: anything of the plan in the registry
+ * (uploaded now or before) makes a failure partial.
+ */
+function executionResult(records, failed) {
+    if (!failed)
+        return 'success';
+    return records.some(r => r.status === 'published' || r.status === 'skipped')
+        ? 'partial_failure'
+        : 'complete_failure';
+}
+function buildReceipt$1(input) {
+    return {
+        schema_version: RECEIPT_SCHEMA,
+        plan_id: input.plan.planId,
+        registry: input.plan.registry,
+        content_digest: input.digest?.digest ?? null,
+        started_at: input.startedAt,
+        completed_at: input.completedAt,
+        result: input.result,
+        packages: input.records.map(r => ({
+            name: r.name,
+            version: r.version,
+            state: STATE[r.status],
+            attempts: r.attempts ?? 0,
+            duration_ms: Math.max(0, Math.round(r.durationMs)),
+            ...(r.failure ? { error: { class: r.failure.class, message: r.failure.message } } : {})
+        })),
+        gate: input.gate,
+        ...(input.verification ? { verification: input.verification } : {}),
+        tool: { name: TOOL.name, version: TOOL.version }
+    };
+}
+
+/**
+ * Writes publish-record.json, uploads the `<artifact-name>-publish` artifact when crates may
+ * have gone out, and says what happened.
+ */
+async function concludePublish(run, outcome) {
+    const { options, ctx, report, recorder, startedAt } = run;
+    const { decision, plan, digest, stateDir, target } = report;
+    const completedAt = isoTime(ctx.clock.now());
+    const receiptPath = await writeReceipt(stateDir, buildReceipt$1({
+        plan,
+        digest,
+        startedAt,
+        completedAt,
+        result: outcome.result,
+        records: outcome.records,
+        gate: decision.decision === 'refuse'
+            ? {
+                decision: 'refuse',
+                reason: `${decision.message} (${decision.hint})`,
+                bypassed: false
+            }
+            : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed },
+        ...(outcome.verification ? { verification: outcome.verification } : {})
+    }), recorder.secrets);
+    // A refusal uploads nothing; a dry run leaves no record that could be mistaken for a release.
+    const upload = outcome.result === 'refused' || outcome.result === 'dry_run'
+        ? undefined
+        : await uploadRecord(report.artifacts, {
+            name: `${options.artifactName}-publish`,
+            stateDir,
+            files: [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE, CARGO_LOG],
+            ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+        }, ctx.logger);
+    // The crates are out either way: a record that could not be uploaded is a warning.
+    if (upload?.kind === 'failed') {
+        ctx.logger.warning(`artifact: uploading ${options.artifactName}-publish failed: ${upload.cause}`);
+    }
+    const artifactId = upload?.kind === 'uploaded' ? upload.id : undefined;
+    const published = outcome.runs
+        .filter(r => r.uploaded)
+        .map(r => ({ name: r.crate.name, version: r.crate.version }));
+    if (outcome.outcome === 'published' && published.length === 0)
+        ctx.progress(`already published, nothing uploaded: every planned version is on '${target.name}'`);
+    return {
+        mode: 'publish',
+        outcome: outcome.outcome,
+        plan,
+        digest,
+        packages: outcome.records.map(reported),
+        published,
+        stateDir,
+        receiptPath,
+        eventsPath: recorder.eventsPath,
+        ...(outcome.failure ? { failure: outcome.failure } : {}),
+        cargoLog: run.cargoLogPath,
+        registry: { name: target.name, url: plan.apiBase, embedded: false },
+        gate: decision.decision === 'refuse'
+            ? { decision: 'refuse', bypassed: false, message: decision.message }
+            : { decision: 'proceed', bypassed: decision.bypassed, message: decision.message },
+        ...(artifactId !== undefined ? { artifactId } : {}),
+        startedAt,
+        completedAt
+    };
+}
+
+const run = promisify(execFile);
+/**
+ * The toolchain cargo uses in the workspace: run there, so a `rust-toolchain.toml` (rustup) or
+ * `RUSTC` selects it as it does for cargo.
+ */
+async function currentToolchain(workspaceRoot, cargo, env) {
+    const cargoVersion = await cargo(['-V'], { cwd: workspaceRoot, env });
+    const merged = mergeEnv(env);
+    const rustc = merged.RUSTC?.trim() || 'rustc';
+    const rustcVersion = await run(rustc, ['-vV'], { cwd: workspaceRoot, env: merged }).then(r => r.stdout, (error) => `unavailable: ${error.message.split('\n')[0]}`);
+    return { cargo: cargoVersion.stdout.trim(), rustc: rustcVersion.trim() };
+}
+/** What differs between the rehearsal's toolchain and this one, in one line; undefined if none. */
+function toolchainDifference(rehearsed, current) {
+    if (rehearsed.cargo !== current.cargo) {
+        return `the rehearsal ran ${rehearsed.cargo || '(unknown cargo)'}, this run has ${current.cargo || '(unknown cargo)'}`;
+    }
+    const before = rehearsed.rustc.split('\n');
+    const now = current.rustc.split('\n');
+    for (let i = 0; i < Math.max(before.length, now.length); i++) {
+        if (before[i] !== now[i]) {
+            return `rustc -vV differs: the rehearsal had "${before[i] ?? ''}", this run has "${now[i] ?? ''}"`;
+        }
+    }
+    return undefined;
 }
 
 /**
@@ -3478,18 +4489,14 @@ function computePlanId(apiBase, crates) {
     return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-const run$1 = promisify(execFile);
 /**
  * What a publish from this checkout would see: inside git, the tracked files plus the untracked
  * ones that are not ignored (cargo packages those too); outside git, or when git ignores the whole
  * workspace, everything except `.git` and cargo target dirs.
  */
-async function listWorkspaceFiles(root) {
+async function listWorkspaceFiles(root, git = runGit) {
     try {
-        const { stdout } = await run$1('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
-            cwd: root,
-            maxBuffer: 256 * 1024 * 1024
-        });
+        const stdout = await git(['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root });
         const files = stdout.split('\0').filter(f => f !== '');
         // A workspace git ignores (a generated or vendored tree) is still the one being released.
         if (files.includes('Cargo.toml'))
@@ -3522,7 +4529,7 @@ function isTargetDir(root, rel) {
     return rel.endsWith('/target') && existsSync(join(root, rel, 'CACHEDIR.TAG'));
 }
 /** Copies the listed files, keeping symlinks as links; submodule entries copy as whole trees. */
-function copyWorkspace(root, dest, files) {
+function copyWorkspace$1(root, dest, files) {
     let copied = 0;
     for (const file of files) {
         const from = join(root, file);
@@ -3534,7 +4541,7 @@ function copyWorkspace(root, dest, files) {
             continue; // tracked but deleted in the working tree: a publish would not see it either
         }
         if (stat.isDirectory()) {
-            copied += copyWorkspace(from, join(dest, file), walk(from, ''));
+            copied += copyWorkspace$1(from, join(dest, file), walk(from, ''));
             continue;
         }
         const to = join(dest, file);
@@ -3556,7 +4563,8 @@ function copyWorkspace(root, dest, files) {
  * and `path_in_vcs` in `.cargo_vcs_info.json`. The state dir is never copied.
  */
 async function copyCheckout(root, dest, request = {}) {
-    const listed = await listWorkspaceFiles(root);
+    const runner = request.git ?? runGit;
+    const listed = await listWorkspaceFiles(root, runner);
     const outsideState = (rel) => !isInside(request.stateDir, join(root, rel));
     const files = new Set(listed.files.filter(outsideState));
     for (const path of request.alsoCopy ?? []) {
@@ -3566,15 +4574,15 @@ async function copyCheckout(root, dest, request = {}) {
         }
     }
     if (listed.via === 'walk') {
-        return { workspaceRoot: dest, copied: copyWorkspace(root, dest, [...files]), via: 'walk' };
+        return { workspaceRoot: dest, copied: copyWorkspace$1(root, dest, [...files]), via: 'walk' };
     }
     // GIT_DIR and friends (set inside git hooks) would point every command at the checkout's repo.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^GIT_(DIR|WORK_TREE|INDEX_FILE|COMMON_DIR)$/.test(k)));
-    const git = (cwd, ...args) => run$1('git', args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }).then(r => r.stdout.trim());
+    const git = (cwd, ...args) => runner(args, { cwd, env }).then(stdout => stdout.trim());
     const top = await git(root, 'rev-parse', '--show-toplevel');
     const prefix = relative(top, root);
     const workspaceRoot = prefix ? join(dest, prefix) : dest;
-    const copied = copyWorkspace(root, workspaceRoot, [...files]) + copyRepoConfigs(top, prefix, dest);
+    const copied = copyWorkspace$1(root, workspaceRoot, [...files]) + copyRepoConfigs(top, prefix, dest);
     const commonDir = resolve(root, await git(root, 'rev-parse', '--git-common-dir'));
     await git(dest, 'init', '-q');
     writeFileSync(join(dest, '.git', 'objects', 'info', 'alternates'), `${join(commonDir, 'objects')}\n`);
@@ -3755,7 +4763,8 @@ async function resolveLock(workspaceRoot, cargo, deps) {
     const scratch = await mkdtemp(join(tmpdir(), 'shipper-lock-'));
     try {
         const copy = await copyCheckout(workspaceRoot, join(scratch, 'ws'), {
-            ...(deps.stateDir !== undefined ? { stateDir: deps.stateDir } : {})
+            ...(deps.stateDir !== undefined ? { stateDir: deps.stateDir } : {}),
+            ...(deps.git ? { git: deps.git } : {})
         });
         const manifest = join(copy.workspaceRoot, 'Cargo.toml');
         const result = await cargo(['generate-lockfile', '--manifest-path', manifest], {
@@ -4020,907 +5029,1303 @@ function assertPlanNotEmpty(plan) {
     throw new UserError(`no publishable crate in the plan for '${plan.registry}'${skipped ? `: skipped ${skipped}` : ''}`, 'check the `publish` field of the crates (and `target-registry`), or the `packages` input', 2);
 }
 
+const BLOCK$1 = 512;
 /**
- * This action's own record of what shipper has no event variant for, kept in a second JSONL file
- * beside events.jsonl (shipper's reader fails on any variant it does not know). Same line shape
- * as events.jsonl: `timestamp`, `event_type` (`type` first), `package`.
+ * The files of a `.crate` (a gzipped tar with one top folder, as cargo writes it: ustar or GNU
+ * headers, GNU long names, pax `path` records). Only regular files are returned.
  */
-const FACTS_FILE = 'rehearse-events.jsonl';
-function variant$1(type, shape) {
-    return object({ type: literal(type), ...shape });
+async function readCrateFiles(path) {
+    return crateFiles(await readFile(path));
 }
-const FACT_VARIANTS = [
-    /** A crate the rehearsal did not upload because the registry already had these exact bytes. */
-    variant$1('rehearsal_package_skipped', {
-        name: string(),
-        version: string(),
-        reason: string()
-    }),
-    /** `skip-rehearsal` in rehearse mode: nothing was rehearsed. */
-    variant$1('rehearsal_bypassed', { reason: string() }),
-    /** `skip-rehearsal` in publish mode: the gate was not evaluated. */
-    variant$1('gate_bypassed', { plan_id: string(), reason: string() }),
-    variant$1('gate_decision', { decision: _enum(['proceed', 'refuse']), reason: string() }),
-    /**
-     * How this run authenticates to the live registry. shipper's `auth_evidence_recorded` only
-     * says which credentials the environment offered; this says which one was used.
-     */
-    variant$1('auth_selected', {
-        method: _enum(['token', 'trusted_publishing', 'none']),
-        source: _enum(['input', 'env', 'oidc', 'none']),
-        detail: string().optional()
-    })
-];
-const factTypeSchema = discriminatedUnion('type', FACT_VARIANTS);
-const FACT_FIELDS = Object.fromEntries(FACT_VARIANTS.map(schema => [schema.shape.type.value, Object.keys(schema.shape)]));
-function isFact(eventType) {
-    return eventType.type in FACT_FIELDS;
-}
-
-/**
- * Credential-shaped text that must never reach an event, a receipt or an artifact, even when the
- * exact secret was not registered (a token minted by a server, an env dump in cargo's output).
- */
-const PATTERNS = [
-    // The whole rest of the header line: schemes vary (raw cargo token, Bearer, Basic).
-    [/(authorization\s*:\s*)[^\r\n]*/gi, '$1***'],
-    [/(\bbearer\s+)[^\s"',;]+/gi, '$1***'],
-    // token=..., CARGO_REGISTRY_TOKEN=..., "token": "...", password: ..., api_key=...
-    [/((?:token|password|passwd|secret|api[_-]?key)["']?\s*[=:]\s*)(["']?)[^\s"'&,;]+/gi, '$1$2***'],
-    [/(--token[\s=]+)[^\s"']+/gi, '$1***'],
-    // Credentials embedded in a URL: https://user:pass@host. The scheme is bounded so a long
-    // run of letters (a base64 blob in cargo's output) cannot make the scan quadratic.
-    [/(\b[a-z][a-z0-9+.-]{0,15}:\/\/)[^\s/@:]+:[^\s/@]+@/gi, '$1***@']
-];
-/** Replaces every known secret, and anything that looks like a credential, with `***`. */
-function scrubSecrets(text, secrets = []) {
-    // Longest first, so a secret that contains another is not left half-masked.
-    const known = [...new Set(secrets.filter(s => s.length > 0))].sort((a, b) => b.length - a.length);
-    let out = text;
-    for (const secret of known)
-        out = out.split(secret).join('***');
-    for (const [pattern, replacement] of PATTERNS)
-        out = out.replace(pattern, replacement);
-    return out;
-}
-/** Scrubs every string inside a JSON-like value, keeping its shape and key order. */
-function scrubDeep(value, secrets = []) {
-    if (typeof value === 'string')
-        return scrubSecrets(value, secrets);
-    if (Array.isArray(value))
-        return value.map(v => scrubDeep(v, secrets));
-    if (value !== null && typeof value === 'object') {
-        const out = {};
-        for (const [k, v] of Object.entries(value))
-            out[k] = scrubDeep(v, secrets);
-        return out;
-    }
-    return value;
-}
-
-/**
- * shipper's `EventType` (crates/shipper-types/src/lib.rs at shipper commit 3202772): an
- * internally tagged enum (`tag = "type"`, snake_case) with no catch-all. shipper fails reading a
- * whole events.jsonl on one line it does not know, so this file lists exactly its 41 variants in
- * its shapes, and only these are ever written to events.jsonl.
- *
- * The shape's key order IS the on-disk field order (serde writes struct fields in declaration
- * order), so never reorder the keys below.
- */
-const u64 = number().int().nonnegative();
-const i32 = number().int();
-/** chrono's `DateTime<Utc>`: RFC 3339; shipper writes nanoseconds, this action milliseconds. */
-const dateTime = datetime({ offset: true });
-const errorClassSchema = _enum(['retryable', 'permanent', 'ambiguous']);
-const readinessMethodSchema = _enum(['api', 'index', 'both']);
-const executionResultSchema = _enum(['success', 'partial_failure', 'complete_failure']);
-const finishability = _enum(['proven', 'not_proven', 'failed']);
-/** shipper's `AuthEvidence`: non-secret facts about the run's authentication context. */
-const authEvidenceSchema = object({
-    schema_version: string(),
-    registry: string(),
-    auth_mode: _enum([
-        'cargo_token',
-        'trusted_publishing_context',
-        'cargo_token_with_oidc_context',
-        'partial_oidc_context',
-        'missing',
-        'unknown'
-    ]),
-    token_detected: boolean(),
-    oidc_request_url_present: boolean(),
-    oidc_request_token_present: boolean()
-});
-const AUTH_EVIDENCE_SCHEMA = 'shipper.auth_evidence.v1';
-/** shipper's `RegistryPolicyEvidence`; both authorities are `scheme://host:port` strings. */
-const registryPolicyEvidenceSchema = object({
-    posture: _enum(['public_default', 'private_opt_in', 'rehearsal_or_test']),
-    allow_private: boolean(),
-    allow_loopback: boolean(),
-    credential_authority: string(),
-    index_authority: string()
-});
-/** shipper's `ReconciliationOutcome`: internally tagged by `outcome`. */
-const reconciliationOutcomeSchema = discriminatedUnion('outcome', [
-    object({ outcome: literal('published'), attempts: u64, elapsed_ms: u64 }),
-    object({ outcome: literal('not_published'), attempts: u64, elapsed_ms: u64 }),
-    object({
-        outcome: literal('still_unknown'),
-        attempts: u64,
-        elapsed_ms: u64,
-        reason: string()
-    })
-]);
-function variant(type, shape) {
-    return object({ type: literal(type), ...shape });
-}
-const nameVersion = { name: string(), version: string() };
-const retryShape = {
-    attempt: u64,
-    max_attempts: u64,
-    delay_ms: u64,
-    next_attempt_at: dateTime,
-    reason: errorClassSchema,
-    message: string()
-};
-/** The 41 variants, in shipper's declaration order. */
-const SHIPPER_VARIANTS = [
-    variant('plan_created', { plan_id: string(), package_count: u64 }),
-    variant('execution_started', {}),
-    variant('execution_finished', { result: executionResultSchema }),
-    variant('auth_evidence_recorded', { evidence: authEvidenceSchema }),
-    variant('registry_policy_applied', { evidence: registryPolicyEvidenceSchema }),
-    variant('package_started', nameVersion),
-    variant('package_uploaded', {}),
-    // shipper omits max_attempts when it is 0 and reads a missing one as 0.
-    variant('package_attempted', { attempt: u64, command: string(), max_attempts: u64 }),
-    variant('package_output', { stdout_tail: string(), stderr_tail: string() }),
-    variant('package_published', { duration_ms: u64 }),
-    variant('package_failed', { class: errorClassSchema, message: string() }),
-    variant('package_skipped', { reason: string() }),
-    variant('publish_waiting', { reason: string(), delay_ms: u64, until: dateTime }),
-    variant('rate_limit_observed', {
-        is_new_crate: boolean(),
-        retry_after_ms: u64.nullable(),
-        message: string()
-    }),
-    variant('publish_reconciling', { method: readinessMethodSchema }),
-    variant('publish_reconciled', { outcome: reconciliationOutcomeSchema }),
-    variant('state_event_drift_detected', {
-        drift: object({ in_events_only: array(string()), in_state_only: array(string()) })
-    }),
-    variant('package_yanked', {
-        crate_name: string(),
-        version: string(),
-        reason: string(),
-        exit_code: i32
-    }),
-    variant('rehearsal_started', { registry: string(), plan_id: string(), package_count: u64 }),
-    // shipper declares this duration_ms as u128, which serde cannot read back inside an
-    // internally tagged enum; a plain JSON integer is what both sides can agree on.
-    variant('rehearsal_package_published', { ...nameVersion, duration_ms: u64 }),
-    variant('rehearsal_package_failed', {
-        ...nameVersion,
-        class: errorClassSchema,
-        message: string()
-    }),
-    variant('rehearsal_complete', {
-        passed: boolean(),
-        registry: string(),
-        plan_id: string(),
-        summary: string()
-    }),
-    variant('rehearsal_smoke_check_started', { ...nameVersion, registry: string() }),
-    variant('rehearsal_smoke_check_succeeded', { ...nameVersion, duration_ms: u64 }),
-    variant('rehearsal_smoke_check_failed', { ...nameVersion, message: string() }),
-    variant('retry_backoff_started', retryShape),
-    variant('retry_scheduled', retryShape),
-    variant('readiness_started', { method: readinessMethodSchema }),
-    variant('readiness_poll', { attempt: u64, visible: boolean() }),
-    variant('readiness_poll_scheduled', { attempt: u64, delay_ms: u64, next_poll_at: dateTime }),
-    variant('readiness_complete', { duration_ms: u64, attempts: u64 }),
-    variant('readiness_timeout', { max_wait_ms: u64 }),
-    variant('readiness_error', { duration_ms: u64 }),
-    variant('index_readiness_started', { crate_name: string(), version: string() }),
-    variant('index_readiness_check', {
-        crate_name: string(),
-        version: string(),
-        found: boolean()
-    }),
-    variant('index_readiness_complete', {
-        crate_name: string(),
-        version: string(),
-        visible: boolean()
-    }),
-    variant('preflight_started', {}),
-    variant('preflight_workspace_verify', { passed: boolean(), output: string() }),
-    variant('preflight_new_crate_detected', { crate_name: string() }),
-    variant('preflight_ownership_check', { crate_name: string(), verified: boolean() }),
-    variant('preflight_complete', { finishability })
-];
-const shipperEventTypeSchema = discriminatedUnion('type', SHIPPER_VARIANTS);
-/** `type` first, then each variant's fields in shipper's order. */
-const SHIPPER_EVENT_FIELDS = Object.fromEntries(SHIPPER_VARIANTS.map(schema => [schema.shape.type.value, Object.keys(schema.shape)]));
-/**
- * What shipper itself may write and this action must still read: a `package_attempted` without
- * `max_attempts`, a `rate_limit_observed` without `retry_after_ms` (serde reads a missing Option
- * as None).
- */
-const READ_OVERRIDES = {
-    package_attempted: variant('package_attempted', {
-        attempt: u64,
-        command: string(),
-        max_attempts: u64.default(0)
-    }),
-    rate_limit_observed: variant('rate_limit_observed', {
-        is_new_crate: boolean(),
-        retry_after_ms: u64.nullable().default(null),
-        message: string()
-    })
-};
-/** The schema that reads variant `type` as shipper would, or undefined for a variant it lacks. */
-function shipperReadSchema(type) {
-    if (!(type in SHIPPER_EVENT_FIELDS))
-        return undefined;
-    return READ_OVERRIDES[type] ?? SHIPPER_VARIANTS.find(v => v.shape.type.value === type);
-}
-
-/** Receipts are a few KiB; a file this big is not one and is not worth parsing. */
-const MAX_RECORD_BYTES = 1024 * 1024;
-/** Reads a small JSON record; every problem becomes a value, only the absence is distinguished. */
-async function readJsonFile(path, maxBytes = MAX_RECORD_BYTES) {
-    let text;
-    try {
-        const info = await stat(path);
-        if (info.size > maxBytes) {
-            return {
-                kind: 'invalid',
-                problem: `oversized: ${info.size} bytes, more than the ${maxBytes}-byte limit`
-            };
+/** The files of a `.crate` held in memory (see readCrateFiles). */
+function crateFiles(crate) {
+    const tar = gunzipSync(crate);
+    const files = [];
+    let longName;
+    for (let at = 0; at + BLOCK$1 <= tar.length;) {
+        const header = tar.subarray(at, at + BLOCK$1);
+        if (header.every(b => b === 0))
+            break;
+        const size = octal$1(header.subarray(124, 136));
+        const type = String.fromCharCode(header[156]);
+        const body = tar.subarray(at + BLOCK$1, at + BLOCK$1 + size);
+        at += BLOCK$1 + Math.ceil(size / BLOCK$1) * BLOCK$1;
+        if (type === 'L') {
+            longName = cString(body);
+            continue;
         }
-        text = await readFile(path, 'utf8');
+        if (type === 'x') {
+            longName = paxPath$1(body.toString('utf8')) ?? longName;
+            continue;
+        }
+        const prefix = cString(header.subarray(345, 500));
+        const short = cString(header.subarray(0, 100));
+        const name = longName ?? (prefix && isUstar(header) ? `${prefix}/${short}` : short);
+        longName = undefined;
+        if (type !== '0' && type !== '\0')
+            continue;
+        files.push({
+            path: name.slice(name.indexOf('/') + 1),
+            sha256: createHash('sha256').update(body).digest('hex'),
+            mode: (octal$1(header.subarray(100, 108)) & 0o777).toString(8)
+        });
     }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return { kind: 'missing' };
-        return { kind: 'invalid', problem: `unreadable: ${error.message}` };
-    }
-    return parseJsonText(text);
+    return files;
 }
-function parseJsonText(text) {
-    let value;
-    try {
-        value = JSON.parse(text);
+function octal$1(field) {
+    const text = cString(field).trim();
+    return text ? parseInt(text, 8) : 0;
+}
+function cString(field) {
+    const end = field.indexOf(0);
+    return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
+}
+function isUstar(header) {
+    return header.subarray(257, 263).toString('latin1') === 'ustar\0';
+}
+/** A pax extended header's `path` record (`LEN path=VALUE\n`). */
+function paxPath$1(text) {
+    for (const record of text.split('\n')) {
+        const match = /^\d+ path=(.*)$/s.exec(record);
+        if (match)
+            return match[1];
     }
-    catch (error) {
-        return { kind: 'invalid', problem: `not valid JSON (${error.message})` };
+    return undefined;
+}
+
+/** Written by cargo into every `.crate`: no file of the checkout stands for them. */
+const CARGO_WRITES = new Set(['.cargo_vcs_info.json', 'Cargo.toml', 'Cargo.lock']);
+/**
+ * The first difference between a `.crate`'s files and the digest's entries for that crate:
+ * a file packaged but not digested, digested but not packaged, other bytes or another mode.
+ * `Cargo.toml.orig` is compared unless `manifestRewritten` (the rehearsal's copy rewrites it).
+ */
+function compareCrateFiles(crate, files, entries, manifestRewritten = false) {
+    const skip = (path) => CARGO_WRITES.has(path) ||
+        path.startsWith('<') ||
+        (manifestRewritten && path === 'Cargo.toml.orig');
+    const digested = new Map(entries.filter(e => !skip(e.path)).map(e => [e.path, e]));
+    const differ = (file, problem) => ({ crate, file, problem });
+    for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+        if (skip(file.path))
+            continue;
+        const entry = digested.get(file.path);
+        digested.delete(file.path);
+        if (!entry)
+            return differ(file.path, 'is in the package but not in the content digest');
+        if (entry.sha256 !== file.sha256) {
+            return differ(file.path, 'has other bytes in the package than in the content digest');
+        }
+        const mode = entry.mode ?? '644';
+        if (file.mode !== mode) {
+            return differ(file.path, `has mode ${file.mode} in the package, ${mode} in the content digest`);
+        }
     }
-    const duplicate = duplicateKey(text);
-    if (duplicate !== undefined) {
-        return { kind: 'invalid', problem: `duplicate key ${JSON.stringify(duplicate)}` };
-    }
-    return { kind: 'ok', value };
+    const missing = [...digested.keys()].sort()[0];
+    return missing === undefined
+        ? undefined
+        : differ(missing, 'is in the content digest but not in the package');
+}
+/** Where `cargo package` leaves a crate's archive. */
+function packagedCratePath(targetDir, crate) {
+    return join(targetDir, 'package', `${crate.name}-${crate.version}.crate`);
 }
 /**
- * The first key that appears twice in one object of valid JSON text. JSON.parse keeps the last
- * value, so `"passed": false, "passed": true` would read as passed; a record must never be
- * ambiguous.
+ * Checks every packaged `.crate` of `crates` against the digest; the first difference, if any.
+ * A digest without entries (computed elsewhere) cannot be checked and is an error.
  */
-function duplicateKey(text) {
-    // One set of keys per open object; null for an open array.
-    const open = [];
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (c === '{')
-            open.push(new Set());
-        else if (c === '[')
-            open.push(null);
-        else if (c === '}' || c === ']')
-            open.pop();
-        else if (c === '"') {
-            let end = i + 1;
-            while (text[end] !== '"')
-                end += text[end] === '\\' ? 2 : 1;
-            const keys = open[open.length - 1];
-            let next = end + 1;
-            while (/\s/.test(text[next] ?? ''))
-                next++;
-            if (keys && text[next] === ':') {
-                const key = JSON.parse(text.slice(i, end + 1));
-                if (keys.has(key))
-                    return key;
-                keys.add(key);
-            }
-            i = end;
+async function checkPackagedCrates(crates, targetDir, digest, rewritten = () => false) {
+    for (const crate of crates) {
+        const entries = digest.entries?.[crate.name];
+        if (!entries)
+            throw new Error(`the content digest has no entries for ${crate.name}`);
+        const files = await readCrateFiles(packagedCratePath(targetDir, crate));
+        const difference = compareCrateFiles(crate, files, entries, rewritten(crate));
+        if (difference)
+            return difference;
+    }
+    return undefined;
+}
+function describeDifference(d) {
+    return `${d.crate.name}@${d.crate.version}: ${JSON.stringify(d.file)} ${d.problem}`;
+}
+/**
+ * The first entry two digests of one crate disagree on (path, bytes or mode); `ignore` leaves
+ * synthetic entries out that depend on where the files lie rather than on what they hold.
+ */
+function entryDifference(expected, actual, ignore = new Set()) {
+    const want = new Map(expected.filter(e => !ignore.has(e.path)).map(e => [e.path, e]));
+    const have = new Map(actual.filter(e => !ignore.has(e.path)).map(e => [e.path, e]));
+    for (const path of [...new Set([...want.keys(), ...have.keys()])].sort()) {
+        const a = want.get(path);
+        const b = have.get(path);
+        if (!a)
+            return { file: path, problem: 'appeared after the gate checked the sources' };
+        if (!b)
+            return { file: path, problem: 'disappeared after the gate checked the sources' };
+        if (a.sha256 !== b.sha256)
+            return { file: path, problem: 'changed after the gate checked it' };
+        if ((a.mode ?? '644') !== (b.mode ?? '644')) {
+            return { file: path, problem: 'changed mode after the gate checked it' };
         }
     }
     return undefined;
 }
-/** The first zod issue as one line naming the field. */
-function describeIssue(issues) {
-    const issue = issues[0];
-    if (!issue)
-        return 'does not match the schema';
-    const where = issue.path.map(String).join('.');
-    return where ? `field '${where}' is invalid: ${issue.message}` : issue.message;
+
+/**
+ * The copy cargo packages in, in either mode: the checkout as cargo sees it, plus every file the
+ * digest says cargo packages from the checkout, and never the state dir.
+ */
+async function copyForCargo(plan, digest, dest, stateDir, git) {
+    const sources = Object.values(digest.entries ?? {}).flatMap(entries => entries.flatMap(e => (e.source ? [e.source] : [])));
+    const copy = await copyCheckout(plan.workspaceRoot, dest, { stateDir, alsoCopy: sources, git });
+    if (digest.resolvedLock !== undefined) {
+        writeFileSync(join(copy.workspaceRoot, 'Cargo.lock'), digest.resolvedLock);
+        // In the checkout cargo writes this lock after its dirty check; here it must not count as an
+        // uncommitted file either.
+        if (copy.via === 'git') {
+            const rel = relative(dest, join(copy.workspaceRoot, 'Cargo.lock')).split(sep).join('/');
+            appendFileSync(join(dest, '.git', 'info', 'exclude'), `\n/${rel}\n`);
+        }
+    }
+    // `--locked` lets cargo create a missing lock: the copy must hold the very lock the digest bound.
+    const bound = Object.values(digest.entries ?? {})
+        .flat()
+        .find(e => e.path === 'Cargo.lock')?.sha256;
+    const lockPath = join(copy.workspaceRoot, 'Cargo.lock');
+    const held = existsSync(lockPath)
+        ? createHash('sha256').update(readFileSync(lockPath)).digest('hex')
+        : undefined;
+    if (bound !== undefined && held !== bound) {
+        throw new Error(`the copy of ${plan.workspaceRoot} does not hold the Cargo.lock the digest bound`);
+    }
+    return copy;
 }
 
-/** `type` first, then the variant's fields in on-disk order, for both files. */
-const EVENT_FIELDS = {
-    ...SHIPPER_EVENT_FIELDS,
-    ...FACT_FIELDS
-};
-const envelope = { timestamp: string(), package: string() };
-/** One line of events.jsonl as read: shipper's envelope around one of its variants. */
-object({
-    timestamp: envelope.timestamp,
-    event_type: shipperEventTypeSchema,
-    package: envelope.package
-});
-/** One line of the facts file. */
-const factSchema = object({
-    timestamp: envelope.timestamp,
-    event_type: factTypeSchema,
-    package: envelope.package
-});
-/** shipper's event log file name, in the state dir. */
-const EVENTS_FILE = 'events.jsonl';
-/** The `package` value of run-level events. */
-const ALL_PACKAGES = 'all';
-/** `name@version`, the `package` value of package events. */
-function packageKey(name, version) {
-    return `${name}@${version}`;
+/** sha256 and length of a file as it is now. */
+async function fileEvidence(path) {
+    const bytes = await readFile(path);
+    return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }
 /**
- * Validates an event against its file's schema and rebuilds it key by key in on-disk order; zod
- * also orders nested objects by their shape, so the caller's key order never reaches the file.
+ * sha256 of a file's first `bytes` bytes; undefined when it is shorter. events.jsonl is
+ * append-only: a publish appends its own events after the rehearsal's, which stay as they were.
  */
-function canonicalEventType(eventType) {
-    const schema = isFact(eventType) ? factTypeSchema : shipperEventTypeSchema;
-    const parsed = schema.parse(eventType);
-    const out = {};
-    for (const key of EVENT_FIELDS[eventType.type]) {
-        if (parsed[key] !== undefined)
-            out[key] = parsed[key];
+async function prefixSha256(path, bytes) {
+    const handle = await open(path, 'r');
+    try {
+        const hash = createHash('sha256');
+        const buffer = Buffer.alloc(Math.min(bytes, 1024 * 1024));
+        let read = 0;
+        while (read < bytes) {
+            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, bytes - read), read);
+            if (bytesRead === 0)
+                return undefined;
+            hash.update(buffer.subarray(0, bytesRead));
+            read += bytesRead;
+        }
+        return hash.digest('hex');
     }
-    return out;
+    finally {
+        await handle.close();
+    }
 }
-/** One serialized line of events.jsonl (or of the facts file), `\n` included. */
-function serializeEvent(timestamp, eventType, pkg, secrets = []) {
-    const event = {
-        timestamp,
-        event_type: scrubDeep(canonicalEventType(eventType), secrets),
-        package: pkg
-    };
-    return `${JSON.stringify(event)}\n`;
-}
-/** The facts file that goes with an events.jsonl: same directory. */
-function factsPathFor(eventsPath) {
-    return join(dirname(eventsPath), FACTS_FILE);
-}
+
 /**
- * The append-only record of a run: shipper's variants to events.jsonl, this action's facts to the
- * facts file beside it (created on the first fact). Every line is one write followed by an fsync.
+ * Two copies of the checkout (bind/copy.ts): cargo's verification build, which runs build
+ * scripts and proc macros, works in one; uploads are packaged from the other, in which no code
+ * ever runs. So nothing a build does can change what is uploaded or touch the checkout, and the
+ * state dir, which the copies never hold, is never packaged.
  */
-class EventLog {
-    path;
-    handle;
-    clock;
-    tail = Promise.resolve();
-    closed = false;
-    secrets = [];
-    factsHandle;
-    factsPath;
-    constructor(path, handle, clock) {
-        this.path = path;
-        this.handle = handle;
-        this.clock = clock;
-        this.factsPath = factsPathFor(path);
+class PublishCopies {
+    workspaceRoot;
+    scratch;
+    verify;
+    upload;
+    digest;
+    git;
+    constructor(workspaceRoot, scratch, verify, upload, digest, git) {
+        this.workspaceRoot = workspaceRoot;
+        this.scratch = scratch;
+        this.verify = verify;
+        this.upload = upload;
+        this.digest = digest;
+        this.git = git;
     }
-    static async open(path, clock = systemClock) {
-        await mkdir(dirname(path), { recursive: true });
-        const handle = await open(path, 'a');
-        return new EventLog(path, handle, clock);
-    }
-    /** Masks `value` in every event appended from now on. */
-    addSecret(value) {
-        if (value)
-            this.secrets.push(value);
-    }
-    /**
-     * Appends one event. Appends run one after another in call order, so concurrent callers
-     * never interleave bytes; a failed append rejects its own promise without blocking later ones.
-     */
-    append(eventType, pkg) {
-        if (this.closed)
-            return Promise.reject(new Error(`event log ${this.path} is closed`));
-        let line;
+    /** Both copies hold a lock (the checkout's, or the one the digest resolved): cargo keeps it. */
+    locked = true;
+    static async create(plan, digest, manifestPath, stateDir, env, git) {
+        const scratch = await mkdtemp(join(tmpdir(), 'shipper-publish-'));
+        const manifestRel = relative(plan.workspaceRoot, resolve(manifestPath));
+        const make = async (name, targetDir) => {
+            const copy = await copyForCargo(plan, digest, join(scratch, name), stateDir, git);
+            return {
+                root: copy.workspaceRoot,
+                manifestPath: join(copy.workspaceRoot, manifestRel),
+                targetDir
+            };
+        };
         try {
-            line = serializeEvent(new Date(this.clock.now()).toISOString(), eventType, pkg, this.secrets);
+            const given = env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR;
+            const verify = await make('verify', given ? resolve(given) : join(scratch, 'verify-target'));
+            const upload = await make('upload', join(scratch, 'upload-target'));
+            return new PublishCopies(plan.workspaceRoot, scratch, verify, upload, digest, git);
         }
         catch (error) {
-            return Promise.reject(error);
+            await rm(scratch, { recursive: true, force: true });
+            throw error;
         }
-        const target = isFact(eventType) ? () => this.facts() : async () => this.handle;
-        const written = this.tail.then(async () => writeLine(await target(), line));
-        this.tail = written.catch(() => undefined);
-        return written;
     }
-    /** Waits for pending appends, then closes the files. Idempotent. */
-    async close() {
-        if (this.closed)
-            return;
-        this.closed = true;
-        await this.tail;
-        await this.handle.close();
-        const facts = await this.factsHandle?.catch(() => undefined);
-        await facts?.close();
+    /**
+     * Checks that the upload copy still holds what the gate accepted: its digest of `crates` (every
+     * file cargo lists, the manifests, the lock) equals the accepted one, and the `.crate`s cargo
+     * packages from it without building (no code runs) hold exactly the digest's files. Returns
+     * the first difference as one line. The upload path calls it before every upload; the publish
+     * calls it once for all crates before the first.
+     */
+    async check(crates, run) {
+        const inCopy = crates.map(c => ({
+            ...c,
+            manifestPath: join(this.upload.root, relative(this.workspaceRoot, c.manifestPath))
+        }));
+        const now = await computeContentDigest({ packages: inCopy, workspaceRoot: this.upload.root }, { cargo: run.cargo, git: this.git, env: run.env });
+        for (const crate of crates) {
+            const changed = entryDifference(this.digest.entries?.[crate.name] ?? [], now.entries?.[crate.name] ?? [], 
+            // Read from where the copy lies, not from where the checkout does.
+            new Set([RESOLUTION_ENTRY]));
+            if (changed) {
+                return `${crate.name}@${crate.version}: ${JSON.stringify(changed.file)} ${changed.problem}`;
+            }
+        }
+        const args = [
+            'package',
+            ...crates.flatMap(c => ['-p', c.name]),
+            '--no-verify',
+            '--manifest-path',
+            this.upload.manifestPath,
+            ...run.registryArgs,
+            '--locked',
+            ...(run.allowDirty ? ['--allow-dirty'] : [])
+        ];
+        const result = await run.cargo(args, {
+            cwd: this.upload.root,
+            env: { ...run.env, CARGO_TARGET_DIR: this.upload.targetDir }
+        });
+        if (result.exitCode !== 0) {
+            return `packaging ${crates.map(c => c.name).join(', ')} to check it failed: ${cargoErrorLine(result.stderr)}`;
+        }
+        const difference = await checkPackagedCrates(crates, this.upload.targetDir, this.digest);
+        return difference && `${describeDifference(difference)}: not what the gate checked`;
     }
-    facts() {
-        this.factsHandle ??= open(this.factsPath, 'a');
-        return this.factsHandle;
+    async dispose() {
+        await rm(this.scratch, { recursive: true, force: true });
     }
 }
-async function writeLine(handle, line) {
-    const bytes = Buffer.from(line, 'utf8');
-    let offset = 0;
-    // A regular file takes the whole buffer in one write; the loop only matters on a short
-    // write (disk nearly full), which must not leave half a line behind silently.
-    while (offset < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
+/** What the gate needs to know about the event log beyond its events (gate.ts checkProofFiles). */
+async function proofEvidence(receipt, read, eventsFile) {
+    if (!read || read.missing)
+        return { duplicateKeyLines: [] };
+    const out = {
+        duplicateKeyLines: read.duplicateKeyLines,
+        ...(read.oversized !== undefined
+            ? { oversized: { bytes: read.oversized, cap: MAX_EVENTS_BYTES } }
+            : {})
+    };
+    if (receipt.kind !== 'ok' || receipt.receipt.events_sha256 === undefined)
+        return out;
+    const bytes = receipt.receipt.events_bytes ?? 0;
+    return {
+        ...out,
+        matchesReceipt: (await prefixSha256(eventsFile, bytes)) === receipt.receipt.events_sha256
+    };
+}
+
+/** How a user selects this target when rehearsing: action inputs and the command-line flags. */
+function targetFlags(options) {
+    if (options.targetRegistry === 'crates-io' && !options.targetRegistryUrl) {
+        return '`target-registry: crates-io` (the default; no --target-registry flag)';
     }
-    await handle.sync();
+    const url = options.targetRegistryUrl;
+    const inputs = [`target-registry: ${options.targetRegistry}`];
+    const flags = [`--target-registry ${options.targetRegistry}`];
+    if (url) {
+        inputs.push(`target-registry-url: ${url}`);
+        flags.push(`--target-registry-url ${url}`);
+    }
+    return `inputs \`${inputs.join('`, `')}\` (command line: \`${flags.join(' ')}\`)`;
+}
+/** A refusal naming both targets when the receipt was made for another live registry. */
+function targetMismatch(receipt, target, how) {
+    const rehearsed = receipt.target;
+    if (!target || !rehearsed)
+        return undefined;
+    if (rehearsed.name === target.name && rehearsed.api_base === target.apiBase)
+        return undefined;
+    return {
+        decision: 'refuse',
+        reason: 'stale_plan',
+        message: `rehearsal receipt is stale: it was made for another live registry, '${rehearsed.name}' (${rehearsed.api_base}), ` +
+            `but this publish goes to '${target.name}' (${target.apiBase}), so its plan_id ` +
+            `${receipt.plan_id} is not this plan's`,
+        hint: `rehearse for '${target.name}' with ${target.flags}: ${how}`
+    };
+}
+
+/**
+ * Reduces the facts file to the last rehearsal's facts: those not older than its
+ * `rehearsal_started` event (a state dir keeps the records of earlier runs too). Pure.
+ */
+function gateFacts(events, facts) {
+    const starts = events.filter(e => e.event_type.type === 'rehearsal_started');
+    const since = starts.length > 0 ? Date.parse(starts[starts.length - 1].timestamp) : -Infinity;
+    const recent = facts.filter(f => Date.parse(f.timestamp) >= since);
+    const bypass = recent.filter(f => f.event_type.type === 'rehearsal_bypassed').pop();
+    return {
+        ...(bypass ? { bypassedAt: bypass.timestamp } : {}),
+        skipped: recent.flatMap(f => f.event_type.type === 'rehearsal_package_skipped'
+            ? [`${f.event_type.name}@${f.event_type.version}`]
+            : [])
+    };
 }
 /**
- * The largest event file read: a real run writes a few KiB per crate, so 64 MiB is thousands
- * of releases; beyond it the file is refused rather than read into one string.
+ * The publish gate: docs/formats.md's steps, in order, as a pure function of what was read. The first
+ * step that applies decides, so a receipt that is both stale and failed is refused as stale.
  */
-const MAX_EVENTS_BYTES = 64 * 1024 * 1024;
+function decideGate(input) {
+    const how = oneLine$1(input.howToRehearse);
+    if (input.skipRehearsal) {
+        return {
+            decision: 'proceed',
+            bypassed: true,
+            message: `skip-rehearsal is set: publishing is proceeding WITHOUT a rehearsal for plan_id ` +
+                `${input.planId}; the event log will show no rehearsal for it, and ${FACTS_FILE} records the bypass`
+        };
+    }
+    if (input.unavailable !== undefined) {
+        return refuse('no_receipt', `the rehearsal proof (${input.receiptPath}) could not be fetched: ${oneLine$1(input.unavailable)}`, `nothing was published; re-run this job once the artifact service answers (a passed rehearsal need not be repeated), or if its artifact is gone: ${how}`);
+    }
+    const read = input.receipt;
+    if (read.kind === 'missing') {
+        const bypassed = input.facts?.bypassedAt;
+        return refuse('no_receipt', `no rehearsal receipt at ${input.receiptPath}` +
+            (bypassed
+                ? `: the rehearsal recorded beside it was bypassed with skip-rehearsal at ${bypassed}, so nothing was rehearsed`
+                : ''), `produce one by rehearsing this plan first: ${how}`);
+    }
+    if (read.kind === 'invalid') {
+        return refuse('invalid_receipt', `rehearsal receipt at ${input.receiptPath} is invalid: ${oneLine$1(read.problem)}`, `rehearse again to write a fresh receipt: ${how}`);
+    }
+    const receipt = read.receipt;
+    if (receipt.plan_id !== input.planId) {
+        const otherTarget = targetMismatch(receipt, input.target, how);
+        if (otherTarget)
+            return otherTarget;
+        return refuse('stale_plan', `rehearsal receipt is stale: it was made for plan_id ${receipt.plan_id}, ` +
+            `but the current plan_id is ${input.planId}`, `the crates, versions, order or target registry changed since that rehearsal; ` +
+            `rehearse the current plan: ${how}`);
+    }
+    if (!receipt.passed) {
+        return refuse('failed_rehearsal', `the rehearsal of plan_id ${receipt.plan_id} did not pass: "${oneLine$1(receipt.summary)}"`, `fix that failure, then rehearse again: ${how}`);
+    }
+    if (input.bind === 'content') {
+        const refusal = checkContent(input, receipt, how) ?? checkToolchain(input, receipt, how);
+        if (refusal)
+            return refusal;
+    }
+    const proofRefusal = checkProofFiles(input, receipt, how);
+    if (proofRefusal)
+        return proofRefusal;
+    const badLines = input.events?.badLines ?? [];
+    if (input.events) {
+        const complete = input.events.complete ?? null;
+        const where = `the events.jsonl beside ${input.receiptPath}`;
+        const eventsHint = `the receipt and the event log must come from the same rehearsal; download both from ` +
+            `one rehearsal artifact, or rehearse again: ${how}`;
+        if (!complete) {
+            return refuse('inconsistent', `${where} has no rehearsal_complete event to confirm the receipt${skipped(badLines)}`, eventsHint);
+        }
+        if (complete.passed !== receipt.passed || complete.plan_id !== receipt.plan_id) {
+            return refuse('inconsistent', `the receipt says passed=${receipt.passed} for plan_id ${receipt.plan_id}, but the last ` +
+                `rehearsal_complete event in ${where} says passed=${complete.passed} for plan_id ` +
+                `${complete.plan_id}${skipped(badLines)}`, eventsHint);
+        }
+    }
+    // Beyond docs/formats.md: a receipt edited by hand gives itself away, with or without its events.
+    const contradiction = selfContradiction(receipt);
+    if (contradiction) {
+        return refuse('inconsistent', `the receipt at ${input.receiptPath} says passed=true but ${contradiction}`, `a passing receipt must account for every crate; rehearse again: ${how}`);
+    }
+    const unrecorded = unrecordedSkips(receipt, input.facts);
+    if (unrecorded.length > 0) {
+        return refuse('inconsistent', `the receipt at ${input.receiptPath} says ${unrecorded.join(', ')} ${unrecorded.length === 1 ? 'was' : 'were'} ` +
+            `already in the rehearsal registry, but the ${FACTS_FILE} beside it records no such skip`, `download every file of one rehearsal artifact, or rehearse again: ${how}`);
+    }
+    // A receipt that binds content or names its log is never judged without that log, whatever
+    // its `tool` says: stripping the log (and `tool`) must not get past the comparison above.
+    if (!input.events &&
+        (receipt.tool?.name === TOOL.name ||
+            receipt.content_digest !== undefined ||
+            receipt.events_sha256 !== undefined)) {
+        return refuse('inconsistent', `the events.jsonl that ${TOOL.name} writes beside every receipt is missing next to ${input.receiptPath}`, `download both files from one rehearsal artifact, or rehearse again: ${how}`);
+    }
+    const crates = receipt.packages?.map(p => `${p.name}@${p.version}`);
+    const what = crates
+        ? `${crates.length} package${crates.length === 1 ? '' : 's'} (${crates.join(', ')})`
+        : `${receipt.packages_published} package${receipt.packages_published === 1 ? '' : 's'}`;
+    const content = input.bind === 'content' ? `; content digest ${input.contentDigest} matches` : '';
+    return {
+        decision: 'proceed',
+        bypassed: false,
+        message: `rehearsal accepted: ${what} rehearsed against '${receipt.registry}' for plan_id ` +
+            `${receipt.plan_id}, completed ${receipt.completed_at}${content}${skipped(badLines)}`
+    };
+}
+/** A passing receipt whose own counts or per-crate statuses say otherwise: edited by hand. */
+function selfContradiction(receipt) {
+    if (receipt.packages_published !== receipt.packages_attempted) {
+        return `packages_published is ${receipt.packages_published} of packages_attempted ${receipt.packages_attempted}`;
+    }
+    const bad = receipt.packages?.filter(p => p.status !== 'published' && p.status !== 'skipped');
+    if (bad && bad.length > 0) {
+        return `its packages say ${bad.map(p => `${p.name}@${p.version} ${p.status}`).join(', ')}`;
+    }
+    return undefined;
+}
 /**
- * Reads events.jsonl as leniently as shipper writes it: variants shipper may add later are
- * skipped, a `package_attempted` without `max_attempts` reads as 0, timestamps keep whatever
- * precision they have, and lines that are not valid events are reported by number instead of
- * failing the read.
+ * Crates this action's receipt calls skipped that its facts file does not confirm. A skip counts
+ * as rehearsed (the registry had these exact bytes), so it must be on record like an upload.
  */
-function readEvents(path, maxBytes = MAX_EVENTS_BYTES) {
-    return readLines(path, type => {
-        const schema = shipperReadSchema(type);
-        return schema && object({ ...envelope, event_type: schema });
-    }, maxBytes);
+function unrecordedSkips(receipt, facts) {
+    if (receipt.tool?.name !== TOOL.name)
+        return [];
+    const recorded = new Set(facts?.skipped ?? []);
+    return (receipt.packages ?? [])
+        .filter(p => p.status === 'skipped')
+        .map(p => `${p.name}@${p.version}`)
+        .filter(key => !recorded.has(key));
 }
-/** Reads the facts file the same way. */
-function readFacts(path, maxBytes = MAX_EVENTS_BYTES) {
-    return readLines(path, type => (type in FACT_FIELDS ? factSchema : undefined), maxBytes);
+function checkContent(input, receipt, how) {
+    if (receipt.content_digest === undefined) {
+        // A plan-only receipt (shipper writes no content digest) cannot prove which sources passed.
+        return refuse('stale_content', `rehearsal receipt at ${input.receiptPath} records no content_digest, so bind: content ` +
+            `cannot check which sources were rehearsed`, `set bind: plan to accept a plan-only receipt (e.g. one written by shipper), or rehearse ` +
+            `with this action to record a content digest: ${how}`);
+    }
+    if (receipt.content_digest === input.contentDigest)
+        return null;
+    return refuse('stale_content', `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
+        `rehearsed, ${input.contentDigest} is current; ${describeLockChange(receipt, input.lockSha256)}${describeCrateChanges(receipt, input.perCrateDigest)}`, input.lockCommitted === false
+        ? `this workspace commits no Cargo.lock, so a dependency released since the rehearsal changes the lock cargo resolves: commit Cargo.lock, then rehearse again: ${how}`
+        : `rehearse the current sources: ${how}`);
 }
-async function readLines(path, schemaFor, maxBytes) {
-    let text;
-    try {
-        const size = (await stat(path)).size;
-        if (size > maxBytes) {
-            return { events: [], badLines: [], duplicateKeyLines: [], missing: false, oversized: size };
-        }
-        text = await readFile(path, 'utf8');
-    }
-    catch (error) {
-        if (error.code === 'ENOENT') {
-            return { events: [], badLines: [], duplicateKeyLines: [], missing: true };
-        }
-        throw error;
-    }
-    const events = [];
-    const badLines = [];
-    const duplicateKeyLines = [];
-    text.split('\n').forEach((line, index) => {
-        if (line.trim() === '')
-            return;
-        const parsed = parseLine(line, schemaFor);
-        if (parsed.kind === 'event')
-            events.push(parsed.value);
-        else if (parsed.kind === 'bad')
-            badLines.push(index + 1);
-        else if (parsed.kind === 'duplicate')
-            duplicateKeyLines.push(index + 1);
-    });
-    return { events, badLines, duplicateKeyLines, missing: false };
+/**
+ * Cargo.lock is packaged with every crate: when it is what changed, every crate reads as changed,
+ * and the refusal must say that the lock is the cause.
+ */
+function describeLockChange(receipt, current) {
+    const rehearsed = receipt.cargo_lock_sha256;
+    if (typeof rehearsed !== 'string' || rehearsed === (current ?? ''))
+        return '';
+    if (current === undefined)
+        return 'Cargo.lock was removed since the rehearsal (every crate packages it); ';
+    return 'Cargo.lock changed since the rehearsal (every crate packages it, so every crate below reads as changed); ';
 }
-function parseLine(line, schemaFor) {
-    let value;
-    try {
-        value = JSON.parse(line);
+function checkToolchain(input, receipt, how) {
+    if (!input.toolchain)
+        return null;
+    if (!receipt.toolchain) {
+        return refuse('stale_content', `rehearsal receipt at ${input.receiptPath} records no toolchain, so bind: content cannot check that the rehearsal built with this one`, `rehearse with this version of the action, which records it: ${how}`);
     }
-    catch {
-        return { kind: 'bad' };
-    }
-    if (duplicateKey(line) !== undefined)
-        return { kind: 'duplicate' };
-    const type = value?.event_type?.type;
-    if (typeof type !== 'string')
-        return { kind: 'bad' };
-    const schema = schemaFor(type);
-    if (!schema)
-        return { kind: 'unknown' };
-    const result = schema.safeParse(value);
-    return result.success ? { kind: 'event', value: result.data } : { kind: 'bad' };
+    const difference = toolchainDifference(receipt.toolchain, input.toolchain);
+    if (!difference)
+        return null;
+    return refuse('stale_content', `the toolchain changed since the rehearsal: ${oneLine$1(difference)}`, `publish with the toolchain the rehearsal used (pin it in rust-toolchain.toml or the workflow's toolchain step), or rehearse again with this one: ${how}`);
 }
-/** The last `rehearsal_complete` event, the one the gate compares a receipt against. */
-function lastRehearsalComplete(events) {
-    for (let i = events.length - 1; i >= 0; i--) {
-        const eventType = events[i].event_type;
-        if (eventType.type === 'rehearsal_complete')
-            return eventType;
+/** The event log must be the one the receipt was written with, whole and unambiguous. */
+function checkProofFiles(input, receipt, how) {
+    const events = input.events;
+    if (!events)
+        return null;
+    const where = `the events.jsonl beside ${input.receiptPath}`;
+    const hint = `download the receipt and the event log from one rehearsal artifact, or rehearse again: ${how}`;
+    if (events.oversized) {
+        return refuse('inconsistent', `${where} is ${events.oversized.bytes} bytes, over the ${events.oversized.cap}-byte limit for an event log; it was not read`, hint);
+    }
+    const duplicates = events.duplicateKeyLines ?? [];
+    if (duplicates.length > 0) {
+        return refuse('inconsistent', `${where} has a key twice in one object on line${duplicates.length === 1 ? '' : 's'} ${duplicates.join(', ')}`, hint);
+    }
+    if (receipt.content_digest !== undefined && receipt.events_sha256 === undefined) {
+        return refuse('inconsistent', `rehearsal receipt at ${input.receiptPath} records a content_digest but no events_sha256, so nothing ties it to ${where}`, `rehearse with this version of the action, which records it: ${how}`);
+    }
+    if (receipt.events_sha256 !== undefined && events.matchesReceipt !== true) {
+        return refuse('inconsistent', `${where} is not the log the receipt was written with (its first ${receipt.events_bytes ?? 0} bytes do not hash to the receipt's events_sha256)`, hint);
     }
     return null;
 }
+/** Which crates' sources differ, from the receipt's per-crate digests. */
+function describeCrateChanges(receipt, current) {
+    if (!receipt.packages)
+        return 'the receipt lists no per-crate digests to say which crates changed';
+    const rehearsed = new Map(receipt.packages.map(p => [p.name, p.digest]));
+    const changed = [];
+    const added = [];
+    for (const [name, digest] of Object.entries(current)) {
+        const before = rehearsed.get(name);
+        if (before === undefined)
+            added.push(name);
+        else if (before !== digest)
+            changed.push(name);
+    }
+    const removed = [...rehearsed.keys()].filter(name => !(name in current));
+    const parts = [];
+    if (changed.length)
+        parts.push(`changed: ${changed.sort().join(', ')}`);
+    if (added.length)
+        parts.push(`not rehearsed: ${added.sort().join(', ')}`);
+    if (removed.length)
+        parts.push(`no longer planned: ${removed.sort().join(', ')}`);
+    return parts.length
+        ? parts.join('; ')
+        : 'every per-crate digest matches, so the crates are combined differently (order or digest format)';
+}
+function refuse(reason, message, hint) {
+    return { decision: 'refuse', reason, message, hint };
+}
+function skipped(badLines) {
+    if (badLines.length === 0)
+        return '';
+    const plural = badLines.length === 1 ? 'line' : 'lines';
+    return ` (events.jsonl: unreadable ${plural} ${badLines.join(', ')} skipped)`;
+}
+/** Messages are one line: text quoted from files may not break that. */
+function oneLine$1(text) {
+    return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
 
-function present$1(value) {
-    return (value ?? '').trim() !== '';
+function describeRun(runId, env) {
+    const repo = env.GITHUB_REPOSITORY ? ` of ${env.GITHUB_REPOSITORY}` : '';
+    if (runId !== undefined)
+        return `run ${runId}${repo}`;
+    return env.GITHUB_RUN_ID ? `the current run (${env.GITHUB_RUN_ID}${repo})` : 'the current run';
 }
 /**
- * shipper's `auth_evidence_recorded` evidence, by shipper's own rule: which credentials the
- * environment offered (a registry token, the two halves of an OIDC context), never which one was
- * used or where it came from. Pure.
+ * Gets the rehearsal proof into the state dir. Inside an Actions job it is downloaded from the
+ * artifact service, from this run or from `rehearsal-run-id` of the same repository; the files
+ * it replaces are removed first, so a stale local copy can never stand in for a missing artifact.
+ * Without the service (command line, local runs) the state dir is used as it is.
  */
-function shipperAuthEvidence(registry, tokenDetected, env) {
-    const url = present$1(env.ACTIONS_ID_TOKEN_REQUEST_URL);
-    const token = present$1(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
-    const mode = tokenDetected
-        ? url && token
-            ? 'cargo_token_with_oidc_context'
-            : 'cargo_token'
-        : url && token
-            ? 'trusted_publishing_context'
-            : url || token
-                ? 'partial_oidc_context'
-                : 'missing';
-    return {
-        schema_version: AUTH_EVIDENCE_SCHEMA,
-        registry,
-        auth_mode: mode,
-        token_detected: tokenDetected,
-        oidc_request_url_present: url,
-        oidc_request_token_present: token
-    };
-}
-
-/**
- * Uploads a run's record files from the state dir (those that exist, relative to it) as artifact
- * `name`; rehearse and publish both hand their record over this way. The front door hands the
- * store in; without one (not inside an Actions job) the record stays in the state dir, said once.
- * A refused upload is returned, not logged: what it means depends on the mode (a rehearsal's proof
- * that never left the job proves nothing; a publish's crates are out either way).
- */
-async function uploadRecord(store, record, logger) {
-    const { name, stateDir } = record;
+async function obtainProof(request, store) {
     if (!store) {
-        logger.warning(`artifact: the Actions artifact service is not available (not inside a GitHub Actions job); the record stays in ${stateDir}`);
-        return { kind: 'none' };
+        return {
+            receiptPath: rehearsalPath(request.stateDir),
+            howToRehearse: `run \`shipper-rehearse rehearse --manifest-path ${request.manifestPath}\` with the same --state-dir`,
+            missing: false
+        };
     }
-    const files = record.files.map(f => join(stateDir, f)).filter(f => existsSync(f));
-    if (files.length === 0)
-        return { kind: 'none' };
-    try {
-        const uploaded = await store.upload(name, files, stateDir, record.retentionDays !== undefined ? { retentionDays: record.retentionDays } : {});
-        if (uploaded.id !== undefined)
-            return { kind: 'uploaded', id: uploaded.id };
-        return { kind: 'failed', cause: 'the artifact service stored nothing' };
-    }
-    catch (error) {
-        return { kind: 'failed', cause: error instanceof Error ? error.message : String(error) };
-    }
-}
-
-/**
- * Writes `text` so that readers see either the old file or the complete new one, never a torn
- * file: write `<path>.tmp` in the same directory (rename is only atomic within a filesystem),
- * fsync it, rename it over `path`, then fsync the directory so the rename survives a crash.
- */
-async function writeTextAtomic(path, text) {
-    const dir = dirname(path);
-    await mkdir(dir, { recursive: true });
-    const tmp = `${path}.tmp`;
-    const handle = await open(tmp, 'w');
-    try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-    }
-    catch (error) {
-        await handle.close();
-        await rm(tmp, { force: true });
-        throw error;
-    }
-    await handle.close();
-    try {
-        await rename(tmp, path);
-    }
-    catch (error) {
-        await rm(tmp, { force: true });
-        throw error;
-    }
-    await syncDirectory(dir);
-}
-/** Pretty JSON (2 spaces, trailing newline), written atomically; key order is the value's own. */
-async function writeJsonAtomic(path, value) {
-    await writeTextAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-async function syncDirectory(dir) {
-    // Some platforms (Windows) and filesystems refuse to open or fsync a directory; the rename
-    // itself already happened, so durability of the directory entry is best effort there.
-    try {
-        const handle = await open(dir, 'r');
-        try {
-            await handle.sync();
-        }
-        finally {
-            await handle.close();
-        }
-    }
-    catch {
-        return;
-    }
-}
-
-const RECEIPT_SCHEMA = 'shipper-rehearse.receipt.v1';
-/**
- * Not `receipt.json`: that is shipper's publish receipt, which its `inspect-receipt`, yank and
- * remediation commands read in their own shape.
- */
-const RECEIPT_FILE = 'publish-record.json';
-const hex64$1 = string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
-const rfc3339$1 = datetime({ offset: true });
-const publishResultSchema = _enum([
-    'success',
-    'partial_failure',
-    'complete_failure',
-    'dry_run',
-    'refused'
-]);
-const packageStateSchema = _enum(['published', 'skipped', 'failed', 'pending', 'dry_run']);
-const publishedPackageSchema = object({
-    name: string(),
-    version: string(),
-    state: packageStateSchema,
-    attempts: number().int().nonnegative(),
-    duration_ms: number().int().nonnegative(),
-    error: object({ class: _enum(['retryable', 'permanent', 'ambiguous']), message: string() })
-        .optional()
-});
-/** Key order of this shape is the key order on disk. */
-const publishReceiptSchema = object({
-    schema_version: literal(RECEIPT_SCHEMA),
-    plan_id: hex64$1,
-    /** Live target registry name. */
-    registry: string().min(1),
-    /** Null when the run stopped before the sources were digested. */
-    content_digest: hex64$1.nullable(),
-    started_at: rfc3339$1,
-    completed_at: rfc3339$1,
-    result: publishResultSchema,
-    packages: array(publishedPackageSchema),
-    gate: object({
-        decision: _enum(['proceed', 'refuse']),
-        reason: string(),
-        bypassed: boolean()
-    }),
-    /** Whether cargo's verification build ran before the uploads, and why (`verify` input). */
-    verification: object({ mode: _enum(['auto', 'always']), built: boolean(), reason: string() })
-        .optional(),
-    tool: object({ name: string(), version: string() })
-});
-function receiptPath(stateDir) {
-    return join(stateDir, RECEIPT_FILE);
-}
-/**
- * Validates and writes `<stateDir>/publish-record.json` atomically; error messages and the gate's
- * reason are scrubbed of `secrets` and credential-shaped text. Returns the path.
- */
-async function writeReceipt(stateDir, receipt, secrets = []) {
-    const scrubbed = {
-        ...receipt,
-        packages: receipt.packages.map(pkg => pkg.error
-            ? { ...pkg, error: { ...pkg.error, message: scrubSecrets(pkg.error.message, secrets) } }
-            : pkg),
-        gate: { ...receipt.gate, reason: scrubSecrets(receipt.gate.reason, secrets) }
+    const run = describeRun(request.rehearsalRunId, request.env);
+    const howToRehearse = request.rehearsalRunId === undefined
+        ? `run this action with \`mode: rehearse\` earlier in this workflow run (it uploads artifact '${request.artifactName}'), or set \`rehearsal-run-id\` to the run that rehearsed this commit`
+        : `check that run ${request.rehearsalRunId} rehearsed this commit with \`artifact-name: ${request.artifactName}\` and that its artifact has not expired, or rehearse again`;
+    await rm(join(request.stateDir, REHEARSAL_FILE), { force: true });
+    await rm(join(request.stateDir, EVENTS_FILE), { force: true });
+    await rm(join(request.stateDir, FACTS_FILE), { force: true });
+    const from = {
+        ...(request.rehearsalRunId !== undefined ? { runId: request.rehearsalRunId } : {}),
+        ...(request.githubToken ? { token: request.githubToken } : {})
     };
-    // zod rebuilds objects in shape order, which fixes the key order on disk.
-    const valid = publishReceiptSchema.parse(scrubbed);
-    const path = receiptPath(stateDir);
-    await writeJsonAtomic(path, valid);
-    return path;
+    let downloaded;
+    try {
+        downloaded = await store.download(request.artifactName, from, request.stateDir);
+    }
+    catch (error) {
+        if (error instanceof UserError)
+            throw error;
+        return {
+            receiptPath: `artifact '${request.artifactName}' of ${run}`,
+            howToRehearse,
+            missing: true,
+            unavailable: error instanceof Error ? error.message : String(error)
+        };
+    }
+    if (downloaded.kind === 'missing') {
+        return {
+            receiptPath: `artifact '${request.artifactName}' of ${run}`,
+            howToRehearse,
+            missing: true
+        };
+    }
+    return {
+        receiptPath: `${rehearsalPath(request.stateDir)} (artifact '${request.artifactName}' of ${run})`,
+        howToRehearse,
+        missing: false,
+        artifact: { id: downloaded.id, name: request.artifactName, run }
+    };
 }
 
-const REHEARSAL_SCHEMA = 'shipper.rehearsal.v1';
-const REHEARSAL_FILE = 'rehearsal.json';
-const hex64 = string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
-const rfc3339 = datetime({ offset: true });
-/** The nine fields shipper requires, in the order it writes them. */
-const REHEARSAL_REQUIRED_FIELDS = [
-    'schema_version',
-    'plan_id',
-    'registry',
-    'passed',
-    'packages_attempted',
-    'packages_published',
-    'summary',
-    'started_at',
-    'completed_at'
-];
-const rehearsedPackageSchema = object({
-    name: string(),
-    version: string(),
-    /** SHA-256 of the .crate uploaded to the rehearsal registry; null when packaging never ran. */
-    cksum: hex64.nullable(),
-    /** Per-crate content digest (the one `bind: content` compares). */
-    digest: hex64,
-    /** `published`, `failed`, `skipped` or `not_attempted`, as the rehearsal reports it. */
-    status: string().min(1),
-    duration_ms: number().int().nonnegative()
-});
-/** Fields this action adds after the nine; shipper ignores them. Written in this order. */
-const extraShape = {
-    /**
-     * `name@version` in this action's publish order, which may differ from the order plan_id
-     * hashes (shipper's: normal and build dependencies only).
-     */
-    publish_order: array(string()).optional(),
-    content_digest: hex64.optional(),
-    packages: array(rehearsedPackageSchema).optional(),
-    commit: string().optional(),
-    tool: object({ name: string(), version: string() }).optional(),
-    registry_url: string().optional(),
-    /** The live registry the plan_id was computed for. */
-    target: looseObject({ name: string(), api_base: string() }).optional(),
-    /** `cargo -V` and `rustc -vV` of the rehearsal; a content-bound gate compares them. */
-    toolchain: object({ cargo: string(), rustc: string() }).optional(),
-    /** sha256 and length of events.jsonl as it was when this receipt was written. */
-    events_sha256: hex64.optional(),
-    events_bytes: number().int().nonnegative().optional()
-};
-const rehearsalReceiptSchema = looseObject({
-    schema_version: literal(REHEARSAL_SCHEMA),
-    plan_id: hex64,
-    registry: string().min(1),
-    passed: boolean(),
-    packages_attempted: number().int().nonnegative(),
-    packages_published: number().int().nonnegative(),
-    summary: string(),
-    started_at: rfc3339,
-    completed_at: rfc3339,
-    ...extraShape
-});
-function rehearsalPath(stateDir) {
-    return join(stateDir, REHEARSAL_FILE);
+/**
+ * The gate: plan and content digest, the rehearsal proof (proof.ts) and what it says (the receipt,
+ * its event log and facts), then the decision (gate.ts). Touches nothing but the proof files.
+ */
+/** Plans, fetches the proof and evaluates the gate; touches nothing but the proof files. */
+async function gateOnly(options, ctx, deps = {}) {
+    const target = liveTarget(options);
+    // Manifests of a private-registry workspace name the live registry: cargo must know it.
+    const cargoEnv = { ...ctx.env, ...target.cargoEnv(undefined) };
+    const plan = deps.plan ??
+        (await computePlan({
+            manifestPath: options.manifestPath,
+            packages: options.packages,
+            targetRegistry: options.targetRegistry,
+            targetRegistryUrl: options.targetRegistryUrl
+        }, { cargo: ctx.cargo, fetch: ctx.fetch, env: cargoEnv }));
+    assertPlanNotEmpty(plan);
+    const digest = await computeContentDigest(plan, {
+        cargo: ctx.cargo,
+        git: ctx.git,
+        env: cargoEnv,
+        stateDir: resolveStateDir(options, plan.workspaceRoot)
+    });
+    const stateDir = await prepareStateDir(options, plan.workspaceRoot);
+    const env = mergeEnv(ctx.env);
+    const { artifacts } = deps;
+    const proof = await obtainProof({
+        artifactName: options.artifactName,
+        rehearsalRunId: options.rehearsalRunId,
+        githubToken: options.githubToken,
+        stateDir,
+        manifestPath: options.manifestPath,
+        env
+    }, 
+    // The bypass needs no proof: nothing is downloaded for it.
+    options.skipRehearsal ? undefined : artifacts);
+    const receipt = proof.missing
+        ? { kind: 'missing' }
+        : await readRehearsal(stateDir);
+    const eventsFile = join(stateDir, EVENTS_FILE);
+    const read = proof.missing ? undefined : await readEvents(eventsFile);
+    const evidence = await proofEvidence(receipt, read, eventsFile);
+    const toolchain = options.bind === 'content'
+        ? await currentToolchain(plan.workspaceRoot, ctx.cargo, cargoEnv)
+        : undefined;
+    const facts = proof.missing ? undefined : await readFacts(join(stateDir, FACTS_FILE));
+    const decision = decideGate({
+        skipRehearsal: options.skipRehearsal,
+        bind: options.bind,
+        planId: plan.planId,
+        contentDigest: digest.digest,
+        perCrateDigest: digest.perCrate,
+        ...(digest.lockSha256 ? { lockSha256: digest.lockSha256 } : {}),
+        receipt,
+        receiptPath: proof.receiptPath,
+        ...(read && !read.missing
+            ? {
+                events: {
+                    complete: lastRehearsalComplete(read.events),
+                    badLines: read.badLines,
+                    ...evidence
+                }
+            }
+            : {}),
+        ...(toolchain ? { toolchain } : {}),
+        lockCommitted: digest.lockFile !== false,
+        ...(read && facts ? { facts: gateFacts(read.events, facts.events) } : {}),
+        howToRehearse: proof.howToRehearse,
+        ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {}),
+        target: { name: plan.registry, apiBase: plan.apiBase, flags: targetFlags(options) }
+    });
+    return { decision, plan, digest, stateDir, proof, target, artifacts };
 }
-/** shipper's wording for a passed rehearsal. */
-function rehearsalSummaryPassed(n, registry) {
-    return `rehearsed ${n} packages against '${registry}' successfully`;
-}
-/** shipper's wording for a failed rehearsal; `firstFailure` should be a single line. */
-function rehearsalSummaryFailed(k, n, firstFailure) {
-    return `rehearsal stopped at ${k}/${n}: ${firstFailure}`;
-}
-/** The nine shipper fields first in shipper's order, then ours, then anything else as given. */
-function ordered(receipt) {
-    const out = {};
-    const source = receipt;
-    for (const key of [...REHEARSAL_REQUIRED_FIELDS, ...Object.keys(extraShape)]) {
-        if (source[key] !== undefined)
-            out[key] = source[key];
+
+/**
+ * Which crates may be uploaded now, as cargo's own `PublishPlan` decides it: a crate is ready once
+ * every in-plan dependency is confirmed visible in the index, not once its whole level is, so a
+ * slow crate holds back only the crates that depend on it. After the first failure nothing new
+ * becomes ready; crates already in flight may still be confirmed. Pure: no I/O, no clock.
+ */
+class Schedule {
+    order;
+    waitingOn = new Map();
+    failed = false;
+    /** `confirmed`: crates visible before anything starts (e.g. versions already in the index). */
+    constructor(crates, confirmed = []) {
+        this.order = crates.map(c => c.name);
+        const inPlan = new Set(this.order);
+        for (const c of crates) {
+            this.waitingOn.set(c.name, new Set(c.dependencies.filter(d => inPlan.has(d))));
+        }
+        for (const name of confirmed)
+            this.confirm(name);
     }
-    for (const [key, value] of Object.entries(source)) {
-        if (!(key in out) && value !== undefined)
-            out[key] = value;
+    /** Up to `limit` ready crates in plan order, now in flight. */
+    takeReady(limit = Infinity) {
+        if (this.failed)
+            return [];
+        const taken = [];
+        for (const name of this.order) {
+            if (taken.length >= limit)
+                break;
+            if (this.waitingOn.get(name)?.size === 0)
+                taken.push(name);
+        }
+        // Taken crates are in flight: no longer waiting, not yet confirmed.
+        for (const name of taken)
+            this.waitingOn.delete(name);
+        return taken;
+    }
+    /** The crate is visible: its dependents no longer wait for it. */
+    markConfirmed(name) {
+        this.confirm(name);
+    }
+    /** A crate in flight failed: it and everything not yet started stay unconfirmed. */
+    markFailed() {
+        this.failed = true;
+    }
+    confirm(name) {
+        this.waitingOn.delete(name);
+        for (const deps of this.waitingOn.values())
+            deps.delete(name);
+    }
+}
+/**
+ * Runs a plan on a `Schedule` with bounded concurrency. A throw from a task stops new starts like a
+ * failure does and is rethrown once every started task has settled, so no work is left running.
+ */
+async function drive(crates, schedule, options) {
+    const byName = new Map(crates.map(c => [c.name, c]));
+    const limit = Math.max(1, Math.floor(options.maxConcurrency) || 1);
+    // A task holds its slot until every crate of it is settled; `alive` also waits for its return.
+    let busy = 0;
+    const alive = new Set();
+    let thrown;
+    let wake = () => undefined;
+    const start = (members) => {
+        const unsettled = new Set(members.map(c => c.name));
+        busy++;
+        const settle = (name, confirmed) => {
+            if (!unsettled.delete(name))
+                return;
+            if (confirmed)
+                schedule.markConfirmed(name);
+            else
+                schedule.markFailed();
+            if (unsettled.size === 0)
+                busy--;
+            wake();
+        };
+        const run = options
+            .task(members, settle)
+            .catch((error) => {
+            thrown ??= { error };
+        })
+            .finally(() => {
+            for (const name of [...unsettled])
+                settle(name, false);
+            alive.delete(run);
+            wake();
+        });
+        alive.add(run);
+    };
+    for (;;) {
+        const free = limit - busy;
+        const ready = free > 0 && !thrown
+            ? schedule.takeReady(options.batch ? Infinity : free).map(n => byName.get(n))
+            : [];
+        if (ready.length > 0) {
+            for (const group of options.batch ? batches(ready, free) : ready.map(c => [c]))
+                start(group);
+            continue;
+        }
+        if (alive.size === 0)
+            break;
+        await new Promise(resolve => (wake = resolve));
+    }
+    if (thrown)
+        throw thrown.error;
+}
+/** Pure: `items` split into at most `n` contiguous batches of near-equal size, in order. */
+function batches(items, n) {
+    const count = Math.max(1, Math.min(n, items.length));
+    const out = [];
+    let from = 0;
+    for (let i = 0; i < count; i++) {
+        const size = Math.ceil((items.length - from) / (count - i));
+        if (size > 0)
+            out.push(items.slice(from, from + size));
+        from += size;
     }
     return out;
 }
-/** Validates and writes `<stateDir>/rehearsal.json` atomically; returns its path. */
-async function writeRehearsal(stateDir, receipt, secrets = []) {
-    const valid = rehearsalReceiptSchema.parse(scrubDeep(receipt, secrets));
-    const path = rehearsalPath(stateDir);
-    await writeJsonAtomic(path, ordered(valid));
-    return path;
+
+/** The registry already has the version: cargo's own pre-check, crates.io's and kellnr's answers. */
+const ALREADY_EXISTS = /\balready (?:exists|uploaded)\b/i;
+/**
+ * HTTP statuses as cargo 1.95 prints them: a JSON error body, a non-JSON body dump from the API,
+ * and an index or download fetch. The last one printed is the innermost cause.
+ */
+const STATUS_PATTERNS = [
+    /the remote server responded with an error \(status (\d{3})\b/g,
+    /failed to get a 200 OK response, got (\d{3})\b/g,
+    /failed to get successful HTTP response from `[^`]*`(?: \([^)]*\))?, got (\d{3})\b/g
+];
+const AUTH = [
+    [/no token found for `[^`]*`/, 'no token configured for the registry'],
+    [/token rejected for `[^`]*`/, 'the registry rejected the token'],
+    [/please run `cargo login/, 'the registry needs a login token']
+];
+/**
+ * cargo's refusals that no retry can change, each with its fix. They come before the network
+ * rules: their text may quote anything, and they never need a second attempt.
+ */
+const KNOWN_REFUSALS = [
+    [
+        /files? in the working directory contains? changes that were not yet committed/,
+        'the git working tree has uncommitted changes',
+        'commit or stash them (cargo lists them above), or set allow-dirty to publish them as they are'
+    ],
+    [
+        /no index found for registry:? `?([^`\s]+)|registry index was not found in any configuration|registry `[^`]*` not found|could not find registry `/,
+        'a registry named in a manifest or a flag is not configured',
+        'configure it with CARGO_REGISTRIES_<NAME>_INDEX (or [registries.<name>] in .cargo/config.toml), or fix the registry name'
+    ],
+    [
+        /failed to (?:parse|load) manifest|TOML parse error|duplicate key|missing field `|unknown field `/,
+        'a manifest is invalid',
+        'fix the manifest at the file and line cargo names'
+    ]
+];
+/**
+ * Failures that prove cargo got past the network (it compiled, or read a manifest or an index),
+ * so a network-looking phrase elsewhere in the output does not make them transient.
+ */
+const DEFINITE_PERMANENT = [
+    [/could not compile `/, 'the crate does not compile (verification build failed)'],
+    [/failed to (?:parse|load|verify) manifest/, 'the manifest is invalid'],
+    [/all dependencies must have a version requirement/, 'a dependency has no version requirement'],
+    [/no matching package named `[^`]*` found/, 'a dependency is not in the registry index'],
+    [
+        /failed to select a version for the requirement/,
+        'no dependency version satisfies a requirement'
+    ],
+    [/missing or empty metadata fields/, 'the registry requires metadata the manifest lacks'],
+    [/invalid character `[^`]*` in package name/, 'the package name is invalid'],
+    [/-->\s+\S*Cargo\.toml:\d+:\d+/, 'the manifest is invalid']
+];
+/** curl error codes cargo prints as `[N] ...`, and the phrases of a dropped or slow connection. */
+const NETWORK = [
+    [/\[(?:6|7|16|18|28|35|52|55|56|92)\] /, 'network error talking to the registry'],
+    [/could(?: not|n't) (?:resolve host|connect to server)/i, 'cannot reach the registry'],
+    [/\bdns error\b|failed to lookup address/i, 'cannot resolve the registry host (DNS)'],
+    [
+        /connection (?:refused|reset|closed|aborted)|broken pipe/i,
+        'the connection to the registry failed'
+    ],
+    [/\btimed out\b|timeout was reached/i, 'the request to the registry timed out'],
+    [/failed to send request|error sending request/i, 'the request to the registry was not sent'],
+    [/empty reply from server|server returned nothing/i, 'the registry closed the connection'],
+    [/failure when receiving data|failed sending data/i, 'the connection to the registry broke'],
+    [/\b(?:SSL|TLS)\b/, 'TLS error talking to the registry']
+];
+/** Rejections that come after the network checks: they may be caused by a network failure. */
+const LATE_PERMANENT = [
+    [/failed to verify package tarball/, 'the packaged crate failed verification'],
+    [/invalid (?:keyword|category|crate name|license)/i, 'the registry rejected a manifest field'],
+    [/expected at most \d+ keywords/i, 'too many keywords'],
+    [/is not a valid (?:keyword|category)/i, 'the registry rejected a manifest field'],
+    [/the remote server responded with an error: /, 'the registry rejected the upload']
+];
+const KILLED = /\bkilled\b|\bsignal:? \d+|SIG(?:KILL|TERM|INT)/i;
+/**
+ * Classifies a failed cargo command from what it printed. Pure: `opts.now` anchors HTTP dates;
+ * without it, a date-only Retry-After yields no `retryAfterMs`.
+ */
+function classifyCargoFailure(stderr, opts) {
+    if (stderr.trim() === '') {
+        return { class: 'ambiguous', reason: 'cargo printed no error (killed, or its output was lost)' };
+    }
+    if (ALREADY_EXISTS.test(stderr)) {
+        return {
+            class: 'permanent',
+            reason: 'the version already exists in the registry',
+            alreadyExists: true
+        };
+    }
+    const status = lastStatus(stderr);
+    if (status !== undefined)
+        return classifyStatus(status, stderr, opts?.now);
+    return (firstRule(AUTH, 'permanent', stderr) ??
+        knownRefusal(stderr) ??
+        firstRule(DEFINITE_PERMANENT, 'permanent', stderr) ??
+        firstRule(NETWORK, 'retryable', stderr) ??
+        firstRule(LATE_PERMANENT, 'permanent', stderr) ??
+        (KILLED.test(stderr)
+            ? { class: 'ambiguous', reason: 'cargo was killed' }
+            : { class: 'ambiguous', reason: 'no known failure in cargo output' }));
+}
+function knownRefusal(text) {
+    const hit = KNOWN_REFUSALS.find(([pattern]) => pattern.test(text));
+    return hit ? { class: 'permanent', reason: hit[1], fix: hit[2] } : undefined;
+}
+function firstRule(rules, cls, text) {
+    const hit = rules.find(([pattern]) => pattern.test(text));
+    return hit ? { class: cls, reason: hit[1] } : undefined;
+}
+function lastStatus(text) {
+    let best;
+    for (const pattern of STATUS_PATTERNS) {
+        for (const match of text.matchAll(pattern)) {
+            if (!best || match.index > best.index)
+                best = { index: match.index, status: Number(match[1]) };
+        }
+    }
+    return best?.status;
+}
+function classifyStatus(status, text, now) {
+    if (status === 429) {
+        const retryAfterMs = parseRetryAfter(text, now);
+        const result = {
+            class: 'retryable',
+            reason: 'rate limited by the registry (HTTP 429)'
+        };
+        if (retryAfterMs !== undefined)
+            result.retryAfterMs = retryAfterMs;
+        if (/too many new crates|new crates? (?:in|per)\b/i.test(text))
+            result.newCrateRateLimit = true;
+        return result;
+    }
+    if (status === 408)
+        return { class: 'retryable', reason: 'the registry timed out (HTTP 408)' };
+    if (status >= 500)
+        return { class: 'retryable', reason: `registry server error (HTTP ${status})` };
+    if (status === 401 || status === 403) {
+        return { class: 'permanent', reason: `the registry refused the credentials (HTTP ${status})` };
+    }
+    if (status >= 400)
+        return { class: 'permanent', reason: `the registry rejected the request (HTTP ${status})` };
+    return { class: 'ambiguous', reason: `unexpected HTTP ${status} from the registry` };
 }
 /**
- * Removes any previous receipt (and a leftover temp file) before a rehearsal starts, so an
- * aborted run can never leave an older passing receipt behind.
+ * crates.io puts an HTTP-date in its 429 detail ("Please try again after <date>"); other servers
+ * send a Retry-After header, which cargo prints in the non-JSON body dump (seconds or a date).
  */
-async function removeRehearsal(stateDir) {
-    const path = rehearsalPath(stateDir);
-    await rm(path, { force: true });
-    await rm(`${path}.tmp`, { force: true });
+function parseRetryAfter(text, now) {
+    const detail = /try again after ([A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT)/i.exec(text);
+    if (detail)
+        return untilDate(detail[1], now);
+    const header = /^\s*retry-after:\s*(.+?)\s*$/im.exec(text);
+    if (!header)
+        return undefined;
+    const value = header[1];
+    if (/^\d+$/.test(value))
+        return Number(value) * 1000;
+    return untilDate(value, now);
 }
-async function readRehearsal(stateDir) {
-    const file = await readJsonFile(rehearsalPath(stateDir));
-    return file.kind === 'ok' ? validateRehearsal(file.value) : file;
-}
-/** The problem names what is wrong, the way the gate will quote it. */
-function validateRehearsal(value) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        return { kind: 'invalid', problem: 'not a JSON object' };
-    }
-    const fields = value;
-    if ('schema_version' in fields && fields.schema_version !== REHEARSAL_SCHEMA) {
-        return {
-            kind: 'invalid',
-            problem: `foreign schema: schema_version is ${JSON.stringify(fields.schema_version)}, expected '${REHEARSAL_SCHEMA}'`
-        };
-    }
-    const missing = REHEARSAL_REQUIRED_FIELDS.filter(key => !(key in fields));
-    if (missing.length > 0) {
-        const names = missing.map(key => `'${key}'`).join(', ');
-        return {
-            kind: 'invalid',
-            problem: `missing required field${missing.length > 1 ? 's' : ''} ${names}`
-        };
-    }
-    const result = rehearsalReceiptSchema.safeParse(value);
-    if (!result.success)
-        return { kind: 'invalid', problem: describeIssue(result.error.issues) };
-    return { kind: 'ok', receipt: result.data };
+function untilDate(date, now) {
+    const at = Date.parse(date);
+    if (Number.isNaN(at) || now === undefined)
+        return undefined;
+    return Math.max(0, at - now);
 }
 
+/** crates.io lets a new crate through once per 10 minutes after its burst. */
+const NEW_CRATE_RATE_LIMIT_MS = 10 * 60 * 1000;
 /**
- * One run's recording, the same in both modes: the state dir's event log and the secrets that it,
- * every message and the receipt are scrubbed of. Secrets learnt during the run (a minted token, a
- * kellnr login) are added as they appear; `mask` also tells the terminal or the runner.
+ * Exponential backoff with EQUAL jitter: half of `min(maxMs, baseMs * 2^(attempt-1))` is fixed,
+ * the other half random. Full jitter could pick a near-zero wait, which for a registry that just
+ * failed or throttled us only burns an attempt; equal jitter still spreads concurrent uploads.
+ * The result is raised to what the registry asked for, and to 10 minutes when a brand-new crate
+ * is rate limited, because crates.io will not take another new crate sooner.
  */
-class RunRecorder {
-    log;
-    eventsPath;
-    mask;
-    known = [];
-    constructor(log, eventsPath, mask) {
-        this.log = log;
-        this.eventsPath = eventsPath;
-        this.mask = mask;
+function retryDelayMs(input) {
+    const { attempt, baseMs = 2000, maxMs = 120000, random } = input;
+    if (!Number.isInteger(attempt) || attempt < 1) {
+        throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
     }
-    static async open(stateDir, clock, secrets, mask = () => undefined) {
-        const eventsPath = join(stateDir, EVENTS_FILE);
-        const recorder = new RunRecorder(await EventLog.open(eventsPath, clock), eventsPath, mask);
-        for (const secret of secrets)
-            recorder.addSecret(secret);
-        return recorder;
-    }
-    addSecret(value) {
-        if (!value || this.known.includes(value))
-            return;
-        this.known.push(value);
-        this.log.addSecret(value);
-        this.mask(value);
-    }
-    /** Every secret of the run so far, for the receipt writers. */
-    get secrets() {
-        return this.known;
-    }
-    scrub(text) {
-        return scrubSecrets(text, this.known);
-    }
-    emit(event, pkg = ALL_PACKAGES) {
-        return this.log.append(event, pkg);
-    }
-    /** Runs `body` with the log open and closes it whatever happens. */
-    async during(body) {
+    const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+    const r = Math.min(Math.max(random(), 0), 1);
+    let delay = ceiling / 2 + (ceiling / 2) * r;
+    if (input.retryAfterMs !== undefined)
+        delay = Math.max(delay, input.retryAfterMs);
+    const newCrateLimited = input.newCrateRateLimit === true || (input.isNewCrate === true && input.rateLimited === true);
+    if (newCrateLimited)
+        delay = Math.max(delay, NEW_CRATE_RATE_LIMIT_MS);
+    return Math.round(delay);
+}
+
+function errorText(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+function present$1(entries, version) {
+    return entries?.find(e => e.vers === version);
+}
+/**
+ * Publishes the plan on the shared schedule: a crate starts once every in-plan dependency is in the
+ * live index, and at most `maxConcurrency` uploads are in flight. Each crate is a small state
+ * machine: look at the index, upload, wait for readiness; after a failure, look at the index again
+ * before anything else, so a version is never uploaded twice. A failure that is not retried stops
+ * the plan: nothing new starts, in-flight crates finish.
+ */
+async function executePlan(crates, settings, deps) {
+    const runs = new Map(crates.map(crate => [
+        crate.name,
+        { ...pendingStatus(crate), crate, uploaded: false, attempts: 0 }
+    ]));
+    let stoppedBy;
+    await drive(crates, new Schedule(crates), {
+        maxConcurrency: settings.maxConcurrency,
+        task: async ([crate], settle) => {
+            const run = runs.get(crate.name);
+            await publishOne(run, settings, deps);
+            if (run.status === 'failed')
+                stoppedBy ??= run;
+            settle(run.crate.name, run.status !== 'failed');
+        }
+    });
+    return { runs: crates.map(c => runs.get(c.name)), ...(stoppedBy ? { stoppedBy } : {}) };
+}
+async function publishOne(run, settings, deps) {
+    const { crate } = run;
+    const { live, clock } = deps;
+    const key = packageKey(crate.name, crate.version);
+    const emit = (e) => deps.events.append(e, key);
+    const started = clock.now();
+    const finish = (status, extra = {}) => {
+        Object.assign(run, { status, durationMs: clock.now() - started }, extra);
+    };
+    const fail = async (cls, message, stderrTail) => {
+        finish('failed', {
+            failure: {
+                class: cls,
+                message: deps.scrub(message),
+                ...(stderrTail ? { stderrTail: deps.scrub(stderrTail) } : {})
+            }
+        });
+        await emit({ type: 'package_failed', class: cls, message });
+        // The run's failure report tells what went wrong; saying it here too would say it twice.
+        deps.progress(`${key}: failed (${cls}); the failure report says why`);
+    };
+    await emit({ type: 'package_started', name: crate.name, version: crate.version });
+    let indexFailures = 0;
+    // Whether an earlier attempt of this run may have stored the upload (its answer was lost or
+    // unclear): only then is a version found in the index ours.
+    let mayHaveStored = false;
+    for (;;) {
+        // Before every upload, and so after every failed one: is the version already there?
+        let entries;
         try {
-            return await body(this);
+            entries = await live.entries(crate.name);
         }
-        finally {
-            await this.log.close();
+        catch (error) {
+            indexFailures += 1;
+            const message = `the live index could not be read: ${errorText(error)}`;
+            const verdict = {
+                class: 'retryable'};
+            if (indexFailures >= settings.maxAttempts)
+                return fail('retryable', message);
+            await scheduleRetry(run, indexFailures, settings, deps, emit, verdict, message, false);
+            continue;
         }
+        const found = present$1(entries, crate.version);
+        if (found) {
+            if (mayHaveStored) {
+                finish('published', { uploaded: true, cksum: found.cksum });
+                await emit({ type: 'package_published', duration_ms: run.durationMs });
+                deps.progress(`${key}: found in the index after an unclear answer; not uploaded again`);
+            }
+            else {
+                const reason = run.attempts === 0
+                    ? 'already published'
+                    : 'already published (it appeared in the index during this run, not uploaded by it)';
+                finish('skipped', { reason, cksum: found.cksum });
+                await emit({ type: 'package_skipped', reason });
+                deps.progress(`${key}: ${reason}, skipped`);
+            }
+            return;
+        }
+        const isNewCrate = entries === null || entries.length === 0;
+        const problem = await live.checkBeforeUpload?.(crate);
+        if (problem !== undefined)
+            return fail('permanent', problem);
+        let token;
+        try {
+            token = await deps.token();
+        }
+        catch (error) {
+            return fail('permanent', errorText(error));
+        }
+        run.attempts += 1;
+        const result = await live.upload(crate, token);
+        await emit({
+            type: 'package_attempted',
+            attempt: run.attempts,
+            command: result.command,
+            max_attempts: settings.maxAttempts
+        });
+        await emit({
+            type: 'package_output',
+            stdout_tail: tail(result.stdout, 20),
+            stderr_tail: tail(result.stderr, 40)
+        });
+        if (result.exitCode === 0) {
+            await emit({ type: 'package_uploaded' });
+            run.uploaded = true;
+            return awaitReadiness(run, settings, deps, emit, finish, fail, started);
+        }
+        const verdict = classifyCargoFailure(result.stderr, { now: clock.now() });
+        const stderrTail = cargoEvidence(result.stderr);
+        if (verdict.alreadyExists) {
+            // The version exists although the index did not list it a moment ago: an earlier attempt
+            // of ours landed, or someone else published it. The index, read with patience, decides.
+            if (await reconcile(run, settings.reconcileWindowMs, deps, emit))
+                continue;
+            return fail('permanent', `${verdict.reason}, but the live index does not list ${key}`, stderrTail);
+        }
+        if (verdict.class === 'permanent') {
+            const fix = verdict.fix ? ` (fix: ${verdict.fix})` : '';
+            return fail('permanent', `${verdict.reason}${fix}`, stderrTail);
+        }
+        const rateLimited = /\b429\b/.test(verdict.reason);
+        if (rateLimited) {
+            await emit({
+                type: 'rate_limit_observed',
+                is_new_crate: isNewCrate,
+                retry_after_ms: verdict.retryAfterMs ?? null,
+                message: verdict.reason
+            });
+        }
+        else {
+            // A 5xx, a dropped connection or an unknown error may hide a stored upload.
+            mayHaveStored = true;
+        }
+        const window = verdict.class === 'ambiguous' ? settings.reconcileWindowMs : 0;
+        if (mayHaveStored && (await reconcile(run, window, deps, emit)))
+            continue;
+        if (run.attempts >= settings.maxAttempts) {
+            const tries = `${run.attempts} attempt${run.attempts === 1 ? '' : 's'}`;
+            return fail(verdict.class, `${verdict.reason} (gave up after ${tries})`, stderrTail);
+        }
+        await scheduleRetry(run, run.attempts, settings, deps, emit, verdict, verdict.reason, isNewCrate && rateLimited);
     }
 }
+/** Looks for the version in the index; true when it is there (the loop then records it). */
+async function reconcile(run, windowMs, deps, emit) {
+    await emit({ type: 'publish_reconciling', method: 'index' });
+    const seen = await deps.live.waitVisible(run.crate.name, run.crate.version, windowMs, () => undefined);
+    await emit({
+        type: 'publish_reconciled',
+        outcome: {
+            outcome: seen.visible ? 'published' : 'not_published',
+            attempts: seen.attempts,
+            elapsed_ms: Math.round(seen.durationMs)
+        }
+    });
+    return seen.visible;
+}
+async function scheduleRetry(run, attempt, settings, deps, emit, verdict, message, newCrateRateLimited) {
+    const delay = retryDelayMs({
+        attempt,
+        baseMs: settings.retryBaseMs,
+        maxMs: settings.retryMaxMs,
+        random: deps.random,
+        ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+        newCrateRateLimit: verdict.newCrateRateLimit === true || newCrateRateLimited
+    });
+    await emit({
+        type: 'retry_scheduled',
+        attempt,
+        max_attempts: settings.maxAttempts,
+        delay_ms: delay,
+        next_attempt_at: new Date(deps.clock.now() + delay).toISOString(),
+        reason: verdict.class,
+        message
+    });
+    const key = packageKey(run.crate.name, run.crate.version);
+    deps.progress(`${key}: ${deps.scrub(message)}; retrying in ${Math.ceil(delay / 1000)}s`);
+    await deps.clock.sleep(delay);
+}
+async function awaitReadiness(run, settings, deps, emit, finish, fail, started) {
+    const { crate } = run;
+    await emit({ type: 'readiness_started', method: 'index' });
+    const polls = [];
+    const seen = await deps.live.waitVisible(crate.name, crate.version, settings.readinessTimeoutMs, (attempt, visible) => {
+        polls.push(emit({ type: 'readiness_poll', attempt, visible }));
+    });
+    await Promise.all(polls);
+    if (seen.visible) {
+        await emit({
+            type: 'readiness_complete',
+            duration_ms: seen.durationMs,
+            attempts: seen.attempts
+        });
+        finish('published', { ...(seen.entry ? { cksum: seen.entry.cksum } : {}) });
+        await emit({ type: 'package_published', duration_ms: deps.clock.now() - started });
+        deps.progress(`${packageKey(crate.name, crate.version)}: published`);
+        return;
+    }
+    await emit({ type: 'readiness_timeout', max_wait_ms: settings.readinessTimeoutMs });
+    await fail('retryable', `uploaded, but not visible in the live index after ${Math.round(settings.readinessTimeoutMs / 1000)}s; its dependents cannot be published until it is`);
+}
 
-const BLOCK$1 = 512;
+function commonArgs(deps) {
+    return [
+        '--manifest-path',
+        deps.manifestPath,
+        ...deps.target.registryArgs,
+        ...(deps.allowDirty ? ['--allow-dirty'] : []),
+        ...(deps.locked ? ['--locked'] : [])
+    ];
+}
+/** The real live registry: cargo for uploads, the sparse index for everything the executor reads. */
+function liveRegistry(deps) {
+    const token = deps.target.isCratesIo ? undefined : deps.indexToken;
+    const readOptions = { fetch: deps.fetch, ...(token ? { token } : {}) };
+    return {
+        entries: name => fetchIndexEntries(deps.target.indexUrl, name, readOptions),
+        ...(deps.beforeUpload ? { checkBeforeUpload: deps.beforeUpload } : {}),
+        async upload(crate, uploadToken) {
+            const args = ['publish', '-p', crate.name, '--no-verify', ...commonArgs(deps)];
+            const result = await deps.cargo(args, {
+                cwd: deps.workspaceRoot,
+                env: { ...deps.env, ...deps.target.cargoEnv(uploadToken) }
+            });
+            return { ...result, command: `cargo ${args.join(' ')}` };
+        },
+        waitVisible: (name, version, timeoutMs, onPoll) => waitForVersion(deps.target.indexUrl, name, version, {
+            ...readOptions,
+            timeoutMs,
+            clock: deps.clock,
+            onPoll
+        })
+    };
+}
+/**
+ * Packages and verify-builds every crate about to be uploaded in one cargo invocation, before
+ * anything is uploaded. cargo (>= 1.90) packages the selected members into a local overlay, so a
+ * crate whose in-plan dependencies are not on the live registry yet still resolves them.
+ */
+async function verifyCrates(crates, deps) {
+    const args = ['package', ...crates.flatMap(c => ['-p', c.name]), ...commonArgs(deps)];
+    // The verification build runs build scripts: it gets the token only when the registry will
+    // not serve its index without one.
+    const result = await deps.cargo(args, {
+        cwd: deps.workspaceRoot,
+        env: { ...deps.env, ...deps.target.cargoEnv(deps.authRequired ? deps.indexToken : undefined) }
+    });
+    return { ...result, command: `cargo ${args.join(' ')}` };
+}
+
+const BLOCK = 512;
 function text(block, start, length) {
     const raw = block.subarray(start, start + length);
     const end = raw.indexOf(0);
     return raw.subarray(0, end === -1 ? raw.length : end).toString('utf8');
 }
-function octal$1(block, start, length) {
+function octal(block, start, length) {
     const value = text(block, start, length).trim();
     return value === '' ? 0 : parseInt(value, 8);
 }
 /** The `path` record of a pax extended header, if any. */
-function paxPath$1(data) {
+function paxPath(data) {
     let at = 0;
     while (at < data.length) {
         const space = data.indexOf(0x20, at);
@@ -4946,20 +6351,20 @@ function crateFileHashes(crate) {
     const tar = gunzipSync(crate);
     const files = new Map();
     let longName;
-    for (let at = 0; at + BLOCK$1 <= tar.length;) {
-        const header = tar.subarray(at, at + BLOCK$1);
+    for (let at = 0; at + BLOCK <= tar.length;) {
+        const header = tar.subarray(at, at + BLOCK);
         if (header.every(b => b === 0))
             break;
-        const size = octal$1(header, 124, 12);
+        const size = octal(header, 124, 12);
         const type = String.fromCharCode(header[156] ?? 0);
-        const data = tar.subarray(at + BLOCK$1, at + BLOCK$1 + size);
-        at += BLOCK$1 + Math.ceil(size / BLOCK$1) * BLOCK$1;
+        const data = tar.subarray(at + BLOCK, at + BLOCK + size);
+        at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
         if (type === 'L') {
             longName = text(data, 0, data.length);
             continue;
         }
         if (type === 'x') {
-            longName = paxPath$1(data) ?? longName;
+            longName = paxPath(data) ?? longName;
             continue;
         }
         const prefix = text(header, 345, 155);
@@ -6732,859 +8137,6 @@ async function oversizeCrates(plan, targetDir) {
     return oversizeProblems(sizes);
 }
 
-const BLOCK = 512;
-/**
- * The files of a `.crate` (a gzipped tar with one top folder, as cargo writes it: ustar or GNU
- * headers, GNU long names, pax `path` records). Only regular files are returned.
- */
-async function readCrateFiles(path) {
-    return crateFiles(await readFile(path));
-}
-/** The files of a `.crate` held in memory (see readCrateFiles). */
-function crateFiles(crate) {
-    const tar = gunzipSync(crate);
-    const files = [];
-    let longName;
-    for (let at = 0; at + BLOCK <= tar.length;) {
-        const header = tar.subarray(at, at + BLOCK);
-        if (header.every(b => b === 0))
-            break;
-        const size = octal(header.subarray(124, 136));
-        const type = String.fromCharCode(header[156]);
-        const body = tar.subarray(at + BLOCK, at + BLOCK + size);
-        at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-        if (type === 'L') {
-            longName = cString(body);
-            continue;
-        }
-        if (type === 'x') {
-            longName = paxPath(body.toString('utf8')) ?? longName;
-            continue;
-        }
-        const prefix = cString(header.subarray(345, 500));
-        const short = cString(header.subarray(0, 100));
-        const name = longName ?? (prefix && isUstar(header) ? `${prefix}/${short}` : short);
-        longName = undefined;
-        if (type !== '0' && type !== '\0')
-            continue;
-        files.push({
-            path: name.slice(name.indexOf('/') + 1),
-            sha256: createHash('sha256').update(body).digest('hex'),
-            mode: (octal(header.subarray(100, 108)) & 0o777).toString(8)
-        });
-    }
-    return files;
-}
-function octal(field) {
-    const text = cString(field).trim();
-    return text ? parseInt(text, 8) : 0;
-}
-function cString(field) {
-    const end = field.indexOf(0);
-    return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
-}
-function isUstar(header) {
-    return header.subarray(257, 263).toString('latin1') === 'ustar\0';
-}
-/** A pax extended header's `path` record (`LEN path=VALUE\n`). */
-function paxPath(text) {
-    for (const record of text.split('\n')) {
-        const match = /^\d+ path=(.*)$/s.exec(record);
-        if (match)
-            return match[1];
-    }
-    return undefined;
-}
-
-/** Written by cargo into every `.crate`: no file of the checkout stands for them. */
-const CARGO_WRITES = new Set(['.cargo_vcs_info.json', 'Cargo.toml', 'Cargo.lock']);
-/**
- * The first difference between a `.crate`'s files and the digest's entries for that crate:
- * a file packaged but not digested, digested but not packaged, other bytes or another mode.
- * `Cargo.toml.orig` is compared unless `manifestRewritten` (the rehearsal's copy rewrites it).
- */
-function compareCrateFiles(crate, files, entries, manifestRewritten = false) {
-    const skip = (path) => CARGO_WRITES.has(path) ||
-        path.startsWith('<') ||
-        (manifestRewritten && path === 'Cargo.toml.orig');
-    const digested = new Map(entries.filter(e => !skip(e.path)).map(e => [e.path, e]));
-    const differ = (file, problem) => ({ crate, file, problem });
-    for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
-        if (skip(file.path))
-            continue;
-        const entry = digested.get(file.path);
-        digested.delete(file.path);
-        if (!entry)
-            return differ(file.path, 'is in the package but not in the content digest');
-        if (entry.sha256 !== file.sha256) {
-            return differ(file.path, 'has other bytes in the package than in the content digest');
-        }
-        const mode = entry.mode ?? '644';
-        if (file.mode !== mode) {
-            return differ(file.path, `has mode ${file.mode} in the package, ${mode} in the content digest`);
-        }
-    }
-    const missing = [...digested.keys()].sort()[0];
-    return missing === undefined
-        ? undefined
-        : differ(missing, 'is in the content digest but not in the package');
-}
-/** Where `cargo package` leaves a crate's archive. */
-function packagedCratePath(targetDir, crate) {
-    return join(targetDir, 'package', `${crate.name}-${crate.version}.crate`);
-}
-/**
- * Checks every packaged `.crate` of `crates` against the digest; the first difference, if any.
- * A digest without entries (computed elsewhere) cannot be checked and is an error.
- */
-async function checkPackagedCrates(crates, targetDir, digest, rewritten = () => false) {
-    for (const crate of crates) {
-        const entries = digest.entries?.[crate.name];
-        if (!entries)
-            throw new Error(`the content digest has no entries for ${crate.name}`);
-        const files = await readCrateFiles(packagedCratePath(targetDir, crate));
-        const difference = compareCrateFiles(crate, files, entries, rewritten(crate));
-        if (difference)
-            return difference;
-    }
-    return undefined;
-}
-function describeDifference(d) {
-    return `${d.crate.name}@${d.crate.version}: ${JSON.stringify(d.file)} ${d.problem}`;
-}
-/**
- * The first entry two digests of one crate disagree on (path, bytes or mode); `ignore` leaves
- * synthetic entries out that depend on where the files lie rather than on what they hold.
- */
-function entryDifference(expected, actual, ignore = new Set()) {
-    const want = new Map(expected.filter(e => !ignore.has(e.path)).map(e => [e.path, e]));
-    const have = new Map(actual.filter(e => !ignore.has(e.path)).map(e => [e.path, e]));
-    for (const path of [...new Set([...want.keys(), ...have.keys()])].sort()) {
-        const a = want.get(path);
-        const b = have.get(path);
-        if (!a)
-            return { file: path, problem: 'appeared after the gate checked the sources' };
-        if (!b)
-            return { file: path, problem: 'disappeared after the gate checked the sources' };
-        if (a.sha256 !== b.sha256)
-            return { file: path, problem: 'changed after the gate checked it' };
-        if ((a.mode ?? '644') !== (b.mode ?? '644')) {
-            return { file: path, problem: 'changed mode after the gate checked it' };
-        }
-    }
-    return undefined;
-}
-
-/**
- * The copy cargo packages in, in either mode: the checkout as cargo sees it, plus every file the
- * digest says cargo packages from the checkout, and never the state dir.
- */
-async function copyForCargo(plan, digest, dest, stateDir) {
-    const sources = Object.values(digest.entries ?? {}).flatMap(entries => entries.flatMap(e => (e.source ? [e.source] : [])));
-    const copy = await copyCheckout(plan.workspaceRoot, dest, { stateDir, alsoCopy: sources });
-    if (digest.resolvedLock !== undefined) {
-        writeFileSync(join(copy.workspaceRoot, 'Cargo.lock'), digest.resolvedLock);
-        // In the checkout cargo writes this lock after its dirty check; here it must not count as an
-        // uncommitted file either.
-        if (copy.via === 'git') {
-            const rel = relative(dest, join(copy.workspaceRoot, 'Cargo.lock')).split(sep).join('/');
-            appendFileSync(join(dest, '.git', 'info', 'exclude'), `\n/${rel}\n`);
-        }
-    }
-    // `--locked` lets cargo create a missing lock: the copy must hold the very lock the digest bound.
-    const bound = Object.values(digest.entries ?? {})
-        .flat()
-        .find(e => e.path === 'Cargo.lock')?.sha256;
-    const lockPath = join(copy.workspaceRoot, 'Cargo.lock');
-    const held = existsSync(lockPath)
-        ? createHash('sha256').update(readFileSync(lockPath)).digest('hex')
-        : undefined;
-    if (bound !== undefined && held !== bound) {
-        throw new Error(`the copy of ${plan.workspaceRoot} does not hold the Cargo.lock the digest bound`);
-    }
-    return copy;
-}
-
-/** sha256 and length of a file as it is now. */
-async function fileEvidence(path) {
-    const bytes = await readFile(path);
-    return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
-}
-/**
- * sha256 of a file's first `bytes` bytes; undefined when it is shorter. events.jsonl is
- * append-only: a publish appends its own events after the rehearsal's, which stay as they were.
- */
-async function prefixSha256(path, bytes) {
-    const handle = await open(path, 'r');
-    try {
-        const hash = createHash('sha256');
-        const buffer = Buffer.alloc(Math.min(bytes, 1024 * 1024));
-        let read = 0;
-        while (read < bytes) {
-            const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, bytes - read), read);
-            if (bytesRead === 0)
-                return undefined;
-            hash.update(buffer.subarray(0, bytesRead));
-            read += bytesRead;
-        }
-        return hash.digest('hex');
-    }
-    finally {
-        await handle.close();
-    }
-}
-
-/**
- * Two copies of the checkout (bind/copy.ts): cargo's verification build, which runs build
- * scripts and proc macros, works in one; uploads are packaged from the other, in which no code
- * ever runs. So nothing a build does can change what is uploaded or touch the checkout, and the
- * state dir, which the copies never hold, is never packaged.
- */
-class PublishCopies {
-    workspaceRoot;
-    scratch;
-    verify;
-    upload;
-    digest;
-    constructor(workspaceRoot, scratch, verify, upload, digest) {
-        this.workspaceRoot = workspaceRoot;
-        this.scratch = scratch;
-        this.verify = verify;
-        this.upload = upload;
-        this.digest = digest;
-    }
-    /** Both copies hold a lock (the checkout's, or the one the digest resolved): cargo keeps it. */
-    locked = true;
-    static async create(plan, digest, manifestPath, stateDir, env) {
-        const scratch = await mkdtemp(join(tmpdir(), 'shipper-publish-'));
-        const manifestRel = relative(plan.workspaceRoot, resolve(manifestPath));
-        const make = async (name, targetDir) => {
-            const copy = await copyForCargo(plan, digest, join(scratch, name), stateDir);
-            return {
-                root: copy.workspaceRoot,
-                manifestPath: join(copy.workspaceRoot, manifestRel),
-                targetDir
-            };
-        };
-        try {
-            const given = env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR;
-            const verify = await make('verify', given ? resolve(given) : join(scratch, 'verify-target'));
-            const upload = await make('upload', join(scratch, 'upload-target'));
-            return new PublishCopies(plan.workspaceRoot, scratch, verify, upload, digest);
-        }
-        catch (error) {
-            await rm(scratch, { recursive: true, force: true });
-            throw error;
-        }
-    }
-    /**
-     * Checks that the upload copy still holds what the gate accepted: its digest of `crates` (every
-     * file cargo lists, the manifests, the lock) equals the accepted one, and the `.crate`s cargo
-     * packages from it without building (no code runs) hold exactly the digest's files. Returns
-     * the first difference as one line. The upload path calls it before every upload; the publish
-     * calls it once for all crates before the first.
-     */
-    async check(crates, run) {
-        const inCopy = crates.map(c => ({
-            ...c,
-            manifestPath: join(this.upload.root, relative(this.workspaceRoot, c.manifestPath))
-        }));
-        const now = await computeContentDigest({ packages: inCopy, workspaceRoot: this.upload.root }, { cargo: run.cargo, env: run.env });
-        for (const crate of crates) {
-            const changed = entryDifference(this.digest.entries?.[crate.name] ?? [], now.entries?.[crate.name] ?? [], 
-            // Read from where the copy lies, not from where the checkout does.
-            new Set([RESOLUTION_ENTRY]));
-            if (changed) {
-                return `${crate.name}@${crate.version}: ${JSON.stringify(changed.file)} ${changed.problem}`;
-            }
-        }
-        const args = [
-            'package',
-            ...crates.flatMap(c => ['-p', c.name]),
-            '--no-verify',
-            '--manifest-path',
-            this.upload.manifestPath,
-            ...run.registryArgs,
-            '--locked',
-            ...(run.allowDirty ? ['--allow-dirty'] : [])
-        ];
-        const result = await run.cargo(args, {
-            cwd: this.upload.root,
-            env: { ...run.env, CARGO_TARGET_DIR: this.upload.targetDir }
-        });
-        if (result.exitCode !== 0) {
-            return `packaging ${crates.map(c => c.name).join(', ')} to check it failed: ${cargoErrorLine(result.stderr)}`;
-        }
-        const difference = await checkPackagedCrates(crates, this.upload.targetDir, this.digest);
-        return difference && `${describeDifference(difference)}: not what the gate checked`;
-    }
-    async dispose() {
-        await rm(this.scratch, { recursive: true, force: true });
-    }
-}
-/** What the gate needs to know about the event log beyond its events (gate.ts checkProofFiles). */
-async function proofEvidence(receipt, read, eventsFile) {
-    if (!read || read.missing)
-        return { duplicateKeyLines: [] };
-    const out = {
-        duplicateKeyLines: read.duplicateKeyLines,
-        ...(read.oversized !== undefined
-            ? { oversized: { bytes: read.oversized, cap: MAX_EVENTS_BYTES } }
-            : {})
-    };
-    if (receipt.kind !== 'ok' || receipt.receipt.events_sha256 === undefined)
-        return out;
-    const bytes = receipt.receipt.events_bytes ?? 0;
-    return {
-        ...out,
-        matchesReceipt: (await prefixSha256(eventsFile, bytes)) === receipt.receipt.events_sha256
-    };
-}
-
-/** The status of a crate nothing has happened to yet. */
-function pendingStatus(crate) {
-    return {
-        name: crate.name,
-        version: crate.version,
-        level: crate.level,
-        status: 'pending',
-        durationMs: 0
-    };
-}
-/** The status as RunResult reports it: the failure is told once, as the run's own. */
-function reported({ failure: _failure, ...status }) {
-    return { ...status, durationMs: Math.round(status.durationMs) };
-}
-
-/**
- * Which crates may be uploaded now, as cargo's own `PublishPlan` decides it: a crate is ready once
- * every in-plan dependency is confirmed visible in the index, not once its whole level is, so a
- * slow crate holds back only the crates that depend on it. After the first failure nothing new
- * becomes ready; crates already in flight may still be confirmed. Pure: no I/O, no clock.
- */
-class Schedule {
-    order;
-    waitingOn = new Map();
-    failed = false;
-    /** `confirmed`: crates visible before anything starts (e.g. versions already in the index). */
-    constructor(crates, confirmed = []) {
-        this.order = crates.map(c => c.name);
-        const inPlan = new Set(this.order);
-        for (const c of crates) {
-            this.waitingOn.set(c.name, new Set(c.dependencies.filter(d => inPlan.has(d))));
-        }
-        for (const name of confirmed)
-            this.confirm(name);
-    }
-    /** Up to `limit` ready crates in plan order, now in flight. */
-    takeReady(limit = Infinity) {
-        if (this.failed)
-            return [];
-        const taken = [];
-        for (const name of this.order) {
-            if (taken.length >= limit)
-                break;
-            if (this.waitingOn.get(name)?.size === 0)
-                taken.push(name);
-        }
-        // Taken crates are in flight: no longer waiting, not yet confirmed.
-        for (const name of taken)
-            this.waitingOn.delete(name);
-        return taken;
-    }
-    /** The crate is visible: its dependents no longer wait for it. */
-    markConfirmed(name) {
-        this.confirm(name);
-    }
-    /** A crate in flight failed: it and everything not yet started stay unconfirmed. */
-    markFailed() {
-        this.failed = true;
-    }
-    confirm(name) {
-        this.waitingOn.delete(name);
-        for (const deps of this.waitingOn.values())
-            deps.delete(name);
-    }
-}
-/**
- * Runs a plan on a `Schedule` with bounded concurrency. A throw from a task stops new starts like a
- * failure does and is rethrown once every started task has settled, so no work is left running.
- */
-async function drive(crates, schedule, options) {
-    const byName = new Map(crates.map(c => [c.name, c]));
-    const limit = Math.max(1, Math.floor(options.maxConcurrency) || 1);
-    // A task holds its slot until every crate of it is settled; `alive` also waits for its return.
-    let busy = 0;
-    const alive = new Set();
-    let thrown;
-    let wake = () => undefined;
-    const start = (members) => {
-        const unsettled = new Set(members.map(c => c.name));
-        busy++;
-        const settle = (name, confirmed) => {
-            if (!unsettled.delete(name))
-                return;
-            if (confirmed)
-                schedule.markConfirmed(name);
-            else
-                schedule.markFailed();
-            if (unsettled.size === 0)
-                busy--;
-            wake();
-        };
-        const run = options
-            .task(members, settle)
-            .catch((error) => {
-            thrown ??= { error };
-        })
-            .finally(() => {
-            for (const name of [...unsettled])
-                settle(name, false);
-            alive.delete(run);
-            wake();
-        });
-        alive.add(run);
-    };
-    for (;;) {
-        const free = limit - busy;
-        const ready = free > 0 && !thrown
-            ? schedule.takeReady(options.batch ? Infinity : free).map(n => byName.get(n))
-            : [];
-        if (ready.length > 0) {
-            for (const group of options.batch ? batches(ready, free) : ready.map(c => [c]))
-                start(group);
-            continue;
-        }
-        if (alive.size === 0)
-            break;
-        await new Promise(resolve => (wake = resolve));
-    }
-    if (thrown)
-        throw thrown.error;
-}
-/** Pure: `items` split into at most `n` contiguous batches of near-equal size, in order. */
-function batches(items, n) {
-    const count = Math.max(1, Math.min(n, items.length));
-    const out = [];
-    let from = 0;
-    for (let i = 0; i < count; i++) {
-        const size = Math.ceil((items.length - from) / (count - i));
-        if (size > 0)
-            out.push(items.slice(from, from + size));
-        from += size;
-    }
-    return out;
-}
-
-/** The registry already has the version: cargo's own pre-check, crates.io's and kellnr's answers. */
-const ALREADY_EXISTS = /\balready (?:exists|uploaded)\b/i;
-/**
- * HTTP statuses as cargo 1.95 prints them: a JSON error body, a non-JSON body dump from the API,
- * and an index or download fetch. The last one printed is the innermost cause.
- */
-const STATUS_PATTERNS = [
-    /the remote server responded with an error \(status (\d{3})\b/g,
-    /failed to get a 200 OK response, got (\d{3})\b/g,
-    /failed to get successful HTTP response from `[^`]*`(?: \([^)]*\))?, got (\d{3})\b/g
-];
-const AUTH = [
-    [/no token found for `[^`]*`/, 'no token configured for the registry'],
-    [/token rejected for `[^`]*`/, 'the registry rejected the token'],
-    [/please run `cargo login/, 'the registry needs a login token']
-];
-/**
- * cargo's refusals that no retry can change, each with its fix. They come before the network
- * rules: their text may quote anything, and they never need a second attempt.
- */
-const KNOWN_REFUSALS = [
-    [
-        /files? in the working directory contains? changes that were not yet committed/,
-        'the git working tree has uncommitted changes',
-        'commit or stash them (cargo lists them above), or set allow-dirty to publish them as they are'
-    ],
-    [
-        /no index found for registry:? `?([^`\s]+)|registry index was not found in any configuration|registry `[^`]*` not found|could not find registry `/,
-        'a registry named in a manifest or a flag is not configured',
-        'configure it with CARGO_REGISTRIES_<NAME>_INDEX (or [registries.<name>] in .cargo/config.toml), or fix the registry name'
-    ],
-    [
-        /failed to (?:parse|load) manifest|TOML parse error|duplicate key|missing field `|unknown field `/,
-        'a manifest is invalid',
-        'fix the manifest at the file and line cargo names'
-    ]
-];
-/**
- * Failures that prove cargo got past the network (it compiled, or read a manifest or an index),
- * so a network-looking phrase elsewhere in the output does not make them transient.
- */
-const DEFINITE_PERMANENT = [
-    [/could not compile `/, 'the crate does not compile (verification build failed)'],
-    [/failed to (?:parse|load|verify) manifest/, 'the manifest is invalid'],
-    [/all dependencies must have a version requirement/, 'a dependency has no version requirement'],
-    [/no matching package named `[^`]*` found/, 'a dependency is not in the registry index'],
-    [
-        /failed to select a version for the requirement/,
-        'no dependency version satisfies a requirement'
-    ],
-    [/missing or empty metadata fields/, 'the registry requires metadata the manifest lacks'],
-    [/invalid character `[^`]*` in package name/, 'the package name is invalid'],
-    [/-->\s+\S*Cargo\.toml:\d+:\d+/, 'the manifest is invalid']
-];
-/** curl error codes cargo prints as `[N] ...`, and the phrases of a dropped or slow connection. */
-const NETWORK = [
-    [/\[(?:6|7|16|18|28|35|52|55|56|92)\] /, 'network error talking to the registry'],
-    [/could(?: not|n't) (?:resolve host|connect to server)/i, 'cannot reach the registry'],
-    [/\bdns error\b|failed to lookup address/i, 'cannot resolve the registry host (DNS)'],
-    [
-        /connection (?:refused|reset|closed|aborted)|broken pipe/i,
-        'the connection to the registry failed'
-    ],
-    [/\btimed out\b|timeout was reached/i, 'the request to the registry timed out'],
-    [/failed to send request|error sending request/i, 'the request to the registry was not sent'],
-    [/empty reply from server|server returned nothing/i, 'the registry closed the connection'],
-    [/failure when receiving data|failed sending data/i, 'the connection to the registry broke'],
-    [/\b(?:SSL|TLS)\b/, 'TLS error talking to the registry']
-];
-/** Rejections that come after the network checks: they may be caused by a network failure. */
-const LATE_PERMANENT = [
-    [/failed to verify package tarball/, 'the packaged crate failed verification'],
-    [/invalid (?:keyword|category|crate name|license)/i, 'the registry rejected a manifest field'],
-    [/expected at most \d+ keywords/i, 'too many keywords'],
-    [/is not a valid (?:keyword|category)/i, 'the registry rejected a manifest field'],
-    [/the remote server responded with an error: /, 'the registry rejected the upload']
-];
-const KILLED = /\bkilled\b|\bsignal:? \d+|SIG(?:KILL|TERM|INT)/i;
-/**
- * Classifies a failed cargo command from what it printed. Pure: `opts.now` anchors HTTP dates;
- * without it, a date-only Retry-After yields no `retryAfterMs`.
- */
-function classifyCargoFailure(stderr, opts) {
-    if (stderr.trim() === '') {
-        return { class: 'ambiguous', reason: 'cargo printed no error (killed, or its output was lost)' };
-    }
-    if (ALREADY_EXISTS.test(stderr)) {
-        return {
-            class: 'permanent',
-            reason: 'the version already exists in the registry',
-            alreadyExists: true
-        };
-    }
-    const status = lastStatus(stderr);
-    if (status !== undefined)
-        return classifyStatus(status, stderr, opts?.now);
-    return (firstRule(AUTH, 'permanent', stderr) ??
-        knownRefusal(stderr) ??
-        firstRule(DEFINITE_PERMANENT, 'permanent', stderr) ??
-        firstRule(NETWORK, 'retryable', stderr) ??
-        firstRule(LATE_PERMANENT, 'permanent', stderr) ??
-        (KILLED.test(stderr)
-            ? { class: 'ambiguous', reason: 'cargo was killed' }
-            : { class: 'ambiguous', reason: 'no known failure in cargo output' }));
-}
-function knownRefusal(text) {
-    const hit = KNOWN_REFUSALS.find(([pattern]) => pattern.test(text));
-    return hit ? { class: 'permanent', reason: hit[1], fix: hit[2] } : undefined;
-}
-function firstRule(rules, cls, text) {
-    const hit = rules.find(([pattern]) => pattern.test(text));
-    return hit ? { class: cls, reason: hit[1] } : undefined;
-}
-function lastStatus(text) {
-    let best;
-    for (const pattern of STATUS_PATTERNS) {
-        for (const match of text.matchAll(pattern)) {
-            if (!best || match.index > best.index)
-                best = { index: match.index, status: Number(match[1]) };
-        }
-    }
-    return best?.status;
-}
-function classifyStatus(status, text, now) {
-    if (status === 429) {
-        const retryAfterMs = parseRetryAfter(text, now);
-        const result = {
-            class: 'retryable',
-            reason: 'rate limited by the registry (HTTP 429)'
-        };
-        if (retryAfterMs !== undefined)
-            result.retryAfterMs = retryAfterMs;
-        if (/too many new crates|new crates? (?:in|per)\b/i.test(text))
-            result.newCrateRateLimit = true;
-        return result;
-    }
-    if (status === 408)
-        return { class: 'retryable', reason: 'the registry timed out (HTTP 408)' };
-    if (status >= 500)
-        return { class: 'retryable', reason: `registry server error (HTTP ${status})` };
-    if (status === 401 || status === 403) {
-        return { class: 'permanent', reason: `the registry refused the credentials (HTTP ${status})` };
-    }
-    if (status >= 400)
-        return { class: 'permanent', reason: `the registry rejected the request (HTTP ${status})` };
-    return { class: 'ambiguous', reason: `unexpected HTTP ${status} from the registry` };
-}
-/**
- * crates.io puts an HTTP-date in its 429 detail ("Please try again after <date>"); other servers
- * send a Retry-After header, which cargo prints in the non-JSON body dump (seconds or a date).
- */
-function parseRetryAfter(text, now) {
-    const detail = /try again after ([A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT)/i.exec(text);
-    if (detail)
-        return untilDate(detail[1], now);
-    const header = /^\s*retry-after:\s*(.+?)\s*$/im.exec(text);
-    if (!header)
-        return undefined;
-    const value = header[1];
-    if (/^\d+$/.test(value))
-        return Number(value) * 1000;
-    return untilDate(value, now);
-}
-function untilDate(date, now) {
-    const at = Date.parse(date);
-    if (Number.isNaN(at) || now === undefined)
-        return undefined;
-    return Math.max(0, at - now);
-}
-
-/** crates.io lets a new crate through once per 10 minutes after its burst. */
-const NEW_CRATE_RATE_LIMIT_MS = 10 * 60 * 1000;
-/**
- * Exponential backoff with EQUAL jitter: half of `min(maxMs, baseMs * 2^(attempt-1))` is fixed,
- * the other half random. Full jitter could pick a near-zero wait, which for a registry that just
- * failed or throttled us only burns an attempt; equal jitter still spreads concurrent uploads.
- * The result is raised to what the registry asked for, and to 10 minutes when a brand-new crate
- * is rate limited, because crates.io will not take another new crate sooner.
- */
-function retryDelayMs(input) {
-    const { attempt, baseMs = 2000, maxMs = 120000, random } = input;
-    if (!Number.isInteger(attempt) || attempt < 1) {
-        throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
-    }
-    const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-    const r = Math.min(Math.max(random(), 0), 1);
-    let delay = ceiling / 2 + (ceiling / 2) * r;
-    if (input.retryAfterMs !== undefined)
-        delay = Math.max(delay, input.retryAfterMs);
-    const newCrateLimited = input.newCrateRateLimit === true || (input.isNewCrate === true && input.rateLimited === true);
-    if (newCrateLimited)
-        delay = Math.max(delay, NEW_CRATE_RATE_LIMIT_MS);
-    return Math.round(delay);
-}
-
-function errorText(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-function present(entries, version) {
-    return entries?.find(e => e.vers === version);
-}
-/**
- * Publishes the plan on the shared schedule: a crate starts once every in-plan dependency is in the
- * live index, and at most `maxConcurrency` uploads are in flight. Each crate is a small state
- * machine: look at the index, upload, wait for readiness; after a failure, look at the index again
- * before anything else, so a version is never uploaded twice. A failure that is not retried stops
- * the plan: nothing new starts, in-flight crates finish.
- */
-async function executePlan(crates, settings, deps) {
-    const runs = new Map(crates.map(crate => [
-        crate.name,
-        { ...pendingStatus(crate), crate, uploaded: false, attempts: 0 }
-    ]));
-    let stoppedBy;
-    await drive(crates, new Schedule(crates), {
-        maxConcurrency: settings.maxConcurrency,
-        task: async ([crate], settle) => {
-            const run = runs.get(crate.name);
-            await publishOne(run, settings, deps);
-            if (run.status === 'failed')
-                stoppedBy ??= run;
-            settle(run.crate.name, run.status !== 'failed');
-        }
-    });
-    return { runs: crates.map(c => runs.get(c.name)), ...(stoppedBy ? { stoppedBy } : {}) };
-}
-async function publishOne(run, settings, deps) {
-    const { crate } = run;
-    const { live, clock } = deps;
-    const key = packageKey(crate.name, crate.version);
-    const emit = (e) => deps.events.append(e, key);
-    const started = clock.now();
-    const finish = (status, extra = {}) => {
-        Object.assign(run, { status, durationMs: clock.now() - started }, extra);
-    };
-    const fail = async (cls, message, stderrTail) => {
-        finish('failed', {
-            failure: {
-                class: cls,
-                message: deps.scrub(message),
-                ...(stderrTail ? { stderrTail: deps.scrub(stderrTail) } : {})
-            }
-        });
-        await emit({ type: 'package_failed', class: cls, message });
-        // The run's failure report tells what went wrong; saying it here too would say it twice.
-        deps.progress(`${key}: failed (${cls}); the failure report says why`);
-    };
-    await emit({ type: 'package_started', name: crate.name, version: crate.version });
-    let indexFailures = 0;
-    // Whether an earlier attempt of this run may have stored the upload (its answer was lost or
-    // unclear): only then is a version found in the index ours.
-    let mayHaveStored = false;
-    for (;;) {
-        // Before every upload, and so after every failed one: is the version already there?
-        let entries;
-        try {
-            entries = await live.entries(crate.name);
-        }
-        catch (error) {
-            indexFailures += 1;
-            const message = `the live index could not be read: ${errorText(error)}`;
-            const verdict = {
-                class: 'retryable'};
-            if (indexFailures >= settings.maxAttempts)
-                return fail('retryable', message);
-            await scheduleRetry(run, indexFailures, settings, deps, emit, verdict, message, false);
-            continue;
-        }
-        const found = present(entries, crate.version);
-        if (found) {
-            if (mayHaveStored) {
-                finish('published', { uploaded: true, cksum: found.cksum });
-                await emit({ type: 'package_published', duration_ms: run.durationMs });
-                deps.progress(`${key}: found in the index after an unclear answer; not uploaded again`);
-            }
-            else {
-                const reason = run.attempts === 0
-                    ? 'already published'
-                    : 'already published (it appeared in the index during this run, not uploaded by it)';
-                finish('skipped', { reason, cksum: found.cksum });
-                await emit({ type: 'package_skipped', reason });
-                deps.progress(`${key}: ${reason}, skipped`);
-            }
-            return;
-        }
-        const isNewCrate = entries === null || entries.length === 0;
-        const problem = await live.checkBeforeUpload?.(crate);
-        if (problem !== undefined)
-            return fail('permanent', problem);
-        let token;
-        try {
-            token = await deps.token();
-        }
-        catch (error) {
-            return fail('permanent', errorText(error));
-        }
-        run.attempts += 1;
-        const result = await live.upload(crate, token);
-        await emit({
-            type: 'package_attempted',
-            attempt: run.attempts,
-            command: result.command,
-            max_attempts: settings.maxAttempts
-        });
-        await emit({
-            type: 'package_output',
-            stdout_tail: tail(result.stdout, 20),
-            stderr_tail: tail(result.stderr, 40)
-        });
-        if (result.exitCode === 0) {
-            await emit({ type: 'package_uploaded' });
-            run.uploaded = true;
-            return awaitReadiness(run, settings, deps, emit, finish, fail, started);
-        }
-        const verdict = classifyCargoFailure(result.stderr, { now: clock.now() });
-        const stderrTail = cargoEvidence(result.stderr);
-        if (verdict.alreadyExists) {
-            // The version exists although the index did not list it a moment ago: an earlier attempt
-            // of ours landed, or someone else published it. The index, read with patience, decides.
-            if (await reconcile(run, settings.reconcileWindowMs, deps, emit))
-                continue;
-            return fail('permanent', `${verdict.reason}, but the live index does not list ${key}`, stderrTail);
-        }
-        if (verdict.class === 'permanent') {
-            const fix = verdict.fix ? ` (fix: ${verdict.fix})` : '';
-            return fail('permanent', `${verdict.reason}${fix}`, stderrTail);
-        }
-        const rateLimited = /\b429\b/.test(verdict.reason);
-        if (rateLimited) {
-            await emit({
-                type: 'rate_limit_observed',
-                is_new_crate: isNewCrate,
-                retry_after_ms: verdict.retryAfterMs ?? null,
-                message: verdict.reason
-            });
-        }
-        else {
-            // A 5xx, a dropped connection or an unknown error may hide a stored upload.
-            mayHaveStored = true;
-        }
-        const window = verdict.class === 'ambiguous' ? settings.reconcileWindowMs : 0;
-        if (mayHaveStored && (await reconcile(run, window, deps, emit)))
-            continue;
-        if (run.attempts >= settings.maxAttempts) {
-            const tries = `${run.attempts} attempt${run.attempts === 1 ? '' : 's'}`;
-            return fail(verdict.class, `${verdict.reason} (gave up after ${tries})`, stderrTail);
-        }
-        await scheduleRetry(run, run.attempts, settings, deps, emit, verdict, verdict.reason, isNewCrate && rateLimited);
-    }
-}
-/** Looks for the version in the index; true when it is there (the loop then records it). */
-async function reconcile(run, windowMs, deps, emit) {
-    await emit({ type: 'publish_reconciling', method: 'index' });
-    const seen = await deps.live.waitVisible(run.crate.name, run.crate.version, windowMs, () => undefined);
-    await emit({
-        type: 'publish_reconciled',
-        outcome: {
-            outcome: seen.visible ? 'published' : 'not_published',
-            attempts: seen.attempts,
-            elapsed_ms: Math.round(seen.durationMs)
-        }
-    });
-    return seen.visible;
-}
-async function scheduleRetry(run, attempt, settings, deps, emit, verdict, message, newCrateRateLimited) {
-    const delay = retryDelayMs({
-        attempt,
-        baseMs: settings.retryBaseMs,
-        maxMs: settings.retryMaxMs,
-        random: deps.random,
-        ...(verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
-        newCrateRateLimit: verdict.newCrateRateLimit === true || newCrateRateLimited
-    });
-    await emit({
-        type: 'retry_scheduled',
-        attempt,
-        max_attempts: settings.maxAttempts,
-        delay_ms: delay,
-        next_attempt_at: new Date(deps.clock.now() + delay).toISOString(),
-        reason: verdict.class,
-        message
-    });
-    const key = packageKey(run.crate.name, run.crate.version);
-    deps.progress(`${key}: ${deps.scrub(message)}; retrying in ${Math.ceil(delay / 1000)}s`);
-    await deps.clock.sleep(delay);
-}
-async function awaitReadiness(run, settings, deps, emit, finish, fail, started) {
-    const { crate } = run;
-    await emit({ type: 'readiness_started', method: 'index' });
-    const polls = [];
-    const seen = await deps.live.waitVisible(crate.name, crate.version, settings.readinessTimeoutMs, (attempt, visible) => {
-        polls.push(emit({ type: 'readiness_poll', attempt, visible }));
-    });
-    await Promise.all(polls);
-    if (seen.visible) {
-        await emit({
-            type: 'readiness_complete',
-            duration_ms: seen.durationMs,
-            attempts: seen.attempts
-        });
-        finish('published', { ...(seen.entry ? { cksum: seen.entry.cksum } : {}) });
-        await emit({ type: 'package_published', duration_ms: deps.clock.now() - started });
-        deps.progress(`${packageKey(crate.name, crate.version)}: published`);
-        return;
-    }
-    await emit({ type: 'readiness_timeout', max_wait_ms: settings.readinessTimeoutMs });
-    await fail('retryable', `uploaded, but not visible in the live index after ${Math.round(settings.readinessTimeoutMs / 1000)}s; its dependents cannot be published until it is`);
-}
-
 /**
  * What one phase knows of a registry's index: each crate's index file read once, so every check of
  * the phase (what is there already, the preview, the dropped dev-dependency edges) sees the same
@@ -7650,54 +8202,6 @@ function readSparseSnapshot(indexUrl, names, options = {}) {
         ...(options.fetch ? { fetch: options.fetch } : {}),
         ...(options.token ? { token: options.token } : {})
     }));
-}
-
-function commonArgs(deps) {
-    return [
-        '--manifest-path',
-        deps.manifestPath,
-        ...deps.target.registryArgs,
-        ...(deps.allowDirty ? ['--allow-dirty'] : []),
-        ...(deps.locked ? ['--locked'] : [])
-    ];
-}
-/** The real live registry: cargo for uploads, the sparse index for everything the executor reads. */
-function liveRegistry(deps) {
-    const token = deps.target.isCratesIo ? undefined : deps.indexToken;
-    const readOptions = { fetch: deps.fetch, ...(token ? { token } : {}) };
-    return {
-        entries: name => fetchIndexEntries(deps.target.indexUrl, name, readOptions),
-        ...(deps.beforeUpload ? { checkBeforeUpload: deps.beforeUpload } : {}),
-        async upload(crate, uploadToken) {
-            const args = ['publish', '-p', crate.name, '--no-verify', ...commonArgs(deps)];
-            const result = await deps.cargo(args, {
-                cwd: deps.workspaceRoot,
-                env: { ...deps.env, ...deps.target.cargoEnv(uploadToken) }
-            });
-            return { ...result, command: `cargo ${args.join(' ')}` };
-        },
-        waitVisible: (name, version, timeoutMs, onPoll) => waitForVersion(deps.target.indexUrl, name, version, {
-            ...readOptions,
-            timeoutMs,
-            clock: deps.clock,
-            onPoll
-        })
-    };
-}
-/**
- * Packages and verify-builds every crate about to be uploaded in one cargo invocation, before
- * anything is uploaded. cargo (>= 1.90) packages the selected members into a local overlay, so a
- * crate whose in-plan dependencies are not on the live registry yet still resolves them.
- */
-async function verifyCrates(crates, deps) {
-    const args = ['package', ...crates.flatMap(c => ['-p', c.name]), ...commonArgs(deps)];
-    // The verification build runs build scripts: it gets the token only when the registry will
-    // not serve its index without one.
-    const result = await deps.cargo(args, {
-        cwd: deps.workspaceRoot,
-        env: { ...deps.env, ...deps.target.cargoEnv(deps.authRequired ? deps.indexToken : undefined) }
-    });
-    return { ...result, command: `cargo ${args.join(' ')}` };
 }
 
 /**
@@ -7829,372 +8333,33 @@ async function verifyRemaining(remaining, verifyDeps, context, ctx, scrub) {
     };
 }
 
-/** How a user selects this target when rehearsing: action inputs and the command-line flags. */
-function targetFlags(options) {
-    if (options.targetRegistry === 'crates-io' && !options.targetRegistryUrl) {
-        return '`target-registry: crates-io` (the default; no --target-registry flag)';
-    }
-    const url = options.targetRegistryUrl;
-    const inputs = [`target-registry: ${options.targetRegistry}`];
-    const flags = [`--target-registry ${options.targetRegistry}`];
-    if (url) {
-        inputs.push(`target-registry-url: ${url}`);
-        flags.push(`--target-registry-url ${url}`);
-    }
-    return `inputs \`${inputs.join('`, `')}\` (command line: \`${flags.join(' ')}\`)`;
-}
-/** A refusal naming both targets when the receipt was made for another live registry. */
-function targetMismatch(receipt, target, how) {
-    const rehearsed = receipt.target;
-    if (!target || !rehearsed)
-        return undefined;
-    if (rehearsed.name === target.name && rehearsed.api_base === target.apiBase)
-        return undefined;
+/** Which crates went out, which did not, and that a rerun is safe. */
+function describeStop(stopped, runs, records, targetName) {
+    const key = `${stopped.crate.name}@${stopped.crate.version}`;
+    const error = stopped.failure ?? { class: 'permanent', message: 'failed' };
+    const uploaded = runs.filter(r => r.uploaded).map(r => `${r.crate.name}@${r.crate.version}`);
+    const notOut = records.filter(r => r.status === 'pending' ||
+        (r.status === 'failed' && !runs.find(x => x.crate.name === r.name)?.uploaded));
+    const parts = [
+        `uploaded by this run: ${uploaded.length > 0 ? uploaded.join(', ') : 'none'}`,
+        `already there: ${listOf(records, 'skipped')}`,
+        `not published: ${notOut.length > 0 ? notOut.map(r => `${r.name}@${r.version}`).join(', ') : 'none'}`
+    ];
     return {
-        decision: 'refuse',
-        reason: 'stale_plan',
-        message: `rehearsal receipt is stale: it was made for another live registry, '${rehearsed.name}' (${rehearsed.api_base}), ` +
-            `but this publish goes to '${target.name}' (${target.apiBase}), so its plan_id ` +
-            `${receipt.plan_id} is not this plan's`,
-        hint: `rehearse for '${target.name}' with ${target.flags}: ${how}`
+        crate: {
+            name: stopped.crate.name,
+            version: stopped.crate.version,
+            manifestPath: stopped.crate.manifestPath
+        },
+        class: error.class,
+        message: `${key}: ${error.message}. ${parts.join('; ')}`,
+        hint: `fix the cause and rerun the publish: versions already on '${targetName}' are skipped, so rerunning is safe`,
+        ...(stopped.failure?.stderrTail ? { stderrTail: stopped.failure.stderrTail } : {})
     };
 }
-
-/**
- * Reduces the facts file to the last rehearsal's facts: those not older than its
- * `rehearsal_started` event (a state dir keeps the records of earlier runs too). Pure.
- */
-function gateFacts(events, facts) {
-    const starts = events.filter(e => e.event_type.type === 'rehearsal_started');
-    const since = starts.length > 0 ? Date.parse(starts[starts.length - 1].timestamp) : -Infinity;
-    const recent = facts.filter(f => Date.parse(f.timestamp) >= since);
-    const bypass = recent.filter(f => f.event_type.type === 'rehearsal_bypassed').pop();
-    return {
-        ...(bypass ? { bypassedAt: bypass.timestamp } : {}),
-        skipped: recent.flatMap(f => f.event_type.type === 'rehearsal_package_skipped'
-            ? [`${f.event_type.name}@${f.event_type.version}`]
-            : [])
-    };
-}
-/**
- * The publish gate: docs/formats.md's steps, in order, as a pure function of what was read. The first
- * step that applies decides, so a receipt that is both stale and failed is refused as stale.
- */
-function decideGate(input) {
-    const how = oneLine$1(input.howToRehearse);
-    if (input.skipRehearsal) {
-        return {
-            decision: 'proceed',
-            bypassed: true,
-            message: `skip-rehearsal is set: publishing is proceeding WITHOUT a rehearsal for plan_id ` +
-                `${input.planId}; the event log will show no rehearsal for it, and ${FACTS_FILE} records the bypass`
-        };
-    }
-    if (input.unavailable !== undefined) {
-        return refuse('no_receipt', `the rehearsal proof (${input.receiptPath}) could not be fetched: ${oneLine$1(input.unavailable)}`, `nothing was published; re-run this job once the artifact service answers (a passed rehearsal need not be repeated), or if its artifact is gone: ${how}`);
-    }
-    const read = input.receipt;
-    if (read.kind === 'missing') {
-        const bypassed = input.facts?.bypassedAt;
-        return refuse('no_receipt', `no rehearsal receipt at ${input.receiptPath}` +
-            (bypassed
-                ? `: the rehearsal recorded beside it was bypassed with skip-rehearsal at ${bypassed}, so nothing was rehearsed`
-                : ''), `produce one by rehearsing this plan first: ${how}`);
-    }
-    if (read.kind === 'invalid') {
-        return refuse('invalid_receipt', `rehearsal receipt at ${input.receiptPath} is invalid: ${oneLine$1(read.problem)}`, `rehearse again to write a fresh receipt: ${how}`);
-    }
-    const receipt = read.receipt;
-    if (receipt.plan_id !== input.planId) {
-        const otherTarget = targetMismatch(receipt, input.target, how);
-        if (otherTarget)
-            return otherTarget;
-        return refuse('stale_plan', `rehearsal receipt is stale: it was made for plan_id ${receipt.plan_id}, ` +
-            `but the current plan_id is ${input.planId}`, `the crates, versions, order or target registry changed since that rehearsal; ` +
-            `rehearse the current plan: ${how}`);
-    }
-    if (!receipt.passed) {
-        return refuse('failed_rehearsal', `the rehearsal of plan_id ${receipt.plan_id} did not pass: "${oneLine$1(receipt.summary)}"`, `fix that failure, then rehearse again: ${how}`);
-    }
-    if (input.bind === 'content') {
-        const refusal = checkContent(input, receipt, how) ?? checkToolchain(input, receipt, how);
-        if (refusal)
-            return refusal;
-    }
-    const proofRefusal = checkProofFiles(input, receipt, how);
-    if (proofRefusal)
-        return proofRefusal;
-    const badLines = input.events?.badLines ?? [];
-    if (input.events) {
-        const complete = input.events.complete ?? null;
-        const where = `the events.jsonl beside ${input.receiptPath}`;
-        const eventsHint = `the receipt and the event log must come from the same rehearsal; download both from ` +
-            `one rehearsal artifact, or rehearse again: ${how}`;
-        if (!complete) {
-            return refuse('inconsistent', `${where} has no rehearsal_complete event to confirm the receipt${skipped(badLines)}`, eventsHint);
-        }
-        if (complete.passed !== receipt.passed || complete.plan_id !== receipt.plan_id) {
-            return refuse('inconsistent', `the receipt says passed=${receipt.passed} for plan_id ${receipt.plan_id}, but the last ` +
-                `rehearsal_complete event in ${where} says passed=${complete.passed} for plan_id ` +
-                `${complete.plan_id}${skipped(badLines)}`, eventsHint);
-        }
-    }
-    // Beyond docs/formats.md: a receipt edited by hand gives itself away, with or without its events.
-    const contradiction = selfContradiction(receipt);
-    if (contradiction) {
-        return refuse('inconsistent', `the receipt at ${input.receiptPath} says passed=true but ${contradiction}`, `a passing receipt must account for every crate; rehearse again: ${how}`);
-    }
-    const unrecorded = unrecordedSkips(receipt, input.facts);
-    if (unrecorded.length > 0) {
-        return refuse('inconsistent', `the receipt at ${input.receiptPath} says ${unrecorded.join(', ')} ${unrecorded.length === 1 ? 'was' : 'were'} ` +
-            `already in the rehearsal registry, but the ${FACTS_FILE} beside it records no such skip`, `download every file of one rehearsal artifact, or rehearse again: ${how}`);
-    }
-    // A receipt that binds content or names its log is never judged without that log, whatever
-    // its `tool` says: stripping the log (and `tool`) must not get past the comparison above.
-    if (!input.events &&
-        (receipt.tool?.name === TOOL.name ||
-            receipt.content_digest !== undefined ||
-            receipt.events_sha256 !== undefined)) {
-        return refuse('inconsistent', `the events.jsonl that ${TOOL.name} writes beside every receipt is missing next to ${input.receiptPath}`, `download both files from one rehearsal artifact, or rehearse again: ${how}`);
-    }
-    const crates = receipt.packages?.map(p => `${p.name}@${p.version}`);
-    const what = crates
-        ? `${crates.length} package${crates.length === 1 ? '' : 's'} (${crates.join(', ')})`
-        : `${receipt.packages_published} package${receipt.packages_published === 1 ? '' : 's'}`;
-    const content = input.bind === 'content' ? `; content digest ${input.contentDigest} matches` : '';
-    return {
-        decision: 'proceed',
-        bypassed: false,
-        message: `rehearsal accepted: ${what} rehearsed against '${receipt.registry}' for plan_id ` +
-            `${receipt.plan_id}, completed ${receipt.completed_at}${content}${skipped(badLines)}`
-    };
-}
-/** A passing receipt whose own counts or per-crate statuses say otherwise: edited by hand. */
-function selfContradiction(receipt) {
-    if (receipt.packages_published !== receipt.packages_attempted) {
-        return `packages_published is ${receipt.packages_published} of packages_attempted ${receipt.packages_attempted}`;
-    }
-    const bad = receipt.packages?.filter(p => p.status !== 'published' && p.status !== 'skipped');
-    if (bad && bad.length > 0) {
-        return `its packages say ${bad.map(p => `${p.name}@${p.version} ${p.status}`).join(', ')}`;
-    }
-    return undefined;
-}
-/**
- * Crates this action's receipt calls skipped that its facts file does not confirm. A skip counts
- * as rehearsed (the registry had these exact bytes), so it must be on record like an upload.
- */
-function unrecordedSkips(receipt, facts) {
-    if (receipt.tool?.name !== TOOL.name)
-        return [];
-    const recorded = new Set(facts?.skipped ?? []);
-    return (receipt.packages ?? [])
-        .filter(p => p.status === 'skipped')
-        .map(p => `${p.name}@${p.version}`)
-        .filter(key => !recorded.has(key));
-}
-function checkContent(input, receipt, how) {
-    if (receipt.content_digest === undefined) {
-        // A plan-only receipt (shipper writes no content digest) cannot prove which sources passed.
-        return refuse('stale_content', `rehearsal receipt at ${input.receiptPath} records no content_digest, so bind: content ` +
-            `cannot check which sources were rehearsed`, `set bind: plan to accept a plan-only receipt (e.g. one written by shipper), or rehearse ` +
-            `with this action to record a content digest: ${how}`);
-    }
-    if (receipt.content_digest === input.contentDigest)
-        return null;
-    return refuse('stale_content', `sources changed since the rehearsal: content digest ${receipt.content_digest} was ` +
-        `rehearsed, ${input.contentDigest} is current; ${describeLockChange(receipt, input.lockSha256)}${describeCrateChanges(receipt, input.perCrateDigest)}`, input.lockCommitted === false
-        ? `this workspace commits no Cargo.lock, so a dependency released since the rehearsal changes the lock cargo resolves: commit Cargo.lock, then rehearse again: ${how}`
-        : `rehearse the current sources: ${how}`);
-}
-/**
- * Cargo.lock is packaged with every crate: when it is what changed, every crate reads as changed,
- * and the refusal must say that the lock is the cause.
- */
-function describeLockChange(receipt, current) {
-    const rehearsed = receipt.cargo_lock_sha256;
-    if (typeof rehearsed !== 'string' || rehearsed === (current ?? ''))
-        return '';
-    if (current === undefined)
-        return 'Cargo.lock was removed since the rehearsal (every crate packages it); ';
-    return 'Cargo.lock changed since the rehearsal (every crate packages it, so every crate below reads as changed); ';
-}
-function checkToolchain(input, receipt, how) {
-    if (!input.toolchain)
-        return null;
-    if (!receipt.toolchain) {
-        return refuse('stale_content', `rehearsal receipt at ${input.receiptPath} records no toolchain, so bind: content cannot check that the rehearsal built with this one`, `rehearse with this version of the action, which records it: ${how}`);
-    }
-    const difference = toolchainDifference(receipt.toolchain, input.toolchain);
-    if (!difference)
-        return null;
-    return refuse('stale_content', `the toolchain changed since the rehearsal: ${oneLine$1(difference)}`, `publish with the toolchain the rehearsal used (pin it in rust-toolchain.toml or the workflow's toolchain step), or rehearse again with this one: ${how}`);
-}
-/** The event log must be the one the receipt was written with, whole and unambiguous. */
-function checkProofFiles(input, receipt, how) {
-    const events = input.events;
-    if (!events)
-        return null;
-    const where = `the events.jsonl beside ${input.receiptPath}`;
-    const hint = `download the receipt and the event log from one rehearsal artifact, or rehearse again: ${how}`;
-    if (events.oversized) {
-        return refuse('inconsistent', `${where} is ${events.oversized.bytes} bytes, over the ${events.oversized.cap}-byte limit for an event log; it was not read`, hint);
-    }
-    const duplicates = events.duplicateKeyLines ?? [];
-    if (duplicates.length > 0) {
-        return refuse('inconsistent', `${where} has a key twice in one object on line${duplicates.length === 1 ? '' : 's'} ${duplicates.join(', ')}`, hint);
-    }
-    if (receipt.content_digest !== undefined && receipt.events_sha256 === undefined) {
-        return refuse('inconsistent', `rehearsal receipt at ${input.receiptPath} records a content_digest but no events_sha256, so nothing ties it to ${where}`, `rehearse with this version of the action, which records it: ${how}`);
-    }
-    if (receipt.events_sha256 !== undefined && events.matchesReceipt !== true) {
-        return refuse('inconsistent', `${where} is not the log the receipt was written with (its first ${receipt.events_bytes ?? 0} bytes do not hash to the receipt's events_sha256)`, hint);
-    }
-    return null;
-}
-/** Which crates' sources differ, from the receipt's per-crate digests. */
-function describeCrateChanges(receipt, current) {
-    if (!receipt.packages)
-        return 'the receipt lists no per-crate digests to say which crates changed';
-    const rehearsed = new Map(receipt.packages.map(p => [p.name, p.digest]));
-    const changed = [];
-    const added = [];
-    for (const [name, digest] of Object.entries(current)) {
-        const before = rehearsed.get(name);
-        if (before === undefined)
-            added.push(name);
-        else if (before !== digest)
-            changed.push(name);
-    }
-    const removed = [...rehearsed.keys()].filter(name => !(name in current));
-    const parts = [];
-    if (changed.length)
-        parts.push(`changed: ${changed.sort().join(', ')}`);
-    if (added.length)
-        parts.push(`not rehearsed: ${added.sort().join(', ')}`);
-    if (removed.length)
-        parts.push(`no longer planned: ${removed.sort().join(', ')}`);
-    return parts.length
-        ? parts.join('; ')
-        : 'every per-crate digest matches, so the crates are combined differently (order or digest format)';
-}
-function refuse(reason, message, hint) {
-    return { decision: 'refuse', reason, message, hint };
-}
-function skipped(badLines) {
-    if (badLines.length === 0)
-        return '';
-    const plural = badLines.length === 1 ? 'line' : 'lines';
-    return ` (events.jsonl: unreadable ${plural} ${badLines.join(', ')} skipped)`;
-}
-/** Messages are one line: text quoted from files may not break that. */
-function oneLine$1(text) {
-    return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-function describeRun(runId, env) {
-    const repo = env.GITHUB_REPOSITORY ? ` of ${env.GITHUB_REPOSITORY}` : '';
-    if (runId !== undefined)
-        return `run ${runId}${repo}`;
-    return env.GITHUB_RUN_ID ? `the current run (${env.GITHUB_RUN_ID}${repo})` : 'the current run';
-}
-/**
- * Gets the rehearsal proof into the state dir. Inside an Actions job it is downloaded from the
- * artifact service, from this run or from `rehearsal-run-id` of the same repository; the files
- * it replaces are removed first, so a stale local copy can never stand in for a missing artifact.
- * Without the service (command line, local runs) the state dir is used as it is.
- */
-async function obtainProof(request, store) {
-    if (!store) {
-        return {
-            receiptPath: rehearsalPath(request.stateDir),
-            howToRehearse: `run \`shipper-rehearse rehearse --manifest-path ${request.manifestPath}\` with the same --state-dir`,
-            missing: false
-        };
-    }
-    const run = describeRun(request.rehearsalRunId, request.env);
-    const howToRehearse = request.rehearsalRunId === undefined
-        ? `run this action with \`mode: rehearse\` earlier in this workflow run (it uploads artifact '${request.artifactName}'), or set \`rehearsal-run-id\` to the run that rehearsed this commit`
-        : `check that run ${request.rehearsalRunId} rehearsed this commit with \`artifact-name: ${request.artifactName}\` and that its artifact has not expired, or rehearse again`;
-    await rm(join(request.stateDir, REHEARSAL_FILE), { force: true });
-    await rm(join(request.stateDir, EVENTS_FILE), { force: true });
-    await rm(join(request.stateDir, FACTS_FILE), { force: true });
-    const from = {
-        ...(request.rehearsalRunId !== undefined ? { runId: request.rehearsalRunId } : {}),
-        ...(request.githubToken ? { token: request.githubToken } : {})
-    };
-    let downloaded;
-    try {
-        downloaded = await store.download(request.artifactName, from, request.stateDir);
-    }
-    catch (error) {
-        if (error instanceof UserError)
-            throw error;
-        return {
-            receiptPath: `artifact '${request.artifactName}' of ${run}`,
-            howToRehearse,
-            missing: true,
-            unavailable: error instanceof Error ? error.message : String(error)
-        };
-    }
-    if (downloaded.kind === 'missing') {
-        return {
-            receiptPath: `artifact '${request.artifactName}' of ${run}`,
-            howToRehearse,
-            missing: true
-        };
-    }
-    return {
-        receiptPath: `${rehearsalPath(request.stateDir)} (artifact '${request.artifactName}' of ${run})`,
-        howToRehearse,
-        missing: false,
-        artifact: { id: downloaded.id, name: request.artifactName, run }
-    };
-}
-
-/** A crate's status as the run ends, without what only the executor needs. */
-function statusOfRun({ crate: _crate, uploaded: _uploaded, ...status }) {
-    return status;
-}
-const STATE = {
-    published: 'published',
-    skipped: 'skipped',
-    failed: 'failed',
-    pending: 'pending',
-    'dry-run': 'dry_run'
-};
-/**
- * The overall result shipper's `execution_finished` uses: anything of the plan in the registry
- * (uploaded now or before) makes a failure partial.
- */
-function executionResult(records, failed) {
-    if (!failed)
-        return 'success';
-    return records.some(r => r.status === 'published' || r.status === 'skipped')
-        ? 'partial_failure'
-        : 'complete_failure';
-}
-function buildReceipt$1(input) {
-    return {
-        schema_version: RECEIPT_SCHEMA,
-        plan_id: input.plan.planId,
-        registry: input.plan.registry,
-        content_digest: input.digest?.digest ?? null,
-        started_at: input.startedAt,
-        completed_at: input.completedAt,
-        result: input.result,
-        packages: input.records.map(r => ({
-            name: r.name,
-            version: r.version,
-            state: STATE[r.status],
-            attempts: r.attempts ?? 0,
-            duration_ms: Math.max(0, Math.round(r.durationMs)),
-            ...(r.failure ? { error: { class: r.failure.class, message: r.failure.message } } : {})
-        })),
-        gate: input.gate,
-        ...(input.verification ? { verification: input.verification } : {}),
-        tool: { name: TOOL.name, version: TOOL.version }
-    };
+function listOf(records, status) {
+    const names = records.filter(r => r.status === status).map(r => `${r.name}@${r.version}`);
+    return names.length > 0 ? names.join(', ') : 'none';
 }
 
 /** crates.io's tokens live 30 minutes; minting again well before that keeps a long release going. */
@@ -8389,174 +8554,152 @@ function safeJson(text) {
         return undefined;
     }
 }
+/** The credentials an auth choice stands for: minted by trusted publishing, or static. */
+function credentialsFor(choice, apiBase, deps) {
+    return choice.kind === 'oidc'
+        ? trustedCredentials(choice, apiBase, deps)
+        : staticCredentials(choice.kind === 'token' ? choice.token : undefined, choice.evidence, deps);
+}
 
 /**
- * Publish mode: get the rehearsal proof, enforce the gate, then publish the very plan that was
- * rehearsed to the live registry, without rewriting a manifest.
- *
- * Steps: plan and content digest → proof (proof.ts) → gate (gate.ts) → credentials (tokens.ts) →
- * what the live index already has → one verification build of everything left (live.ts) →
- * uploads on the shared schedule with retries and reconciliation (executor.ts) → events.jsonl,
- * rehearse-events.jsonl, publish-record.json, cargo.log and the `<artifact-name>-publish` artifact.
+ * The live registry's manifest rules, and the planned versions it already has compared with
+ * the local sources: a changed version that was not bumped is refused before any upload.
  */
-/** Looking for a version once more after an unclear upload answer: the index may lag storage. */
-const RECONCILE_WINDOW_MS = 60_000;
-function iso(ms) {
-    return new Date(ms).toISOString();
-}
-/** Plans, fetches the proof and evaluates the gate; touches nothing but the proof files. */
-async function gateOnly(options, ctx, deps = {}) {
-    const target = liveTarget(options);
-    // Manifests of a private-registry workspace name the live registry: cargo must know it.
-    const cargoEnv = { ...ctx.env, ...target.cargoEnv(undefined) };
-    const plan = deps.plan ??
-        (await computePlan({
-            manifestPath: options.manifestPath,
-            packages: options.packages,
-            targetRegistry: options.targetRegistry,
-            targetRegistryUrl: options.targetRegistryUrl
-        }, { cargo: ctx.cargo, fetch: ctx.fetch, env: cargoEnv }));
-    assertPlanNotEmpty(plan);
-    const digest = await computeContentDigest(plan, {
-        cargo: ctx.cargo,
-        env: cargoEnv,
-        stateDir: resolveStateDir(options, plan.workspaceRoot)
-    });
-    const stateDir = await prepareStateDir(options, plan.workspaceRoot);
-    const env = mergeEnv(ctx.env);
-    const { artifacts } = deps;
-    const proof = await obtainProof({
-        artifactName: options.artifactName,
-        rehearsalRunId: options.rehearsalRunId,
-        githubToken: options.githubToken,
-        stateDir,
-        manifestPath: options.manifestPath,
-        env
-    }, 
-    // The bypass needs no proof: nothing is downloaded for it.
-    options.skipRehearsal ? undefined : artifacts);
-    const receipt = proof.missing
-        ? { kind: 'missing' }
-        : await readRehearsal(stateDir);
-    const eventsFile = join(stateDir, EVENTS_FILE);
-    const read = proof.missing ? undefined : await readEvents(eventsFile);
-    const evidence = await proofEvidence(receipt, read, eventsFile);
-    const toolchain = options.bind === 'content'
-        ? await currentToolchain(plan.workspaceRoot, ctx.cargo, cargoEnv)
-        : undefined;
-    const facts = proof.missing ? undefined : await readFacts(join(stateDir, FACTS_FILE));
-    const decision = decideGate({
-        skipRehearsal: options.skipRehearsal,
-        bind: options.bind,
-        planId: plan.planId,
-        contentDigest: digest.digest,
-        perCrateDigest: digest.perCrate,
-        ...(digest.lockSha256 ? { lockSha256: digest.lockSha256 } : {}),
-        receipt,
-        receiptPath: proof.receiptPath,
-        ...(read && !read.missing
-            ? {
-                events: {
-                    complete: lastRehearsalComplete(read.events),
-                    badLines: read.badLines,
-                    ...evidence
-                }
-            }
-            : {}),
-        ...(toolchain ? { toolchain } : {}),
-        lockCommitted: digest.lockFile !== false,
-        ...(read && facts ? { facts: gateFacts(read.events, facts.events) } : {}),
-        howToRehearse: proof.howToRehearse,
-        ...(proof.unavailable !== undefined ? { unavailable: proof.unavailable } : {}),
-        target: { name: plan.registry, apiBase: plan.apiBase, flags: targetFlags(options) }
-    });
-    return { decision, plan, digest, stateDir, proof, target, artifacts };
-}
-/** Gates, then publishes the plan to the live registry (or, in a dry run, checks everything but uploads). */
-async function publish(options, ctx, deps = {}) {
-    const startedAt = iso(ctx.clock.now());
-    const report = await gateOnly(options, ctx, deps);
-    const { decision, plan, digest, stateDir, target } = report;
-    const env = mergeEnv(ctx.env);
-    const auth = decision.decision === 'proceed' ? chooseAuth(options, target, plan.apiBase, env) : undefined;
-    if (auth?.kind === 'none' && !options.dryRun)
-        throw new UserError(auth.message, auth.hint, 2);
-    const recorder = await RunRecorder.open(stateDir, ctx.clock, [options.token, options.githubToken], value => ctx.logger.secret(value));
-    const cargoLog = await CargoLog.create(stateDir, `cargo log of the publish of plan ${plan.planId} (${startedAt})`);
-    cargoLog.rewrite = text => recorder.scrub(text);
-    const session = new Session$1(options, { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) }, plan, target, recorder);
-    let outcome;
-    try {
-        outcome = await recorder.during(() => decision.decision === 'refuse' || !auth
-            ? session.refuse(decision)
-            : session.proceed(decision, auth, digest));
+async function checkLiveRules({ plan, options, ctx, targetName, scrub }, steps) {
+    const report = await preflight(plan, options, ctx, steps);
+    for (const line of report.resumed)
+        ctx.progress(line);
+    if (report.problems.length > 0) {
+        for (const problem of report.problems) {
+            ctx.logger.error(describeProblem(problem), { file: problem.manifestPath });
+        }
+        return preflightFailure$1(report.problems, targetName);
     }
-    finally {
-        await cargoLog.flush();
-    }
-    const completedAt = iso(ctx.clock.now());
-    const receiptPath = await writeReceipt(stateDir, buildReceipt$1({
-        plan,
-        digest,
-        startedAt,
-        completedAt,
-        result: outcome.result,
-        records: outcome.records,
-        gate: decision.decision === 'refuse'
-            ? {
-                decision: 'refuse',
-                reason: `${decision.message} (${decision.hint})`,
-                bypassed: false
-            }
-            : { decision: 'proceed', reason: decision.message, bypassed: decision.bypassed },
-        ...(outcome.verification ? { verification: outcome.verification } : {})
-    }), recorder.secrets);
-    // A refusal uploads nothing; a dry run leaves no record that could be mistaken for a release.
-    const upload = outcome.result === 'refused' || outcome.result === 'dry_run'
-        ? undefined
-        : await uploadRecord(report.artifacts, {
-            name: `${options.artifactName}-publish`,
-            stateDir,
-            files: [REHEARSAL_FILE, EVENTS_FILE, FACTS_FILE, RECEIPT_FILE, CARGO_LOG],
-            ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
-        }, ctx.logger);
-    // The crates are out either way: a record that could not be uploaded is a warning.
-    if (upload?.kind === 'failed') {
-        ctx.logger.warning(`artifact: uploading ${options.artifactName}-publish failed: ${upload.cause}`);
-    }
-    const artifactId = upload?.kind === 'uploaded' ? upload.id : undefined;
-    const published = outcome.runs
-        .filter(r => r.uploaded)
-        .map(r => ({ name: r.crate.name, version: r.crate.version }));
-    if (outcome.outcome === 'published' && published.length === 0)
-        ctx.progress(`already published, nothing uploaded: every planned version is on '${target.name}'`);
+    if (report.unknown.length === 0)
+        return undefined;
     return {
-        mode: 'publish',
-        outcome: outcome.outcome,
-        plan,
-        digest,
-        packages: outcome.records.map(reported),
-        published,
-        stateDir,
-        receiptPath,
-        eventsPath: recorder.eventsPath,
-        ...(outcome.failure ? { failure: outcome.failure } : {}),
-        cargoLog: cargoLog.path,
-        registry: { name: target.name, url: plan.apiBase, embedded: false },
-        gate: decision.decision === 'refuse'
-            ? { decision: 'refuse', bypassed: false, message: decision.message }
-            : { decision: 'proceed', bypassed: decision.bypassed, message: decision.message },
-        ...(artifactId !== undefined ? { artifactId } : {}),
-        startedAt,
-        completedAt
+        class: 'retryable',
+        message: `nothing was uploaded: ${scrub(report.unknown.join('; '))}`,
+        hint: `a version already on '${targetName}' must be compared with the local sources before the release goes on; rerun when the registry answers`
     };
 }
+/**
+ * Before the first upload, the bytes of every upload are checked at once (cargo packages the
+ * selection into a local overlay, so dependents resolve their unpublished siblings).
+ */
+async function checkUploadBytes(remaining, copies, checkRun, scrub) {
+    if (remaining.length === 0)
+        return undefined;
+    const problem = await copies.check([...remaining], checkRun);
+    if (!problem)
+        return undefined;
+    return {
+        class: 'permanent',
+        message: `what would be uploaded differs from what the gate checked: ${scrub(problem)}`,
+        hint: 'nothing was uploaded; rehearse the current checkout again and publish that'
+    };
+}
+
+function present(value) {
+    return (value ?? '').trim() !== '';
+}
+/**
+ * shipper's `auth_evidence_recorded` evidence, by shipper's own rule: which credentials the
+ * environment offered (a registry token, the two halves of an OIDC context), never which one was
+ * used or where it came from. Pure.
+ */
+function shipperAuthEvidence(registry, tokenDetected, env) {
+    const url = present(env.ACTIONS_ID_TOKEN_REQUEST_URL);
+    const token = present(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+    const mode = tokenDetected
+        ? url && token
+            ? 'cargo_token_with_oidc_context'
+            : 'cargo_token'
+        : url && token
+            ? 'trusted_publishing_context'
+            : url || token
+                ? 'partial_oidc_context'
+                : 'missing';
+    return {
+        schema_version: AUTH_EVIDENCE_SCHEMA,
+        registry,
+        auth_mode: mode,
+        token_detected: tokenDetected,
+        oidc_request_url_present: url,
+        oidc_request_token_present: token
+    };
+}
+
+/**
+ * The gate let the release through: log and record that (loudly when it was bypassed), the plan,
+ * how the run authenticates, and what it is about to publish.
+ */
+async function announceRelease({ options, ctx, plan, target, recorder }, decision, auth, digest) {
+    if (decision.bypassed) {
+        ctx.logger.warning(decision.message);
+        await recorder.emit({ type: 'gate_bypassed', plan_id: plan.planId, reason: decision.message });
+    }
+    else {
+        ctx.logger.info(decision.message);
+        await recorder.emit({ type: 'gate_decision', decision: 'proceed', reason: decision.message });
+    }
+    await recorder.emit({
+        type: 'plan_created',
+        plan_id: plan.planId,
+        package_count: plan.packages.length
+    });
+    const env = mergeEnv(ctx.env);
+    const tokenDetected = Boolean(options.token.trim() || env[target.tokenEnvVar]?.trim());
+    await recorder.emit({
+        type: 'auth_evidence_recorded',
+        evidence: shipperAuthEvidence(target.name, tokenDetected, env)
+    });
+    await recorder.emit({ type: 'auth_selected', ...auth.evidence });
+    ctx.progress(`publishing plan ${plan.planId} (content ${digest.digest.slice(0, 12)}) to '${target.name}'${options.dryRun ? ' — dry run' : ''}`);
+}
+
+/**
+ * Uploads come from a copy no code ever ran in, each checked against the accepted digest right
+ * before it goes; the verification build runs in a second copy.
+ */
+async function liveRuns({ options, ctx, target }, copies, staticToken) {
+    const checkRun = {
+        cargo: ctx.cargo,
+        env: { ...ctx.env, ...target.cargoEnv(undefined) },
+        registryArgs: target.registryArgs,
+        allowDirty: options.allowDirty
+    };
+    const upload = {
+        target,
+        manifestPath: copies.upload.manifestPath,
+        workspaceRoot: copies.upload.root,
+        allowDirty: options.allowDirty,
+        locked: copies.locked,
+        beforeUpload: crate => copies.check([crate], checkRun),
+        cargo: ctx.cargo,
+        fetch: ctx.fetch,
+        clock: ctx.clock,
+        env: { ...ctx.env, CARGO_TARGET_DIR: copies.upload.targetDir },
+        indexToken: target.isCratesIo ? undefined : staticToken,
+        authRequired: !target.isCratesIo &&
+            (await fetchRegistryConfig(target.indexUrl, {
+                fetch: ctx.fetch,
+                ...(staticToken ? { token: staticToken } : {})
+            }).then(config => config['auth-required'] === true, () => false))
+    };
+    const verify = {
+        ...upload,
+        manifestPath: copies.verify.manifestPath,
+        workspaceRoot: copies.verify.root,
+        env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
+    };
+    return { upload, verify, checkRun };
+}
+
+/** Looking for a version once more after an unclear upload answer: the index may lag storage. */
+const RECONCILE_WINDOW_MS = 60_000;
 function pendingRecord(crate) {
     return { ...pendingStatus(crate), attempts: 0 };
-}
-function listOf(records, status) {
-    const names = records.filter(r => r.status === status).map(r => `${r.name}@${r.version}`);
-    return names.length > 0 ? names.join(', ') : 'none';
 }
 /** One publish run after the plan: recording as it goes. */
 let Session$1 = class Session {
@@ -8592,43 +8735,21 @@ let Session$1 = class Session {
     }
     async proceed(decision, auth, digest) {
         const { plan, options, ctx } = this;
-        if (decision.bypassed) {
-            ctx.logger.warning(decision.message);
-            await this.emit({ type: 'gate_bypassed', plan_id: plan.planId, reason: decision.message });
-        }
-        else {
-            ctx.logger.info(decision.message);
-            await this.emit({ type: 'gate_decision', decision: 'proceed', reason: decision.message });
-        }
-        await this.emit({
-            type: 'plan_created',
-            plan_id: plan.planId,
-            package_count: plan.packages.length
-        });
-        const env = mergeEnv(ctx.env);
-        const tokenDetected = Boolean(options.token.trim() || env[this.target.tokenEnvVar]?.trim());
-        await this.emit({
-            type: 'auth_evidence_recorded',
-            evidence: shipperAuthEvidence(this.target.name, tokenDetected, env)
-        });
-        await this.emit({ type: 'auth_selected', ...auth.evidence });
-        ctx.progress(`publishing plan ${plan.planId} (content ${digest.digest.slice(0, 12)}) to '${this.target.name}'${options.dryRun ? ' — dry run' : ''}`);
+        await announceRelease(this, decision, auth, digest);
         const tokenDeps = {
             fetch: ctx.fetch,
             clock: ctx.clock,
             logger: ctx.logger,
             onSecret: value => this.recorder.addSecret(value)
         };
-        const credentials = auth.kind === 'oidc'
-            ? trustedCredentials(auth, plan.apiBase, tokenDeps)
-            : staticCredentials(auth.kind === 'token' ? auth.token : undefined, auth.evidence, tokenDeps);
+        const credentials = credentialsFor(auth, plan.apiBase, tokenDeps);
         if (auth.kind === 'none')
             ctx.logger.warning(`${auth.message}: a real run would stop here (${auth.hint})`);
         const verification = chooseVerification(options, decision.bypassed);
         if (!verification.built) {
             ctx.progress(`verification build skipped (verify: auto): ${verification.reason}`);
         }
-        const copies = await PublishCopies.create(plan, digest, options.manifestPath, resolveStateDir(options, plan.workspaceRoot), ctx.env);
+        const copies = await PublishCopies.create(plan, digest, options.manifestPath, resolveStateDir(options, plan.workspaceRoot), ctx.env, ctx.git);
         try {
             const token = auth.kind === 'token' ? auth.token : undefined;
             return { ...(await this.release(credentials, token, copies, verification)), verification };
@@ -8640,33 +8761,8 @@ let Session$1 = class Session {
     }
     async release(credentials, staticToken, copies, verification) {
         const { plan, options, ctx, target } = this;
-        const checkRun = {
-            cargo: ctx.cargo,
-            env: { ...ctx.env, ...target.cargoEnv(undefined) },
-            registryArgs: target.registryArgs,
-            allowDirty: options.allowDirty
-        };
-        // Uploads come from a copy no code ever ran in, each checked against the accepted digest
-        // right before it goes; the verification build runs in a second copy.
-        const liveDeps = {
-            target,
-            manifestPath: copies.upload.manifestPath,
-            workspaceRoot: copies.upload.root,
-            allowDirty: options.allowDirty,
-            locked: copies.locked,
-            beforeUpload: crate => copies.check([crate], checkRun),
-            cargo: ctx.cargo,
-            fetch: ctx.fetch,
-            clock: ctx.clock,
-            env: { ...ctx.env, CARGO_TARGET_DIR: copies.upload.targetDir },
-            indexToken: target.isCratesIo ? undefined : staticToken,
-            authRequired: !target.isCratesIo &&
-                (await fetchRegistryConfig(target.indexUrl, {
-                    fetch: ctx.fetch,
-                    ...(staticToken ? { token: staticToken } : {})
-                }).then(config => config['auth-required'] === true, () => false))
-        };
-        const live = liveRegistry(liveDeps);
+        const runs = await liveRuns(this, copies, staticToken);
+        const live = liveRegistry(runs.upload);
         const records = plan.packages.map(pendingRecord);
         const stop = (failure) => ({
             outcome: 'failed',
@@ -8690,21 +8786,17 @@ let Session$1 = class Session {
                 });
         }
         const remaining = plan.packages.filter(c => !present.get(c.name));
-        const verifyDeps = {
-            ...liveDeps,
-            manifestPath: copies.verify.manifestPath,
-            workspaceRoot: copies.verify.root,
-            env: { ...ctx.env, CARGO_TARGET_DIR: copies.verify.targetDir }
-        };
-        const stopped = (await this.checkBeforeUpload({ live: false })) ??
+        const scrub = (text) => this.scrub(text);
+        const checks = { plan, options, ctx, targetName: target.name, scrub };
+        const stopped = (await checkLiveRules(checks, { live: false })) ??
             (await checkDevEdges(plan, snapshot, ctx)) ??
             checkNewCrates(remaining, snapshot, credentials.trustedPublishing, target) ??
             (verification.built
-                ? await verifyRemaining(remaining, verifyDeps, { plan, target, manifestPath: options.manifestPath }, ctx, text => this.scrub(text))
+                ? await verifyRemaining(remaining, runs.verify, { plan, target, manifestPath: options.manifestPath }, ctx, text => this.scrub(text))
                 : undefined) ??
             // After the build, so a download the build needs is not consumed by the comparison first.
-            (await this.checkBeforeUpload({ manifests: false, liveToken: staticToken })) ??
-            (await this.checkUploadBytes(remaining, copies, checkRun));
+            (await checkLiveRules(checks, { manifests: false, liveToken: staticToken })) ??
+            (await checkUploadBytes(remaining, copies, runs.checkRun, scrub));
         if (stopped)
             return stop(stopped);
         if (options.dryRun) {
@@ -8744,73 +8836,47 @@ let Session$1 = class Session {
             records: finalRecords,
             runs: execution.runs,
             ...(execution.stoppedBy
-                ? { failure: this.describeStop(execution.stoppedBy, execution.runs, finalRecords) }
+                ? {
+                    failure: describeStop(execution.stoppedBy, execution.runs, finalRecords, target.name)
+                }
                 : {})
         };
     }
-    /**
-     * The live registry's manifest rules, and the planned versions it already has compared with
-     * the local sources: a changed version that was not bumped is refused before any upload.
-     */
-    async checkBeforeUpload(steps) {
-        const report = await preflight(this.plan, this.options, this.ctx, steps);
-        for (const line of report.resumed)
-            this.ctx.progress(line);
-        if (report.problems.length > 0) {
-            for (const problem of report.problems) {
-                this.ctx.logger.error(describeProblem(problem), { file: problem.manifestPath });
-            }
-            return preflightFailure$1(report.problems, this.target.name);
-        }
-        if (report.unknown.length === 0)
-            return undefined;
-        return {
-            class: 'retryable',
-            message: `nothing was uploaded: ${this.scrub(report.unknown.join('; '))}`,
-            hint: `a version already on '${this.target.name}' must be compared with the local sources before the release goes on; rerun when the registry answers`
-        };
-    }
-    /**
-     * Before the first upload, the bytes of every upload are checked at once (cargo packages the
-     * selection into a local overlay, so dependents resolve their unpublished siblings).
-     */
-    async checkUploadBytes(remaining, copies, checkRun) {
-        if (remaining.length === 0)
-            return undefined;
-        const problem = await copies.check([...remaining], checkRun);
-        if (!problem)
-            return undefined;
-        return {
-            class: 'permanent',
-            message: `what would be uploaded differs from what the gate checked: ${this.scrub(problem)}`,
-            hint: 'nothing was uploaded; rehearse the current checkout again and publish that'
-        };
-    }
-    /** Which crates went out, which did not, and that a rerun is safe. */
-    describeStop(stopped, runs, records) {
-        const key = `${stopped.crate.name}@${stopped.crate.version}`;
-        const error = stopped.failure ?? { class: 'permanent', message: 'failed' };
-        const uploaded = runs.filter(r => r.uploaded).map(r => `${r.crate.name}@${r.crate.version}`);
-        const notOut = records.filter(r => r.status === 'pending' ||
-            (r.status === 'failed' && !runs.find(x => x.crate.name === r.name)?.uploaded));
-        const parts = [
-            `uploaded by this run: ${uploaded.length > 0 ? uploaded.join(', ') : 'none'}`,
-            `already there: ${listOf(records, 'skipped')}`,
-            `not published: ${notOut.length > 0 ? notOut.map(r => `${r.name}@${r.version}`).join(', ') : 'none'}`
-        ];
-        return {
-            crate: {
-                name: stopped.crate.name,
-                version: stopped.crate.version,
-                manifestPath: stopped.crate.manifestPath
-            },
-            class: error.class,
-            message: `${key}: ${error.message}. ${parts.join('; ')}`,
-            hint: `fix the cause and rerun the publish: versions already on '${this.target.name}' are skipped, so rerunning is safe`,
-            ...(stopped.failure?.stderrTail ? { stderrTail: stopped.failure.stderrTail } : {})
-        };
-    }
 };
+
+/**
+ * Publish mode: get the rehearsal proof, enforce the gate, then publish the very plan that was
+ * rehearsed to the live registry, without rewriting a manifest.
+ *
+ * This file is the orchestration. Steps: plan, content digest, proof and gate (gating.ts, with
+ * proof.ts and gate.ts) → credentials (tokens.ts) → the session (session.ts): what the live index
+ * already has, the checks before the first upload (preflight.ts, upload-checks.ts), one
+ * verification build of everything left (live.ts), uploads on the shared schedule with retries and
+ * reconciliation (executor.ts), and what a stop means (stop.ts) → publish-record.json and the
+ * `<artifact-name>-publish` artifact (conclude.ts).
+ */
+/** Gates, then publishes the plan to the live registry (or, in a dry run, checks everything but uploads). */
+async function publish(options, ctx, deps = {}) {
+    const startedAt = isoTime(ctx.clock.now());
+    const report = await gateOnly(options, ctx, deps);
+    const { decision, plan, digest, stateDir, target } = report;
+    const auth = decision.decision === 'proceed'
+        ? chooseAuth(options, target, plan.apiBase, mergeEnv(ctx.env))
+        : undefined;
+    if (auth?.kind === 'none' && !options.dryRun)
+        throw new UserError(auth.message, auth.hint, 2);
+    const recorder = await RunRecorder.open(stateDir, ctx.clock, [options.token, options.githubToken], value => ctx.logger.secret(value));
+    const cargoLog = await CargoLog.create(stateDir, `cargo log of the publish of plan ${plan.planId} (${startedAt})`);
+    cargoLog.rewrite = text => recorder.scrub(text);
+    const session = new Session$1(options, { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) }, plan, target, recorder);
+    const outcome = await recorder
+        .during(() => decision.decision === 'refuse' || !auth
+        ? session.refuse(decision)
+        : session.proceed(decision, auth, digest))
+        .finally(() => cargoLog.flush());
+    const concluding = { options, ctx, report, recorder, startedAt, cargoLogPath: cargoLog.path };
+    return concludePublish(concluding, outcome);
+}
 
 /** The action's outputs (docs/contract.md) as strings, from a run's result. Pure. */
 function resultOutputs(result, artifactId = '') {
@@ -8892,169 +8958,6 @@ function resultLines(result) {
     if (result.cargoLog)
         lines.push(`cargo log: ${result.cargoLog}`);
     return lines;
-}
-
-/** `1.5s`, `30s`: how long something took or may take, for messages. */
-function formatSeconds(ms) {
-    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
-}
-/** `1 crate`, `3 crates`. */
-function count(n, noun) {
-    return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-/** `cargo package` for the whole plan in one invocation (see packagePlan). */
-function packageArgs(plan, registryName) {
-    return [
-        'package',
-        ...plan.packages.flatMap(c => ['-p', c.name]),
-        '--registry',
-        registryName,
-        '--allow-dirty',
-        // The copy holds the lock the digest bound (committed or resolved for it): keep it as it is.
-        '--locked'
-    ];
-}
-const STEP_LINE = /^\s*(?:Packaging|Verifying)\s+(\S+)\s+v(\S+)/;
-/**
- * The planned crate a failed `cargo package` was working on: the last `Packaging`/`Verifying`
- * line before the first error, else the first planned `name vX.Y.Z` an error line mentions. Pure.
- */
-function crateOfPackageFailure(stderr, plan) {
-    const find = (name, version) => plan.packages.find(c => c.name === name && c.version === version);
-    const lines = stderr.split(/\r?\n/);
-    const firstError = lines.findIndex(l => l.startsWith('error'));
-    const before = firstError === -1 ? lines : lines.slice(0, firstError);
-    for (let i = before.length - 1; i >= 0; i--) {
-        const match = STEP_LINE.exec(before[i]);
-        const crate = match && find(match[1], match[2]);
-        if (crate)
-            return crate;
-    }
-    const after = firstError === -1 ? '' : lines.slice(firstError).join('\n');
-    for (const match of after.matchAll(/`?([A-Za-z0-9_-]+) v(\d+\.\d+\.\d+[^\s`)]*)/g)) {
-        const crate = find(match[1], match[2]);
-        if (crate)
-            return crate;
-    }
-    return undefined;
-}
-/**
- * Packages and verifies every planned crate in one cargo run: cargo 1.95 packages workspace
- * crates into a local overlay registry so dependents resolve their unpublished siblings, and each
- * crate compiles once. Returns the sha256 of each `.crate`, which is what the registry's index
- * must list after the upload (`cargo publish --no-verify` re-packages byte-identically).
- */
-async function packagePlan(plan, registryName, run, now) {
-    const start = now();
-    const result = await run.cargo(packageArgs(plan, registryName), {
-        cwd: run.cwd,
-        env: run.env
-    });
-    if (result.exitCode !== 0) {
-        return {
-            ok: false,
-            result,
-            crate: crateOfPackageFailure(result.stderr, plan),
-            durationMs: now() - start
-        };
-    }
-    const cksums = new Map();
-    for (const crate of plan.packages) {
-        const bytes = await readFile(packagedCratePath(run.targetDir, crate));
-        cksums.set(crate.name, createHash('sha256').update(bytes).digest('hex'));
-    }
-    return { ok: true, cksums, durationMs: now() - start };
-}
-
-/**
- * shipper's summary and counts. On failure, K in "stopped at K/N" is the plan position of the
- * first failed crate (what a sequential run would have reached), or the number of crates that
- * got through when the failure belongs to no crate (a smoke check, the registry). Pure.
- */
-function verdict(plan, outcomes, registryName, firstFailure) {
-    const n = plan.packages.length;
-    const done = outcomes.filter(o => o.status === 'published' || o.status === 'skipped').length;
-    const published = outcomes.filter(o => o.status === 'published').length;
-    const failed = outcomes.filter(o => o.status === 'failed').length;
-    // Skipped crates (already in the registry with the same bytes) were neither attempted nor
-    // published by this run: counting them would claim uploads that never happened.
-    const counts = { packagesAttempted: published + failed, packagesPublished: published };
-    if (firstFailure === undefined) {
-        return { passed: true, summary: rehearsalSummaryPassed(n, registryName), ...counts };
-    }
-    const position = plan.packages.findIndex(c => outcomes.some(o => o.name === c.name && o.status === 'failed'));
-    const k = position === -1 ? done : position + 1;
-    return { passed: false, summary: rehearsalSummaryFailed(k, n, oneLine(firstFailure)), ...counts };
-}
-function oneLine(text) {
-    return (text
-        .split(/\r?\n/)
-        .find(l => l.trim() !== '')
-        ?.trim() ?? text.trim());
-}
-/**
- * rehearsal.json: shipper's nine fields, then this action's; a failed one also says what failed
- * (`failure`: package, class, message, hint, stderr_tail). Pure.
- */
-function buildReceipt(facts) {
-    const receipt = {
-        schema_version: REHEARSAL_SCHEMA,
-        plan_id: facts.plan.planId,
-        registry: facts.registryName,
-        passed: facts.verdict.passed,
-        packages_attempted: facts.verdict.packagesAttempted,
-        packages_published: facts.verdict.packagesPublished,
-        summary: facts.verdict.summary,
-        started_at: facts.startedAt,
-        completed_at: facts.completedAt,
-        publish_order: facts.plan.packages.map(p => `${p.name}@${p.version}`)
-    };
-    if (facts.digest) {
-        const digest = facts.digest;
-        receipt.content_digest = digest.digest;
-        receipt.packages = facts.plan.packages.map((crate) => {
-            const outcome = facts.outcomes.find(o => o.name === crate.name);
-            return {
-                name: crate.name,
-                version: crate.version,
-                cksum: outcome?.cksum ?? facts.cksums.get(crate.name) ?? null,
-                digest: digest.perCrate[crate.name],
-                status: receiptStatus(outcome?.status),
-                duration_ms: Math.max(0, Math.round(outcome?.durationMs ?? 0))
-            };
-        });
-    }
-    if (facts.digest?.lockSha256)
-        receipt.cargo_lock_sha256 = facts.digest.lockSha256;
-    if (facts.commit)
-        receipt.commit = facts.commit;
-    receipt.tool = { name: TOOL.name, version: TOOL.version };
-    if (facts.registryUrl)
-        receipt.registry_url = facts.registryUrl;
-    if (facts.plan.registry && facts.plan.apiBase) {
-        receipt.target = { name: facts.plan.registry, api_base: facts.plan.apiBase };
-    }
-    if (facts.toolchain)
-        receipt.toolchain = facts.toolchain;
-    if (facts.events) {
-        receipt.events_sha256 = facts.events.sha256;
-        receipt.events_bytes = facts.events.bytes;
-    }
-    if (facts.failure) {
-        const crate = facts.failure.crate;
-        receipt.failure = {
-            package: crate ? `${crate.name}@${crate.version}` : null,
-            class: facts.failure.class,
-            message: facts.failure.message,
-            hint: facts.failure.hint,
-            stderr_tail: facts.failure.stderrTail ?? null
-        };
-    }
-    return receipt;
-}
-function receiptStatus(status) {
-    return status === undefined || status === 'pending' ? 'not_attempted' : status;
 }
 
 /**
@@ -10260,7 +10163,8 @@ function listenLoopback(handlers, port) {
  * Storage (storage.ts) lives in `dataDir` (a restart serves the same crates; keep the port too,
  * since published manifests pin same-registry dependencies to the index URL) or in a temporary
  * directory removed on close(). Mutations are serialized and every file is written atomically.
- * `faults` (faults.ts) injects delays, hidden versions, failures and dropped connections for tests.
+ * `faults` (faults.ts) injects delays, hidden versions, failures and dropped connections for the
+ * tests and benchmarks (README, "Fault injection"); `registry serve` never arms it.
  *
  * Modules: api.ts (routes), server.ts (loopback listener), publish-body.ts (upload format),
  * index-line.ts (index entries), validate.ts (strict rules), storage.ts, auth.ts, trusted.ts,
@@ -10582,6 +10486,208 @@ async function connectRegistry(options, endpoint, deps) {
     };
 }
 
+/** `skip-rehearsal`: nothing is rehearsed, no receipt may vouch for this plan, and it is loud. */
+async function bypass(plan, stateDir, startedAt, ctx) {
+    await removeRehearsal(stateDir);
+    const recorder = await RunRecorder.open(stateDir, ctx.clock, []);
+    const reason = 'skip-rehearsal is set: the operator bypassed the rehearsal';
+    await recorder.during(r => r.emit({ type: 'rehearsal_bypassed', reason }));
+    ctx.logger.warning(`skip-rehearsal is set: NOTHING was rehearsed for plan ${plan.planId}; no rehearsal.json was written and any older one was removed`);
+    return {
+        mode: 'rehearse',
+        outcome: 'skipped',
+        plan,
+        packages: plan.packages.map(c => ({
+            name: c.name,
+            version: c.version,
+            level: c.level,
+            status: 'skipped',
+            durationMs: 0,
+            reason: 'rehearsal bypassed'
+        })),
+        published: [],
+        stateDir,
+        eventsPath: recorder.eventsPath,
+        startedAt,
+        completedAt: isoTime(ctx.clock.now())
+    };
+}
+
+/** The rehearsed commit: HEAD of the workspace's repository, else the workflow's GITHUB_SHA. */
+async function commitOf(git, workspaceRoot, env) {
+    try {
+        const sha = (await git(['rev-parse', 'HEAD'], { cwd: workspaceRoot })).trim();
+        if (/^[0-9a-f]{40,64}$/.test(sha))
+            return sha;
+    }
+    catch {
+        // not a git checkout, or no commit yet
+    }
+    return env.GITHUB_SHA ?? process.env.GITHUB_SHA ?? undefined;
+}
+
+/**
+ * shipper's summary and counts. On failure, K in "stopped at K/N" is the plan position of the
+ * first failed crate (what a sequential run would have reached), or the number of crates that
+ * got through when the failure belongs to no crate (a smoke check, the registry). Pure.
+ */
+function verdict(plan, outcomes, registryName, firstFailure) {
+    const n = plan.packages.length;
+    const done = outcomes.filter(o => o.status === 'published' || o.status === 'skipped').length;
+    const published = outcomes.filter(o => o.status === 'published').length;
+    const failed = outcomes.filter(o => o.status === 'failed').length;
+    // Skipped crates (already in the registry with the same bytes) were neither attempted nor
+    // published by this run: counting them would claim uploads that never happened.
+    const counts = { packagesAttempted: published + failed, packagesPublished: published };
+    if (firstFailure === undefined) {
+        return { passed: true, summary: rehearsalSummaryPassed(n, registryName), ...counts };
+    }
+    const position = plan.packages.findIndex(c => outcomes.some(o => o.name === c.name && o.status === 'failed'));
+    const k = position === -1 ? done : position + 1;
+    return { passed: false, summary: rehearsalSummaryFailed(k, n, oneLine(firstFailure)), ...counts };
+}
+function oneLine(text) {
+    return (text
+        .split(/\r?\n/)
+        .find(l => l.trim() !== '')
+        ?.trim() ?? text.trim());
+}
+/**
+ * rehearsal.json: shipper's nine fields, then this action's; a failed one also says what failed
+ * (`failure`: package, class, message, hint, stderr_tail). Pure.
+ */
+function buildReceipt(facts) {
+    const receipt = {
+        schema_version: REHEARSAL_SCHEMA,
+        plan_id: facts.plan.planId,
+        registry: facts.registryName,
+        passed: facts.verdict.passed,
+        packages_attempted: facts.verdict.packagesAttempted,
+        packages_published: facts.verdict.packagesPublished,
+        summary: facts.verdict.summary,
+        started_at: facts.startedAt,
+        completed_at: facts.completedAt,
+        publish_order: facts.plan.packages.map(p => `${p.name}@${p.version}`)
+    };
+    if (facts.digest) {
+        const digest = facts.digest;
+        receipt.content_digest = digest.digest;
+        receipt.packages = facts.plan.packages.map((crate) => {
+            const outcome = facts.outcomes.find(o => o.name === crate.name);
+            return {
+                name: crate.name,
+                version: crate.version,
+                cksum: outcome?.cksum ?? facts.cksums.get(crate.name) ?? null,
+                digest: digest.perCrate[crate.name],
+                status: receiptStatus(outcome?.status),
+                duration_ms: Math.max(0, Math.round(outcome?.durationMs ?? 0))
+            };
+        });
+    }
+    if (facts.digest?.lockSha256)
+        receipt.cargo_lock_sha256 = facts.digest.lockSha256;
+    if (facts.commit)
+        receipt.commit = facts.commit;
+    receipt.tool = { name: TOOL.name, version: TOOL.version };
+    if (facts.registryUrl)
+        receipt.registry_url = facts.registryUrl;
+    if (facts.plan.registry && facts.plan.apiBase) {
+        receipt.target = { name: facts.plan.registry, api_base: facts.plan.apiBase };
+    }
+    if (facts.toolchain)
+        receipt.toolchain = facts.toolchain;
+    if (facts.events) {
+        receipt.events_sha256 = facts.events.sha256;
+        receipt.events_bytes = facts.events.bytes;
+    }
+    if (facts.failure) {
+        const crate = facts.failure.crate;
+        receipt.failure = {
+            package: crate ? `${crate.name}@${crate.version}` : null,
+            class: facts.failure.class,
+            message: facts.failure.message,
+            hint: facts.failure.hint,
+            stderr_tail: facts.failure.stderrTail ?? null
+        };
+    }
+    return receipt;
+}
+function receiptStatus(status) {
+    return status === undefined || status === 'pending' ? 'not_attempted' : status;
+}
+
+/**
+ * Judges the session, records the verdict (the `rehearsal_complete` event, then rehearsal.json)
+ * and says what happened. An input error found during the run is thrown once it is recorded.
+ */
+async function concludeRehearsal(run, outcome) {
+    const { options, ctx, plan, recorder, stateDir, startedAt } = run;
+    const completedAt = isoTime(ctx.clock.now());
+    const v = verdict(plan, outcome.crates, options.registryName, outcome.failure?.message);
+    await recorder.emit({
+        type: 'rehearsal_complete',
+        passed: v.passed,
+        registry: options.registryName,
+        plan_id: plan.planId,
+        summary: v.summary
+    });
+    const receiptPath = await writeRehearsal(stateDir, buildReceipt({
+        plan,
+        registryName: options.registryName,
+        registryUrl: outcome.registry?.indexUrl,
+        verdict: v,
+        outcomes: outcome.crates,
+        cksums: outcome.cksums,
+        digest: outcome.digest,
+        startedAt,
+        completedAt,
+        commit: await commitOf(ctx.git, plan.workspaceRoot, ctx.env),
+        failure: outcome.failure,
+        toolchain: await run.toolchain.catch(() => undefined),
+        events: await fileEvidence(recorder.eventsPath)
+    }), recorder.secrets);
+    // A failure is told once, by the front door; only a pass is announced here.
+    if (v.passed)
+        ctx.progress(v.summary);
+    if (outcome.rethrow)
+        throw outcome.rethrow;
+    return {
+        mode: 'rehearse',
+        outcome: v.passed ? 'passed' : 'failed',
+        plan,
+        digest: outcome.digest,
+        packages: outcome.crates.map(reported),
+        published: [],
+        stateDir,
+        receiptPath,
+        eventsPath: recorder.eventsPath,
+        failure: outcome.failure,
+        cargoLog: run.cargoLogPath,
+        smoke: outcome.smoke,
+        registry: outcome.registry && {
+            name: outcome.registry.name,
+            url: outcome.registry.apiBase,
+            embedded: outcome.registry.embedded
+        },
+        startedAt,
+        completedAt
+    };
+}
+
+/**
+ * A dropped dev-dependency edge resolves from the live registry at publish time, so a version it
+ * can resolve to must be there already (publish mode checks the same before uploading).
+ */
+async function checkLiveDevEdges(plan, options, ctx, liveIndex) {
+    if (plan.droppedDevEdges.length === 0)
+        return;
+    const snapshot = await (liveIndex ??
+        readSparseSnapshot(liveTarget(options).indexUrl, plan.droppedDevEdges.map(e => e.to), { fetch: ctx.fetch }));
+    const warnings = await checkDroppedDevEdges(plan, async (name) => snapshot.resolvableVersions(name));
+    for (const warning of warnings)
+        ctx.logger.warning(warning);
+}
+
 const DEPENDENCY_SECTIONS = [
     ['dependencies', 'normal'],
     ['dev-dependencies', 'dev'],
@@ -10788,99 +10894,246 @@ async function checkRehearsedCrates(plan, targetDir, digest, rewrittenManifests)
 }
 
 /**
- * The crates `smoke-install` names, checked before anything is published: each must be planned
- * and have a bin target. Pure; a bad name is an input error (exit 2) listing those that qualify.
+ * How a rehearsal failure is worded for the person who has to fix it: which crate, which class,
+ * what to do next, and paths named in their checkout rather than in the scratch copy.
  */
-function smokeInstallCrates(names, plan) {
-    const installable = plan.packages.filter(c => c.bins.length > 0);
-    const qualifying = installable.length > 0
-        ? `crates of this plan with a binary: ${installable.map(c => c.name).join(', ')}`
-        : 'no crate of this plan has a binary target';
-    const picked = [];
-    for (const name of new Set(names)) {
-        const crate = plan.packages.find(c => c.name === name);
-        if (!crate) {
-            throw new UserError(`smoke-install names '${name}', which is not in the publish plan`, qualifying, 2);
+/** The crate a failure names, as the record shows it. */
+function failedCrate(crate) {
+    return { name: crate.name, version: crate.version, manifestPath: crate.manifestPath };
+}
+/** `cargo package` failed for the plan, or for one crate of it when cargo says which. */
+function packagingFailure(stderr, crate, plan, now, scrub) {
+    const classified = classifyCargoFailure(stderr, { now });
+    const what = crate ? `packaging ${crate.name}@${crate.version}` : 'packaging the plan';
+    const error = cargoErrorLine(stderr);
+    const located = crate
+        ? anchorLocation(error, dirname(crate.manifestPath), plan.workspaceRoot, isFile)
+        : error;
+    return {
+        crate: crate && failedCrate(crate),
+        class: classified.class,
+        message: scrub(`${what} failed: ${located}`),
+        hint: packageHint(plan, stderr, classified),
+        stderrTail: scrub(cargoEvidence(stderr))
+    };
+}
+/** A cycle-closing dev-dependency missing from the live registry deserves the plan's own advice. */
+function packageHint(plan, stderr, classified) {
+    for (const edge of plan.droppedDevEdges) {
+        if (stderr.includes(`no matching package named \`${edge.to}\``)) {
+            return `${edge.from} dev-depends on ${edge.to} ${edge.req} through a cycle, which resolves from versions already on ${plan.registry}; drop the version from that dev-dependency (keep only its path) so cargo strips it`;
         }
-        if (crate.bins.length === 0) {
-            throw new UserError(`smoke-install names '${name}', which has no binary target`, qualifying, 2);
-        }
-        picked.push(crate);
     }
-    return picked;
-}
-/** The planned crates a consumer can depend on as libraries. Pure. */
-function consumerCrates(plan) {
-    return plan.packages.filter(c => c.hasLib);
-}
-const CONSUMER_NAME = 'shipper-rehearse-consumer';
-const CONSUMER_VERSION = '0.0.0';
-/**
- * A scratch crate depending on every library crate at its exact planned version from the
- * rehearsal registry. The empty `[workspace]` keeps it out of any workspace around the scratch
- * dir. Pure.
- */
-function consumerManifest(crates, registryName) {
-    const dependencies = {};
-    for (const crate of crates) {
-        dependencies[crate.name] = { version: `=${crate.version}`, registry: registryName };
+    if (classified.fix)
+        return `${classified.reason}: ${classified.fix}`;
+    if (classified.class === 'permanent') {
+        return `${classified.reason}; a publish of this plan would fail the same way`;
     }
-    return `${stringify({
-        package: {
-            name: CONSUMER_NAME,
-            version: CONSUMER_VERSION,
-            edition: '2021',
-            publish: false
-        },
-        dependencies,
-        workspace: {}
-    })}\n`;
+    if (classified.class === 'retryable') {
+        return `${classified.reason}; packaging could not reach a registry it needs: run the rehearsal again once it answers`;
+    }
+    return `${classified.reason}; cargo's output below says more`;
 }
-/**
- * `cargo install --locked` of one crate from the rehearsal registry into a scratch root, then
- * checks that every bin target landed in it. Run from the scratch dir so no workspace config or
- * toolchain file of the user's checkout applies.
- */
-async function smokeInstall(crate, run, now) {
-    const start = now();
-    const root = join(run.dir, 'install-root');
-    await mkdir(root, { recursive: true });
-    const args = [
-        'install',
-        '--registry',
-        run.registryName,
-        crate.name,
-        '--version',
-        crate.version,
-        '--root',
-        root,
-        '--locked'
-    ];
-    const result = await run.cargo(args, { cwd: run.dir, env: run.env });
-    const durationMs = now() - start;
-    if (result.exitCode !== 0)
-        return { ok: false, durationMs, result };
-    const exe = process.platform === 'win32' ? '.exe' : '';
-    const missing = crate.bins.filter(bin => !existsSync(join(root, 'bin', `${bin}${exe}`)));
-    if (missing.length > 0) {
+/** The first crate whose upload failed, as the run's failure. */
+function uploadFailure(plan, crates) {
+    const failed = crates.find(c => c.status === 'failed');
+    if (!failed?.failure)
+        return undefined;
+    const crate = plan.packages.find(c => c.name === failed.name);
+    return {
+        crate: failedCrate(crate),
+        class: failed.failure.class,
+        message: failed.failure.message,
+        hint: failed.failure.hint ?? '',
+        ...(failed.failure.stderrTail ? { stderrTail: failed.failure.stderrTail } : {})
+    };
+}
+/** Anything a step threw: interruptions and user errors keep their wording, the rest is a bug. */
+function unexpectedFailure(error, scrub, logger) {
+    if (error instanceof InterruptedError) {
+        return { class: 'ambiguous', message: error.message, hint: error.hint };
+    }
+    if (error instanceof UserError) {
         return {
-            ok: false,
-            durationMs,
-            result,
-            problem: `cargo install succeeded but did not install ${missing.join(', ')}`
+            class: error.exitCode === 2 ? 'input' : 'permanent',
+            message: scrub(error.message),
+            hint: error.hint
         };
     }
-    return { ok: true, durationMs, result };
+    logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return {
+        class: 'ambiguous',
+        message: scrub(`rehearsal aborted: ${error instanceof Error ? error.message : String(error)}`),
+        hint: 'this is unexpected; the log above has the details'
+    };
 }
-/** Builds the consumer crate (consumerManifest) against the rehearsal registry. */
-async function smokeBuild(crates, run, now) {
+/** Every text of a failure scrubbed, whichever step produced it. */
+function inUserTerms(failure, scrub) {
+    return {
+        ...failure,
+        message: scrub(failure.message),
+        hint: scrub(failure.hint),
+        ...(failure.stderrTail ? { stderrTail: scrub(failure.stderrTail) } : {})
+    };
+}
+function isFile(path) {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/** `cargo package` for the whole plan in one invocation (see packagePlan). */
+function packageArgs(plan, registryName) {
+    return [
+        'package',
+        ...plan.packages.flatMap(c => ['-p', c.name]),
+        '--registry',
+        registryName,
+        '--allow-dirty',
+        // The copy holds the lock the digest bound (committed or resolved for it): keep it as it is.
+        '--locked'
+    ];
+}
+const STEP_LINE = /^\s*(?:Packaging|Verifying)\s+(\S+)\s+v(\S+)/;
+/**
+ * The planned crate a failed `cargo package` was working on: the last `Packaging`/`Verifying`
+ * line before the first error, else the first planned `name vX.Y.Z` an error line mentions. Pure.
+ */
+function crateOfPackageFailure(stderr, plan) {
+    const find = (name, version) => plan.packages.find(c => c.name === name && c.version === version);
+    const lines = stderr.split(/\r?\n/);
+    const firstError = lines.findIndex(l => l.startsWith('error'));
+    const before = firstError === -1 ? lines : lines.slice(0, firstError);
+    for (let i = before.length - 1; i >= 0; i--) {
+        const match = STEP_LINE.exec(before[i]);
+        const crate = match && find(match[1], match[2]);
+        if (crate)
+            return crate;
+    }
+    const after = firstError === -1 ? '' : lines.slice(firstError).join('\n');
+    for (const match of after.matchAll(/`?([A-Za-z0-9_-]+) v(\d+\.\d+\.\d+[^\s`)]*)/g)) {
+        const crate = find(match[1], match[2]);
+        if (crate)
+            return crate;
+    }
+    return undefined;
+}
+/**
+ * Packages and verifies every planned crate in one cargo run: cargo 1.95 packages workspace
+ * crates into a local overlay registry so dependents resolve their unpublished siblings, and each
+ * crate compiles once. Returns the sha256 of each `.crate`, which is what the registry's index
+ * must list after the upload (`cargo publish --no-verify` re-packages byte-identically).
+ */
+async function packagePlan(plan, registryName, run, now) {
     const start = now();
-    const dir = join(run.dir, 'consumer');
-    await mkdir(join(dir, 'src'), { recursive: true });
-    await writeFile(join(dir, 'Cargo.toml'), consumerManifest(crates, run.registryName));
-    await writeFile(join(dir, 'src', 'lib.rs'), '');
-    const result = await run.cargo(['build'], { cwd: dir, env: run.env });
-    return { ok: result.exitCode === 0, durationMs: now() - start, result };
+    const result = await run.cargo(packageArgs(plan, registryName), {
+        cwd: run.cwd,
+        env: run.env
+    });
+    if (result.exitCode !== 0) {
+        return {
+            ok: false,
+            result,
+            crate: crateOfPackageFailure(result.stderr, plan),
+            durationMs: now() - start
+        };
+    }
+    const cksums = new Map();
+    for (const crate of plan.packages) {
+        const bytes = await readFile(packagedCratePath(run.targetDir, crate));
+        cksums.set(crate.name, createHash('sha256').update(bytes).digest('hex'));
+    }
+    return { ok: true, cksums, durationMs: now() - start };
+}
+
+/** A crate found broken before its upload: marked failed in `crates` and recorded. */
+async function markPackageFailed(step, crates, crate, failureClass, message) {
+    const status = crates.find(c => c.name === crate.name);
+    status.status = 'failed';
+    await step.recorder.emit({
+        type: 'rehearsal_package_failed',
+        name: crate.name,
+        version: crate.version,
+        class: failureClass,
+        message
+    }, packageKey(crate.name, crate.version));
+}
+/** A crate's upload settled: say so, and record it. */
+async function reportSettled(step, outcome) {
+    const key = packageKey(outcome.name, outcome.version);
+    const { name, version } = outcome;
+    if (outcome.status === 'published') {
+        const durationMs = Math.round(outcome.durationMs);
+        step.ctx.progress(`${key} is in the rehearsal registry's index (${formatSeconds(durationMs)})`);
+        await step.recorder.emit({ type: 'rehearsal_package_published', name, version, duration_ms: durationMs }, key);
+    }
+    else if (outcome.status === 'skipped') {
+        step.ctx.progress(`${key} skipped: ${outcome.reason}`);
+        await step.recorder.emit({ type: 'rehearsal_package_skipped', name, version, reason: outcome.reason ?? 'skipped' }, key);
+    }
+    else if (outcome.status === 'failed' && outcome.failure) {
+        step.ctx.progress(`${key}: upload failed (${outcome.failure.class}; reported below)`);
+        await step.recorder.emit({
+            type: 'rehearsal_package_failed',
+            name,
+            version,
+            class: outcome.failure.class,
+            message: step.scrub(outcome.failure.message)
+        }, key);
+    }
+}
+
+/**
+ * The scratch copy and its packaging: copy what the digest lists, point the manifests at the
+ * rehearsal registry, then package and verify the whole plan once and check that what was packaged
+ * is what the digest and the live registry's limits allow.
+ */
+async function copyWorkspace({ ctx, options, plan }, scratch, registry, digest) {
+    const stateDir = resolveStateDir(options, plan.workspaceRoot);
+    const listed = await copyForCargo(plan, digest, join(scratch, 'workspace'), stateDir, ctx.git);
+    const copy = listed.workspaceRoot;
+    const rewrite = rewriteScratchManifests(plan, copy, registry.name);
+    ctx.progress(`copied ${count(listed.copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`);
+    for (const change of rewrite.changes)
+        ctx.logger.debug(change);
+    const given = ctx.env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR;
+    const targetDir = given ? resolve(given) : join(scratch, 'target');
+    // Builds run the workspace's build scripts and its dependencies' (third-party code): they get
+    // the registry token only when the registry will not even serve its index without one.
+    const uploadEnv = { ...ctx.env, ...registryEnv(registry), CARGO_TARGET_DIR: targetDir };
+    const buildEnv = registry.authRequired
+        ? uploadEnv
+        : { ...ctx.env, ...registryEnv({ ...registry, token: '' }), CARGO_TARGET_DIR: targetDir };
+    return { copy, targetDir, manifests: rewrite.manifests, uploadEnv, buildEnv };
+}
+/** Package and verify the plan in the copy; a crate found broken is marked failed in `crates`. */
+async function packageAndCheck(step, where, registry, digest, crates) {
+    const { ctx, plan } = step;
+    ctx.progress(`packaging and verifying ${count(plan.packages.length, 'crate')} in one cargo run`);
+    const packaged = await packagePlan(plan, registry.name, { cargo: ctx.cargo, cwd: where.copy, env: where.buildEnv, targetDir: where.targetDir }, () => ctx.clock.now());
+    if (!packaged.ok) {
+        const { crate } = packaged;
+        const failure = packagingFailure(packaged.result.stderr, crate, plan, ctx.clock.now(), step.scrub);
+        if (crate)
+            await markPackageFailed(step, crates, crate, failure.class, failure.message);
+        return { cksums: new Map(), failure };
+    }
+    const cksums = packaged.cksums;
+    const oversize = await oversizeCrates(plan, where.targetDir);
+    if (oversize.length > 0)
+        return { cksums, failure: preflightFailure$1(oversize, plan.registry) };
+    const mismatch = await checkRehearsedCrates(plan, where.targetDir, digest, where.manifests);
+    if (!mismatch)
+        return { cksums };
+    const crate = plan.packages.find(c => c.name === mismatch.crate.name);
+    await markPackageFailed(step, crates, crate, 'permanent', mismatch.message);
+    return {
+        cksums,
+        failure: {
+            crate: failedCrate(crate),
+            class: 'permanent',
+            message: mismatch.message,
+            hint: mismatch.hint
+        }
+    };
 }
 
 /** Pure: the planned version against the crate's index entries (null = crate unknown). */
@@ -11029,6 +11282,334 @@ function uploadHint(cls, reason) {
     return `${reason}; check the rehearsal registry, then run the rehearsal again`;
 }
 
+async function uploadToRehearsal(step, where) {
+    const { ctx, options, plan } = step;
+    const { registry, copy, env, cksums } = where;
+    const states = await indexStates(step, registry, cksums);
+    return uploadPlan(plan, cksums, states, {
+        clock: ctx.clock,
+        maxConcurrency: options.maxConcurrency,
+        readinessTimeoutMs: options.readinessTimeoutMs,
+        publish: crates => ctx.cargo([
+            'publish',
+            ...crates.flatMap(c => ['-p', c.name]),
+            '--registry',
+            registry.name,
+            '--no-verify',
+            '--allow-dirty',
+            '--locked'
+        ], { cwd: copy, env }),
+        waitVisible: (crate, cksum) => waitForVersion(registry.indexUrl, crate.name, crate.version, {
+            cksum,
+            timeoutMs: options.readinessTimeoutMs,
+            clock: ctx.clock,
+            token: registry.token || undefined,
+            fetch: ctx.fetch
+        }),
+        onStart: crates => ctx.progress(`uploading ${crates.map(label).join(', ')}`),
+        onSettled: outcome => reportSettled(step, outcome)
+    });
+}
+function label(crate) {
+    return `${crate.name}@${crate.version}`;
+}
+async function indexStates({ plan, ctx }, registry, cksums) {
+    const snapshot = await readIndexSnapshot(plan.packages.map(c => c.name), name => fetchIndexEntries(registry.indexUrl, name, {
+        token: registry.token || undefined,
+        fetch: ctx.fetch
+    }));
+    return new Map(plan.packages.map(crate => {
+        const read = snapshot.read(crate.name);
+        const state = 'error' in read
+            ? { kind: 'unreadable', message: read.error.message }
+            : indexState(read.entries, crate.version, cksums.get(crate.name));
+        return [crate.name, state];
+    }));
+}
+
+/**
+ * The crates `smoke-install` names, checked before anything is published: each must be planned
+ * and have a bin target. Pure; a bad name is an input error (exit 2) listing those that qualify.
+ */
+function smokeInstallCrates(names, plan) {
+    const installable = plan.packages.filter(c => c.bins.length > 0);
+    const qualifying = installable.length > 0
+        ? `crates of this plan with a binary: ${installable.map(c => c.name).join(', ')}`
+        : 'no crate of this plan has a binary target';
+    const picked = [];
+    for (const name of new Set(names)) {
+        const crate = plan.packages.find(c => c.name === name);
+        if (!crate) {
+            throw new UserError(`smoke-install names '${name}', which is not in the publish plan`, qualifying, 2);
+        }
+        if (crate.bins.length === 0) {
+            throw new UserError(`smoke-install names '${name}', which has no binary target`, qualifying, 2);
+        }
+        picked.push(crate);
+    }
+    return picked;
+}
+/** The planned crates a consumer can depend on as libraries. Pure. */
+function consumerCrates(plan) {
+    return plan.packages.filter(c => c.hasLib);
+}
+const CONSUMER_NAME = 'shipper-rehearse-consumer';
+const CONSUMER_VERSION = '0.0.0';
+/**
+ * A scratch crate depending on every library crate at its exact planned version from the
+ * rehearsal registry. The empty `[workspace]` keeps it out of any workspace around the scratch
+ * dir. Pure.
+ */
+function consumerManifest(crates, registryName) {
+    const dependencies = {};
+    for (const crate of crates) {
+        dependencies[crate.name] = { version: `=${crate.version}`, registry: registryName };
+    }
+    return `${stringify({
+        package: {
+            name: CONSUMER_NAME,
+            version: CONSUMER_VERSION,
+            edition: '2021',
+            publish: false
+        },
+        dependencies,
+        workspace: {}
+    })}\n`;
+}
+/**
+ * `cargo install --locked` of one crate from the rehearsal registry into a scratch root, then
+ * checks that every bin target landed in it. Run from the scratch dir so no workspace config or
+ * toolchain file of the user's checkout applies.
+ */
+async function smokeInstall(crate, run, now) {
+    const start = now();
+    const root = join(run.dir, 'install-root');
+    await mkdir(root, { recursive: true });
+    const args = [
+        'install',
+        '--registry',
+        run.registryName,
+        crate.name,
+        '--version',
+        crate.version,
+        '--root',
+        root,
+        '--locked'
+    ];
+    const result = await run.cargo(args, { cwd: run.dir, env: run.env });
+    const durationMs = now() - start;
+    if (result.exitCode !== 0)
+        return { ok: false, durationMs, result };
+    const exe = process.platform === 'win32' ? '.exe' : '';
+    const missing = crate.bins.filter(bin => !existsSync(join(root, 'bin', `${bin}${exe}`)));
+    if (missing.length > 0) {
+        return {
+            ok: false,
+            durationMs,
+            result,
+            problem: `cargo install succeeded but did not install ${missing.join(', ')}`
+        };
+    }
+    return { ok: true, durationMs, result };
+}
+/** Builds the consumer crate (consumerManifest) against the rehearsal registry. */
+async function smokeBuild(crates, run, now) {
+    const start = now();
+    const dir = join(run.dir, 'consumer');
+    await mkdir(join(dir, 'src'), { recursive: true });
+    await writeFile(join(dir, 'Cargo.toml'), consumerManifest(crates, run.registryName));
+    await writeFile(join(dir, 'src', 'lib.rs'), '');
+    const result = await run.cargo(['build'], { cwd: dir, env: run.env });
+    return { ok: result.exitCode === 0, durationMs: now() - start, result };
+}
+
+/**
+ * The smoke step: `cargo install` each `smoke-install` crate, then build a consumer of every
+ * library crate, all from the rehearsal registry; the first failure stops the step.
+ */
+/** Each check done is added to `checks` as it ends, so an interrupted step still records them. */
+async function runSmokeChecks(step, smokeCrates, where, checks) {
+    const { ctx, plan, options } = step;
+    const smokeRun = {
+        cargo: ctx.cargo,
+        env: where.env,
+        registryName: where.registry.name,
+        dir: join(where.scratch, 'smoke')
+    };
+    const now = () => ctx.clock.now();
+    for (const crate of smokeCrates) {
+        ctx.progress(`smoke: cargo install ${crate.name}@${crate.version} from the rehearsal registry`);
+        const failure = await smokeCheck(step, checks, crate.name, crate.version, packageKey(crate.name, crate.version), () => smokeInstall(crate, smokeRun, now));
+        if (failure)
+            return { ...failure, crate: failedCrate(crate) };
+    }
+    if (!options.smokeBuild)
+        return undefined;
+    const libs = consumerCrates(plan);
+    if (libs.length === 0) {
+        ctx.logger.warning('smoke-build: the plan has no library crate to build a consumer of');
+        return undefined;
+    }
+    ctx.progress(`smoke: building a consumer of ${count(libs.length, 'library crate')} from the rehearsal registry`);
+    return smokeCheck(step, checks, CONSUMER_NAME, CONSUMER_VERSION, ALL_PACKAGES, () => smokeBuild(libs, smokeRun, now));
+}
+async function smokeCheck(step, checks, name, version, key, check) {
+    const { recorder, scrub } = step;
+    await recorder.emit({ type: 'rehearsal_smoke_check_started', name, version, registry: step.options.registryName }, key);
+    const result = await check();
+    const durationMs = Math.round(result.durationMs);
+    checks.push({
+        kind: name === CONSUMER_NAME ? 'build' : 'install',
+        name,
+        version,
+        ok: result.ok,
+        durationMs
+    });
+    if (result.ok) {
+        await recorder.emit({ type: 'rehearsal_smoke_check_succeeded', name, version, duration_ms: durationMs }, key);
+        return undefined;
+    }
+    const what = name === CONSUMER_NAME ? 'the consumer build' : `cargo install ${name}@${version}`;
+    const message = scrub(`smoke check failed: ${what}: ${result.problem ?? cargoErrorLine(result.result.stderr)}`);
+    await recorder.emit({ type: 'rehearsal_smoke_check_failed', name, version, message }, key);
+    return {
+        class: 'permanent',
+        message,
+        hint: 'users installing or depending on these versions from crates.io would hit the same failure',
+        stderrTail: scrub(cargoEvidence(result.result.stderr))
+    };
+}
+
+/**
+ * One rehearsal run, step by step: registry → pre-upload checks → scratch copy → package and
+ * check → upload and prove visible → smoke checks. It owns the registry and the scratch dir and
+ * releases both whatever happens; every step returns the failure that stops the run.
+ */
+class Session {
+    options;
+    ctx;
+    plan;
+    recorder;
+    smokeCrates;
+    crates;
+    cksums = new Map();
+    digest;
+    registry;
+    smokeChecks = [];
+    /** The scratch copy of the workspace, once made: messages name the checkout instead. */
+    copy;
+    step;
+    constructor(options, ctx, plan, recorder, smokeCrates, cargoLog) {
+        this.options = options;
+        this.ctx = ctx;
+        this.plan = plan;
+        this.recorder = recorder;
+        this.smokeCrates = smokeCrates;
+        const scrub = (text) => inCheckout(this.recorder.scrub(text), this.copy, this.plan.workspaceRoot);
+        cargoLog.rewrite = scrub;
+        this.step = { options, ctx, plan, recorder, scrub };
+        this.crates = plan.packages.map(pendingStatus);
+    }
+    async run(endpoint) {
+        let scratch;
+        let failure;
+        let rethrow;
+        let digesting;
+        try {
+            await this.recorder.emit({
+                type: 'rehearsal_started',
+                registry: this.options.registryName,
+                plan_id: this.plan.planId,
+                package_count: this.plan.packages.length
+            }, ALL_PACKAGES);
+            // The digest reads the original workspace only: it runs beside the registry start and the
+            // packaging of the copy, and is awaited once those are done.
+            digesting = computeContentDigest(this.plan, {
+                cargo: this.ctx.cargo,
+                git: this.ctx.git,
+                env: this.ctx.env,
+                stateDir: resolveStateDir(this.options, this.plan.workspaceRoot)
+            });
+            digesting.catch(() => undefined);
+            this.registry = await connectRegistry(this.options, endpoint, {
+                fetch: this.ctx.fetch,
+                clock: this.ctx.clock,
+                logger: this.ctx.logger,
+                progress: this.ctx.progress
+            });
+            this.recorder.addSecret(this.registry.token);
+            await this.recorder.emit({ type: 'registry_policy_applied', evidence: policyEvidence(this.registry) }, ALL_PACKAGES);
+            scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'));
+            failure = await this.rehearseIn(scratch, this.registry, digesting);
+        }
+        catch (error) {
+            failure = unexpectedFailure(error, this.step.scrub, this.ctx.logger);
+            if (error instanceof UserError && error.exitCode === 2)
+                rethrow = error;
+        }
+        finally {
+            // A run that stopped early still waits for the digest's cargo processes: none outlives it.
+            await digesting?.catch(() => undefined);
+            await this.registry
+                ?.close()
+                .catch(error => this.ctx.logger.warning(`closing the registry: ${String(error)}`));
+            if (scratch)
+                await rm(scratch, { recursive: true, force: true });
+        }
+        return {
+            crates: this.crates,
+            cksums: this.cksums,
+            digest: this.digest,
+            registry: this.registry,
+            // One place scrubs every failure, whichever step produced it.
+            failure: failure && inUserTerms(scrubDeep(failure, this.recorder.secrets), this.step.scrub),
+            rethrow,
+            smoke: this.smokeChecks
+        };
+    }
+    async rehearseIn(scratch, registry, digesting) {
+        const refused = await this.checkBeforeUpload();
+        if (refused)
+            return refused;
+        // The copy holds what the digest lists, so the digest comes first.
+        const digest = await digesting;
+        this.digest = digest;
+        const where = await copyWorkspace(this.step, scratch, registry, digest);
+        this.copy = where.copy;
+        const packaged = await packageAndCheck(this.step, where, registry, digest, this.crates);
+        this.cksums = packaged.cksums;
+        if (packaged.failure)
+            return packaged.failure;
+        this.crates = await uploadToRehearsal(this.step, {
+            registry,
+            copy: where.copy,
+            env: where.uploadEnv,
+            cksums: packaged.cksums
+        });
+        const failed = uploadFailure(this.plan, this.crates);
+        if (failed)
+            return failed;
+        const smokeWhere = { scratch, env: where.buildEnv, registry };
+        return runSmokeChecks(this.step, this.smokeCrates, smokeWhere, this.smokeChecks);
+    }
+    /** The live registry's rules and its existing versions, for every crate, before any upload. */
+    async checkBeforeUpload() {
+        const report = await preflight(this.plan, this.options, this.ctx, {
+            liveToken: this.options.token || undefined
+        });
+        for (const line of report.resumed)
+            this.ctx.progress(line);
+        for (const line of report.unknown)
+            this.ctx.logger.warning(line);
+        if (report.problems.length === 0)
+            return undefined;
+        for (const problem of report.problems) {
+            this.ctx.logger.error(describeProblem(problem), { file: problem.manifestPath });
+        }
+        return preflightFailure$1(report.problems, report.target.name);
+    }
+}
+
 /**
  * Pure: the verdict on a rehearsal whose proof did not reach the artifact service. The publish
  * job can only see the artifact, so a passing rehearsal without one has proven nothing it will
@@ -11051,30 +11632,6 @@ function withUnsentProof(result, artifactName, cause) {
     };
 }
 
-/**
- * The rehearse engine: publish the plan to a throwaway registry exactly as it will be published
- * to the live one, prove every version is visible, smoke-check the result, and record it all.
- *
- * Steps: registry (registry-target.ts) → scratch copy with rewritten manifests (scratch.ts,
- * manifest.ts) → package and verify the whole plan once (package.ts) → upload on the shared
- * schedule and prove visibility (upload.ts) → smoke install / consumer build (smoke.ts) → rehearsal.json and
- * events.jsonl (record.ts, src/record/).
- *
- * Decisions worth knowing:
- * - Plain http is accepted for loopback hosts and single-label host names (service containers,
- *   `http://kellnr:8000`); any other host needs https. crates.io hosts and the live target are
- *   refused as rehearsal registries.
- * - Only versioned path dependencies on planned crates get `registry = "<rehearsal>"`; path-only
- *   dev-dependencies are left alone (cargo strips them), and so are the cycle-closing
- *   dev-dependencies the plan dropped: they resolve from the live registry, as at publish time.
- * - The copy is the workspace root's subtree only: a path dependency reaching outside it is not
- *   copied, and cargo then fails in the copy as it would on a fresh checkout of that subtree.
- * - `cargo publish --no-verify` re-packages, and within one run its .crate is byte-identical to
- *   the one `cargo package` verified (the packaged Cargo.toml and Cargo.lock embed the rehearsal
- *   index URL, so they differ from what crates.io will get, but not between the two commands):
- *   the index must list exactly the packaged sha256.
- */
-const run = promisify(execFile);
 /**
  * Rehearses the release of the plan (computed from `options` when not given) and hands the record
  * to the artifact store. Input errors throw a UserError (exit 2) before anything is touched; every
@@ -11131,488 +11688,22 @@ async function rehearseOnly(options, ctx, { plan, liveIndex }) {
         await toolchain.catch(() => undefined);
         await cargoLog.flush();
     };
+    const concluding = {
+        options,
+        ctx,
+        plan: thePlan,
+        recorder,
+        stateDir,
+        startedAt,
+        cargoLogPath: cargoLog.path,
+        toolchain
+    };
     return recorder
         .during(async () => {
         const session = new Session(options, { ...ctx, cargo: cargoLog.wrap(ctx.cargo, () => ctx.clock.now()) }, thePlan, recorder, smokeCrates, cargoLog);
-        const outcome = await session.run(endpoint);
-        const completedAt = isoTime(ctx.clock.now());
-        const v = verdict(thePlan, outcome.crates, options.registryName, outcome.failure?.message);
-        await recorder.emit({
-            type: 'rehearsal_complete',
-            passed: v.passed,
-            registry: options.registryName,
-            plan_id: thePlan.planId,
-            summary: v.summary
-        });
-        const receiptPath = await writeRehearsal(stateDir, buildReceipt({
-            plan: thePlan,
-            registryName: options.registryName,
-            registryUrl: outcome.registry?.indexUrl,
-            verdict: v,
-            outcomes: outcome.crates,
-            cksums: outcome.cksums,
-            digest: outcome.digest,
-            startedAt,
-            completedAt,
-            commit: await commitOf(thePlan.workspaceRoot, ctx.env),
-            failure: outcome.failure,
-            toolchain: await toolchain.catch(() => undefined),
-            events: await fileEvidence(recorder.eventsPath)
-        }), recorder.secrets);
-        // A failure is told once, by the front door; only a pass is announced here.
-        if (v.passed)
-            ctx.progress(v.summary);
-        if (outcome.rethrow)
-            throw outcome.rethrow;
-        return {
-            mode: 'rehearse',
-            outcome: v.passed ? 'passed' : 'failed',
-            plan: thePlan,
-            digest: outcome.digest,
-            packages: outcome.crates.map(reported),
-            published: [],
-            stateDir,
-            receiptPath,
-            eventsPath: recorder.eventsPath,
-            failure: outcome.failure,
-            cargoLog: cargoLog.path,
-            smoke: outcome.smoke,
-            registry: outcome.registry && {
-                name: outcome.registry.name,
-                url: outcome.registry.apiBase,
-                embedded: outcome.registry.embedded
-            },
-            startedAt,
-            completedAt
-        };
+        return concludeRehearsal(concluding, await session.run(endpoint));
     })
         .finally(settle);
 }
-/**
- * A dropped dev-dependency edge resolves from the live registry at publish time, so a version it
- * can resolve to must be there already (publish mode checks the same before uploading).
- */
-async function checkLiveDevEdges(plan, options, ctx, liveIndex) {
-    if (plan.droppedDevEdges.length === 0)
-        return;
-    const snapshot = await (liveIndex ??
-        readSparseSnapshot(liveTarget(options).indexUrl, plan.droppedDevEdges.map(e => e.to), { fetch: ctx.fetch }));
-    const warnings = await checkDroppedDevEdges(plan, async (name) => snapshot.resolvableVersions(name));
-    for (const warning of warnings)
-        ctx.logger.warning(warning);
-}
-/** `skip-rehearsal`: nothing is rehearsed, no receipt may vouch for this plan, and it is loud. */
-async function bypass(plan, stateDir, startedAt, ctx) {
-    await removeRehearsal(stateDir);
-    const recorder = await RunRecorder.open(stateDir, ctx.clock, []);
-    const reason = 'skip-rehearsal is set: the operator bypassed the rehearsal';
-    await recorder.during(r => r.emit({ type: 'rehearsal_bypassed', reason }));
-    ctx.logger.warning(`skip-rehearsal is set: NOTHING was rehearsed for plan ${plan.planId}; no rehearsal.json was written and any older one was removed`);
-    return {
-        mode: 'rehearse',
-        outcome: 'skipped',
-        plan,
-        packages: plan.packages.map(c => ({
-            name: c.name,
-            version: c.version,
-            level: c.level,
-            status: 'skipped',
-            durationMs: 0,
-            reason: 'rehearsal bypassed'
-        })),
-        published: [],
-        stateDir,
-        eventsPath: recorder.eventsPath,
-        startedAt,
-        completedAt: isoTime(ctx.clock.now())
-    };
-}
-/** One rehearsal run: owns the registry and the scratch dir, and releases both whatever happens. */
-class Session {
-    options;
-    ctx;
-    plan;
-    recorder;
-    smokeCrates;
-    crates;
-    cksums = new Map();
-    digest;
-    digesting;
-    registry;
-    smokeChecks = [];
-    /** The scratch copy of the workspace, once made: messages name the checkout instead. */
-    copy;
-    constructor(options, ctx, plan, recorder, smokeCrates, cargoLog) {
-        this.options = options;
-        this.ctx = ctx;
-        this.plan = plan;
-        this.recorder = recorder;
-        this.smokeCrates = smokeCrates;
-        cargoLog.rewrite = text => this.scrub(text);
-        this.crates = plan.packages.map(pendingStatus);
-    }
-    async run(endpoint) {
-        let scratch;
-        let failure;
-        let rethrow;
-        try {
-            await this.event({
-                type: 'rehearsal_started',
-                registry: this.options.registryName,
-                plan_id: this.plan.planId,
-                package_count: this.plan.packages.length
-            }, ALL_PACKAGES);
-            // The digest reads the original workspace only: it runs beside the registry start and the
-            // packaging of the copy, and is awaited once those are done.
-            const digesting = computeContentDigest(this.plan, {
-                cargo: this.ctx.cargo,
-                env: this.ctx.env,
-                stateDir: resolveStateDir(this.options, this.plan.workspaceRoot)
-            });
-            digesting.catch(() => undefined);
-            this.digesting = digesting;
-            this.registry = await connectRegistry(this.options, endpoint, {
-                fetch: this.ctx.fetch,
-                clock: this.ctx.clock,
-                logger: this.ctx.logger,
-                progress: this.ctx.progress
-            });
-            this.recorder.addSecret(this.registry.token);
-            await this.event({ type: 'registry_policy_applied', evidence: policyEvidence(this.registry) }, ALL_PACKAGES);
-            scratch = await mkdtemp(join(tmpdir(), 'shipper-rehearse-'));
-            failure = await this.rehearseIn(scratch, this.registry);
-        }
-        catch (error) {
-            failure = this.unexpected(error);
-            if (error instanceof UserError && error.exitCode === 2)
-                rethrow = error;
-        }
-        finally {
-            // A run that stopped early still waits for the digest's cargo processes: none outlives it.
-            await this.digesting?.catch(() => undefined);
-            await this.registry
-                ?.close()
-                .catch(error => this.ctx.logger.warning(`closing the registry: ${String(error)}`));
-            if (scratch)
-                await rm(scratch, { recursive: true, force: true });
-        }
-        return {
-            crates: this.crates,
-            cksums: this.cksums,
-            digest: this.digest,
-            registry: this.registry,
-            // One place scrubs every failure, whichever step produced it.
-            failure: failure && this.inUserTerms(scrubDeep(failure, this.recorder.secrets)),
-            rethrow,
-            smoke: this.smokeChecks
-        };
-    }
-    async rehearseIn(scratch, registry) {
-        const refused = await this.checkBeforeUpload();
-        if (refused)
-            return refused;
-        // The copy holds what the digest lists, so the digest comes first.
-        const digest = await this.digesting;
-        this.digest = digest;
-        const stateDir = resolveStateDir(this.options, this.plan.workspaceRoot);
-        const listed = await copyForCargo(this.plan, digest, join(scratch, 'workspace'), stateDir);
-        const copy = listed.workspaceRoot;
-        this.copy = copy;
-        const rewrite = rewriteScratchManifests(this.plan, copy, registry.name);
-        this.ctx.progress(`copied ${count(listed.copied, 'file')} of the workspace (${listed.via === 'git' ? 'as git lists them' : 'all but target/ and .git'}); rewrote ${count(rewrite.manifests.length, 'manifest')}`);
-        for (const change of rewrite.changes)
-            this.ctx.logger.debug(change);
-        const targetDir = this.targetDir(scratch);
-        // Builds run the workspace's build scripts and its dependencies' (third-party code): they get
-        // the registry token only when the registry will not even serve its index without one.
-        const uploadEnv = { ...this.ctx.env, ...registryEnv(registry), CARGO_TARGET_DIR: targetDir };
-        const env = registry.authRequired
-            ? uploadEnv
-            : { ...this.ctx.env, ...registryEnv({ ...registry, token: '' }), CARGO_TARGET_DIR: targetDir };
-        this.ctx.progress(`packaging and verifying ${count(this.plan.packages.length, 'crate')} in one cargo run`);
-        const packaged = await packagePlan(this.plan, registry.name, { cargo: this.ctx.cargo, cwd: copy, env, targetDir }, () => this.ctx.clock.now());
-        if (!packaged.ok)
-            return this.packageFailed(packaged.result.stderr, packaged.crate);
-        this.cksums = packaged.cksums;
-        const oversize = await oversizeCrates(this.plan, targetDir);
-        if (oversize.length > 0)
-            return preflightFailure$1(oversize, this.plan.registry);
-        const mismatch = await checkRehearsedCrates(this.plan, targetDir, digest, rewrite.manifests);
-        if (mismatch) {
-            const crate = this.plan.packages.find(c => c.name === mismatch.crate.name);
-            const outcome = this.crates.find(c => c.name === crate.name);
-            outcome.status = 'failed';
-            await this.event({
-                type: 'rehearsal_package_failed',
-                name: crate.name,
-                version: crate.version,
-                class: 'permanent',
-                message: mismatch.message
-            }, packageKey(crate.name, crate.version));
-            return {
-                crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
-                class: 'permanent',
-                message: mismatch.message,
-                hint: mismatch.hint
-            };
-        }
-        const states = await this.indexStates(registry);
-        this.crates = await uploadPlan(this.plan, packaged.cksums, states, {
-            clock: this.ctx.clock,
-            maxConcurrency: this.options.maxConcurrency,
-            readinessTimeoutMs: this.options.readinessTimeoutMs,
-            publish: crates => this.ctx.cargo([
-                'publish',
-                ...crates.flatMap(c => ['-p', c.name]),
-                '--registry',
-                registry.name,
-                '--no-verify',
-                '--allow-dirty',
-                '--locked'
-            ], { cwd: copy, env: uploadEnv }),
-            waitVisible: (crate, cksum) => waitForVersion(registry.indexUrl, crate.name, crate.version, {
-                cksum,
-                timeoutMs: this.options.readinessTimeoutMs,
-                clock: this.ctx.clock,
-                token: registry.token || undefined,
-                fetch: this.ctx.fetch
-            }),
-            onStart: crates => this.ctx.progress(`uploading ${crates.map(c => `${c.name}@${c.version}`).join(', ')}`),
-            onSettled: outcome => this.settled(outcome)
-        });
-        const failed = this.crates.find(c => c.status === 'failed');
-        if (failed?.failure) {
-            const crate = this.plan.packages.find(c => c.name === failed.name);
-            return {
-                crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath },
-                class: failed.failure.class,
-                message: failed.failure.message,
-                hint: failed.failure.hint ?? '',
-                ...(failed.failure.stderrTail ? { stderrTail: failed.failure.stderrTail } : {})
-            };
-        }
-        return this.smoke(scratch, env, registry);
-    }
-    /** The live registry's rules and its existing versions, for every crate, before any upload. */
-    async checkBeforeUpload() {
-        const report = await preflight(this.plan, this.options, this.ctx, {
-            liveToken: this.options.token || undefined
-        });
-        for (const line of report.resumed)
-            this.ctx.progress(line);
-        for (const line of report.unknown)
-            this.ctx.logger.warning(line);
-        if (report.problems.length === 0)
-            return undefined;
-        for (const problem of report.problems) {
-            this.ctx.logger.error(describeProblem(problem), { file: problem.manifestPath });
-        }
-        return preflightFailure$1(report.problems, report.target.name);
-    }
-    targetDir(scratch) {
-        const given = this.ctx.env.CARGO_TARGET_DIR ?? process.env.CARGO_TARGET_DIR;
-        return given ? resolve(given) : join(scratch, 'target');
-    }
-    async indexStates(registry) {
-        const snapshot = await readIndexSnapshot(this.plan.packages.map(c => c.name), name => fetchIndexEntries(registry.indexUrl, name, {
-            token: registry.token || undefined,
-            fetch: this.ctx.fetch
-        }));
-        return new Map(this.plan.packages.map(crate => {
-            const read = snapshot.read(crate.name);
-            const state = 'error' in read
-                ? { kind: 'unreadable', message: read.error.message }
-                : indexState(read.entries, crate.version, this.cksums.get(crate.name));
-            return [crate.name, state];
-        }));
-    }
-    async settled(outcome) {
-        const key = packageKey(outcome.name, outcome.version);
-        if (outcome.status === 'published') {
-            this.ctx.progress(`${key} is in the rehearsal registry's index (${formatSeconds(Math.round(outcome.durationMs))})`);
-            await this.event({
-                type: 'rehearsal_package_published',
-                name: outcome.name,
-                version: outcome.version,
-                duration_ms: Math.round(outcome.durationMs)
-            }, key);
-        }
-        else if (outcome.status === 'skipped') {
-            this.ctx.progress(`${key} skipped: ${outcome.reason}`);
-            await this.event({
-                type: 'rehearsal_package_skipped',
-                name: outcome.name,
-                version: outcome.version,
-                reason: outcome.reason ?? 'skipped'
-            }, key);
-        }
-        else if (outcome.status === 'failed' && outcome.failure) {
-            this.ctx.progress(`${key}: upload failed (${outcome.failure.class}; reported below)`);
-            await this.event({
-                type: 'rehearsal_package_failed',
-                name: outcome.name,
-                version: outcome.version,
-                class: outcome.failure.class,
-                message: this.scrub(outcome.failure.message)
-            }, key);
-        }
-    }
-    async packageFailed(stderr, crate) {
-        const classified = classifyCargoFailure(stderr, { now: this.ctx.clock.now() });
-        const what = crate ? `packaging ${crate.name}@${crate.version}` : 'packaging the plan';
-        const error = cargoErrorLine(stderr);
-        const located = crate
-            ? anchorLocation(error, dirname(crate.manifestPath), this.plan.workspaceRoot, isFile)
-            : error;
-        const message = `${what} failed: ${located}`;
-        if (crate) {
-            const outcome = this.crates.find(c => c.name === crate.name);
-            outcome.status = 'failed';
-            await this.event({
-                type: 'rehearsal_package_failed',
-                name: crate.name,
-                version: crate.version,
-                class: classified.class,
-                message: this.scrub(message)
-            }, packageKey(crate.name, crate.version));
-        }
-        return {
-            crate: crate && {
-                name: crate.name,
-                version: crate.version,
-                manifestPath: crate.manifestPath
-            },
-            class: classified.class,
-            message: this.scrub(message),
-            hint: this.packageHint(stderr, classified),
-            stderrTail: this.scrub(cargoEvidence(stderr))
-        };
-    }
-    /** A cycle-closing dev-dependency missing from the live registry deserves the plan's own advice. */
-    packageHint(stderr, classified) {
-        for (const edge of this.plan.droppedDevEdges) {
-            if (stderr.includes(`no matching package named \`${edge.to}\``)) {
-                return `${edge.from} dev-depends on ${edge.to} ${edge.req} through a cycle, which resolves from versions already on ${this.plan.registry}; drop the version from that dev-dependency (keep only its path) so cargo strips it`;
-            }
-        }
-        if (classified.fix)
-            return `${classified.reason}: ${classified.fix}`;
-        if (classified.class === 'permanent') {
-            return `${classified.reason}; a publish of this plan would fail the same way`;
-        }
-        if (classified.class === 'retryable') {
-            return `${classified.reason}; packaging could not reach a registry it needs: run the rehearsal again once it answers`;
-        }
-        return `${classified.reason}; cargo's output below says more`;
-    }
-    async smoke(scratch, env, registry) {
-        const smokeRun = {
-            cargo: this.ctx.cargo,
-            env,
-            registryName: registry.name,
-            dir: join(scratch, 'smoke')
-        };
-        const now = () => this.ctx.clock.now();
-        for (const crate of this.smokeCrates) {
-            this.ctx.progress(`smoke: cargo install ${crate.name}@${crate.version} from the rehearsal registry`);
-            const result = await this.smokeCheck(crate.name, crate.version, packageKey(crate.name, crate.version), () => smokeInstall(crate, smokeRun, now));
-            if (result)
-                return {
-                    ...result,
-                    crate: { name: crate.name, version: crate.version, manifestPath: crate.manifestPath }
-                };
-        }
-        if (!this.options.smokeBuild)
-            return undefined;
-        const libs = consumerCrates(this.plan);
-        if (libs.length === 0) {
-            this.ctx.logger.warning('smoke-build: the plan has no library crate to build a consumer of');
-            return undefined;
-        }
-        this.ctx.progress(`smoke: building a consumer of ${count(libs.length, 'library crate')} from the rehearsal registry`);
-        return this.smokeCheck(CONSUMER_NAME, CONSUMER_VERSION, ALL_PACKAGES, () => smokeBuild(libs, smokeRun, now));
-    }
-    async smokeCheck(name, version, key, check) {
-        const registryName = this.options.registryName;
-        await this.event({ type: 'rehearsal_smoke_check_started', name, version, registry: registryName }, key);
-        const result = await check();
-        this.smokeChecks.push({
-            kind: name === CONSUMER_NAME ? 'build' : 'install',
-            name,
-            version,
-            ok: result.ok,
-            durationMs: Math.round(result.durationMs)
-        });
-        if (result.ok) {
-            await this.event({
-                type: 'rehearsal_smoke_check_succeeded',
-                name,
-                version,
-                duration_ms: Math.round(result.durationMs)
-            }, key);
-            return undefined;
-        }
-        const what = name === CONSUMER_NAME ? 'the consumer build' : `cargo install ${name}@${version}`;
-        const message = this.scrub(`smoke check failed: ${what}: ${result.problem ?? cargoErrorLine(result.result.stderr)}`);
-        await this.event({ type: 'rehearsal_smoke_check_failed', name, version, message }, key);
-        return {
-            class: 'permanent',
-            message,
-            hint: 'users installing or depending on these versions from crates.io would hit the same failure',
-            stderrTail: this.scrub(cargoEvidence(result.result.stderr))
-        };
-    }
-    unexpected(error) {
-        if (error instanceof InterruptedError) {
-            return { class: 'ambiguous', message: error.message, hint: error.hint };
-        }
-        if (error instanceof UserError) {
-            return {
-                class: error.exitCode === 2 ? 'input' : 'permanent',
-                message: this.scrub(error.message),
-                hint: error.hint
-            };
-        }
-        this.ctx.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-        return {
-            class: 'ambiguous',
-            message: this.scrub(`rehearsal aborted: ${error instanceof Error ? error.message : String(error)}`),
-            hint: 'this is unexpected; the log above has the details'
-        };
-    }
-    scrub(text) {
-        return inCheckout(this.recorder.scrub(text), this.copy, this.plan.workspaceRoot);
-    }
-    inUserTerms(failure) {
-        return {
-            ...failure,
-            message: this.scrub(failure.message),
-            hint: this.scrub(failure.hint),
-            ...(failure.stderrTail ? { stderrTail: this.scrub(failure.stderrTail) } : {})
-        };
-    }
-    event(eventType, pkg) {
-        return this.recorder.emit(eventType, pkg);
-    }
-}
-/** The rehearsed commit: HEAD of the workspace's repository, else the workflow's GITHUB_SHA. */
-async function commitOf(workspaceRoot, env) {
-    try {
-        const { stdout } = await run('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot });
-        const sha = stdout.trim();
-        if (/^[0-9a-f]{40,64}$/.test(sha))
-            return sha;
-    }
-    catch {
-        // not a git checkout, or no commit yet
-    }
-    return env.GITHUB_SHA ?? process.env.GITHUB_SHA ?? undefined;
-}
-function isFile(path) {
-    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-function isoTime(ms) {
-    return new Date(ms).toISOString();
-}
 
-export { readSparseSnapshot as A, liveIndexNames as B, CLI_SECRET_VARIABLES as C, liveTarget as D, resultOutputs as E, INPUTS as I, SECRET_INPUTS as S, TOOL as T, UserError as U, SECRET_ENV as a, systemClock as b, runCargo as c, CRATES_IO as d, computePlan as e, computeContentDigest as f, gateOnly as g, resolveStateDir as h, interruptible as i, interruptExitCode as j, resultLines as k, resultExitCode as l, manifestCheck as m, interruptedBy as n, rehearse as o, publish as p, startRegistry as q, readSecretFile as r, secretOnCommandLine as s, parseOptions as t, withLiveRegistry as u, describeError as v, watchCargo as w, artifactStoreFromEnv as x, handleInterrupts as y, killCargoGroups as z };
+export { killCargoGroups as A, readSparseSnapshot as B, CLI_SECRET_VARIABLES as C, liveIndexNames as D, liveTarget as E, resultOutputs as F, INPUTS as I, SECRET_INPUTS as S, TOOL as T, UserError as U, SECRET_ENV as a, runGit as b, systemClock as c, runCargo as d, CRATES_IO as e, computePlan as f, gateOnly as g, computeContentDigest as h, interruptible as i, resolveStateDir as j, interruptExitCode as k, resultLines as l, manifestCheck as m, resultExitCode as n, interruptedBy as o, publish as p, rehearse as q, readSecretFile as r, secretOnCommandLine as s, startRegistry as t, parseOptions as u, withLiveRegistry as v, watchCargo as w, describeError as x, artifactStoreFromEnv as y, handleInterrupts as z };
