@@ -7,6 +7,7 @@ import { runActionJob, withoutMaskCommands, type StepRun } from '../helpers/acti
 import { GitHubStandIn, OIDC_ISSUER, type Job, type WorkflowRun } from '../helpers/github/index.js'
 import { zipEntries } from '../helpers/github/zip.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
+import { seedOlderVersion } from '../publish/helpers.js'
 
 /**
  * The bundles (`dist/index.js`, then `dist/post.js`) run as the runner runs them, against local
@@ -32,27 +33,6 @@ let live: EmbeddedRegistry
 /** The run that rehearses; later tests publish from it. */
 let rehearsal: WorkflowRun
 let firstArtifactId = 0
-
-/** A first release made with a regular token: trusted publishing only publishes existing crates. */
-async function seed(name: string): Promise<void> {
-  const metadata = {
-    name,
-    vers: '0.0.1',
-    deps: [],
-    features: {},
-    authors: [],
-    description: 'seed',
-    license: 'MIT',
-    keywords: [],
-    categories: []
-  }
-  const response = await fetch(`${live.url}/api/v1/crates/new`, {
-    method: 'PUT',
-    headers: { authorization: live.token },
-    body: encodePublishBody(metadata, Buffer.from(`seed ${name}`))
-  })
-  expect(response.status).toBe(200)
-}
 
 function step(job: Job, inputs: Record<string, string>, workspace?: string) {
   const ws = workspace ?? sandbox.copyFixture(WORKSPACE)
@@ -84,7 +64,7 @@ beforeAll(async () => {
     strict: true,
     trustedPublishing: { issuer: OIDC_ISSUER, secret: github.oidc.secret, audience: '127.0.0.1' }
   })
-  for (const name of CRATES) await seed(name)
+  for (const name of CRATES) await seedOlderVersion(live, name)
   rehearsal = github.newRun()
 }, 60_000)
 

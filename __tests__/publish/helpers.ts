@@ -5,7 +5,7 @@ import type { ArtifactStore, DownloadResult } from '../../src/record/artifacts.j
 import type { Options } from '../../src/options/types.js'
 import type { Event } from '../../src/record/events.js'
 import { publishReceiptSchema, type PublishReceipt } from '../../src/record/receipt.js'
-import { startRegistry } from '../../src/registry/index.js'
+import { encodePublishBody, startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry, EmbeddedRegistryOptions } from '../../src/registry/types.js'
 import { rehearse } from '../../src/rehearse/index.js'
 import { readEventLines, readFactLines, testOptions } from '../helpers/options.js'
@@ -154,3 +154,29 @@ export function receiptOf(ws: string): PublishReceipt {
 }
 
 export { readEventLines, readFactLines }
+
+/**
+ * Puts version 0.0.1 of a crate on a registry, as a first release made with a regular token did:
+ * trusted publishing only publishes crates that exist already.
+ */
+export async function seedOlderVersion(registry: EmbeddedRegistry, name: string): Promise<void> {
+  const metadata = {
+    name,
+    vers: '0.0.1',
+    deps: [],
+    features: {},
+    authors: [],
+    description: 'seed',
+    license: 'MIT',
+    keywords: [],
+    categories: []
+  }
+  const response = await fetch(`${registry.url}/api/v1/crates/new`, {
+    method: 'PUT',
+    headers: { authorization: registry.token },
+    body: encodePublishBody(metadata, Buffer.from(`seed ${name}`))
+  })
+  if (response.status !== 200) {
+    throw new Error(`seeding ${name} answered ${response.status}: ${await response.text()}`)
+  }
+}

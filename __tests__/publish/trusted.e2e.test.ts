@@ -13,6 +13,7 @@ import {
   readFactLines,
   receiptOf,
   RehearsedFixture,
+  seedOlderVersion,
   testContext
 } from './helpers.js'
 
@@ -39,27 +40,6 @@ function watchedFetch() {
     return response
   }) as typeof fetch
   return { fetch: fn, minted, revoked }
-}
-
-/** Puts an older version of a crate on the live registry, as a first release with a regular token did. */
-async function seed(registry: EmbeddedRegistry, name: string): Promise<void> {
-  const metadata = {
-    name,
-    vers: '0.0.1',
-    deps: [],
-    features: {},
-    authors: [],
-    description: 'seed',
-    license: 'MIT',
-    keywords: [],
-    categories: []
-  }
-  const response = await fetch(`${registry.url}/api/v1/crates/new`, {
-    method: 'PUT',
-    headers: { authorization: registry.token },
-    body: encodePublishBody(metadata, Buffer.from(`seed ${name}`))
-  })
-  expect(response.status).toBe(200)
 }
 
 let fixture: RehearsedFixture
@@ -102,7 +82,7 @@ function trustedContext(watch: ReturnType<typeof watchedFetch>) {
 
 describe('trusted publishing against the registry’s exchange', () => {
   it('mints a token from the job’s OIDC identity, publishes with it, and revokes it', async () => {
-    for (const name of ['shr-core', 'shr-util', 'shr-app']) await seed(live, name)
+    for (const name of ['shr-core', 'shr-util', 'shr-app']) await seedOlderVersion(live, name)
     const ws = fixture.workspace()
     const watch = watchedFetch()
     const ctx = trustedContext(watch)
@@ -153,7 +133,7 @@ describe('trusted publishing against the registry’s exchange', () => {
   })
 
   it('mints again before the 30-minute token expires during a long release', async () => {
-    for (const name of ['shr-core', 'shr-util', 'shr-app']) await seed(live, name)
+    for (const name of ['shr-core', 'shr-util', 'shr-app']) await seedOlderVersion(live, name)
     // 31 minutes of rate limiting: the first token has expired when shr-util is retried.
     live.faults.failPublish('shr-util', {
       times: 1,
@@ -181,8 +161,8 @@ describe('trusted publishing against the registry’s exchange', () => {
   })
 
   it('refuses before uploading anything when a crate is brand-new, saying what to do', async () => {
-    await seed(live, 'shr-core')
-    await seed(live, 'shr-util')
+    await seedOlderVersion(live, 'shr-core')
+    await seedOlderVersion(live, 'shr-util')
     const before = live.faults.uploads()
     const ws = fixture.workspace()
     const watch = watchedFetch()
