@@ -77,9 +77,14 @@ export function startNode(
 
 /** The environment of a bare machine with the sandbox's cargo world: no runner variables. */
 export function baseEnv(sandbox: SandboxLike, extra: Record<string, string> = {}) {
+  // Temporary dirs go inside the sandbox: a child a test kills with SIGKILL cannot remove its
+  // own, and the sandbox's cleanup then does.
+  const tmp = join(sandbox.root, 'tmp')
+  mkdirSync(tmp, { recursive: true })
   return {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? sandbox.root,
+    TMPDIR: tmp,
     ...sandbox.env,
     ...extra
   }
