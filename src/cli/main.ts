@@ -4,9 +4,8 @@ import { UserError, describeError } from '../errors.js'
 import { parseOptions } from '../options/parse.js'
 import { withLiveRegistry } from '../target/live.js'
 import { TOOL } from '../version.js'
-import { interruptedBy, interruptExitCode } from '../cargo/interrupt.js'
 import { parseArgs } from './args.js'
-import { interruptedLine } from './interrupt.js'
+import { endInterrupted } from './interrupt.js'
 import { commandHelp, findCommand, mainHelp, wantsHelp } from './help.js'
 import { processTerminal, terminalContext, type Terminal } from './terminal.js'
 import { gateCommand } from './gate.js'
@@ -116,11 +115,8 @@ export async function main(argv: string[], term: Terminal = processTerminal): Pr
         throw new UserError(`unknown command '${command}'`, 'run `shipper-rehearse --help`', 2)
     }
   } catch (error) {
-    const signal = interruptedBy()
-    if (signal) {
-      term.err(interruptedLine(signal))
-      return interruptExitCode(signal)
-    }
+    const interrupted = endInterrupted(term)
+    if (interrupted !== undefined) return interrupted
     term.err(`error: ${describeError(error)}`)
     return error instanceof UserError ? error.exitCode : 1
   }
