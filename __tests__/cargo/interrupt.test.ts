@@ -10,6 +10,17 @@ import {
   type SignalSource
 } from '../../src/cargo/interrupt.js'
 import { runCargo } from '../../src/cargo/run.js'
+import { readFileSync } from 'node:fs'
+
+/** Whether a process runs (a zombie waiting to be reaped by init does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
 
 afterEach(() => resetInterrupt())
 
@@ -44,5 +55,32 @@ describe('interrupts', () => {
     const error = new InterruptedError('SIGINT')
     expect(error.exitCode).toBe(1)
     expect(error.message).toBe('interrupted by SIGINT')
+  })
+})
+
+describe('stopping one cargo command', () => {
+  it('aborting its signal stops the whole process group and resolves with a failure', async () => {
+    const stop = new AbortController()
+    let grandchild = 0
+    const result = await runCargo(['-c', 'sleep 30 & echo $!; wait'], {
+      env: { CARGO: '/bin/sh' },
+      signal: stop.signal,
+      onLine: line => {
+        grandchild = Number(line)
+        stop.abort()
+      }
+    })
+    expect(result.exitCode).not.toBe(0)
+    expect(grandchild).toBeGreaterThan(0)
+    // the sleep the shell started went with the group
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(running(grandchild)).toBe(false)
+  })
+
+  it('a signal aborted before the start stops cargo at once', async () => {
+    const stop = new AbortController()
+    stop.abort()
+    const result = await runCargo(['30'], { env: { CARGO: 'sleep' }, signal: stop.signal })
+    expect(result.exitCode).not.toBe(0)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { batches, drive, Schedule, type Schedulable } from '../../src/engine/schedule.js'
+import { drive, Schedule, type Schedulable } from '../../src/engine/schedule.js'
 
 const c = (name: string, ...dependencies: string[]): Schedulable => ({ name, dependencies })
 
@@ -66,27 +66,22 @@ describe('Schedule', () => {
   })
 })
 
-/** A task whose crates settle only when the test says so. */
+/** A task whose crate settles only when the test says so. */
 function controlled() {
-  const started: string[][] = []
+  const started: string[] = []
   const settlers = new Map<string, (ok: boolean) => void>()
   let inFlight = 0
   let maxInFlight = 0
-  const task = (group: Schedulable[], settle: (name: string, ok: boolean) => void) => {
-    started.push(group.map(g => g.name))
+  const task = (crate: Schedulable, settle: (ok: boolean) => void) => {
+    started.push(crate.name)
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
-    let left = group.length
     return new Promise<void>(resolve => {
-      for (const g of group) {
-        settlers.set(g.name, ok => {
-          settle(g.name, ok)
-          if (--left === 0) {
-            inFlight--
-            resolve()
-          }
-        })
-      }
+      settlers.set(crate.name, ok => {
+        settle(ok)
+        inFlight--
+        resolve()
+      })
     })
   }
   const flush = () => new Promise(resolve => setImmediate(resolve))
@@ -103,19 +98,19 @@ describe('drive', () => {
     const done = drive(lattice, new Schedule(lattice), { maxConcurrency: 3, task: h.task })
     await h.flush()
     await h.finish('r')
-    expect(h.started).toEqual([['r'], ['a'], ['b'], ['c']])
+    expect(h.started).toEqual(['r', 'a', 'b', 'c'])
     await h.finish('b')
-    expect(h.started.at(-1)).toEqual(['b2'])
+    expect(h.started.at(-1)).toBe('b2')
     await h.finish('c')
-    expect(h.started.at(-1)).toEqual(['c2'])
+    expect(h.started.at(-1)).toBe('c2')
     await h.finish('b2')
     await h.finish('c2')
-    expect(h.started.flat()).not.toContain('a2')
+    expect(h.started).not.toContain('a2')
     await h.finish('a')
     await h.finish('a2')
     await h.finish('top')
     await done
-    expect(h.started.flat()).toEqual(['r', 'a', 'b', 'c', 'b2', 'c2', 'a2', 'top'])
+    expect(h.started).toEqual(['r', 'a', 'b', 'c', 'b2', 'c2', 'a2', 'top'])
     expect(h.maxInFlight()).toBe(3)
   })
 
@@ -124,32 +119,12 @@ describe('drive', () => {
     const h = controlled()
     const done = drive(wide, new Schedule(wide, ['r']), { maxConcurrency: 2, task: h.task })
     await h.flush()
-    expect(h.started).toEqual([['a'], ['b']])
+    expect(h.started).toEqual(['a', 'b'])
     await h.finish('b')
-    expect(h.started.at(-1)).toEqual(['c'])
+    expect(h.started.at(-1)).toBe('c')
     for (const n of ['a', 'c', 'd', 'e']) await h.finish(n)
     await done
     expect(h.maxInFlight()).toBe(2)
-  })
-
-  it('batches crates that are ready together over the free slots', async () => {
-    const wide = [c('r'), ...['a', 'b', 'c', 'd', 'e'].map(n => c(n, 'r')), c('f', 'a')]
-    const h = controlled()
-    const done = drive(wide, new Schedule(wide), {
-      maxConcurrency: 2,
-      batch: true,
-      task: h.task
-    })
-    await h.flush()
-    await h.finish('r')
-    expect(h.started).toEqual([['r'], ['a', 'b', 'c'], ['d', 'e']])
-    // a is confirmed before the rest of its batch: f starts as soon as a slot is free
-    await h.finish('a')
-    await h.finish('d')
-    await h.finish('e')
-    expect(h.started.at(-1)).toEqual(['f'])
-    for (const n of ['b', 'c', 'f']) await h.finish(n)
-    await done
   })
 
   it('stops starting after a failure and returns once in-flight work settles', async () => {
@@ -163,7 +138,7 @@ describe('drive', () => {
     await h.finish('b')
     await h.finish('c')
     await done
-    expect(h.started.flat()).toEqual(['a', 'b', 'c'])
+    expect(h.started).toEqual(['a', 'b', 'c'])
   })
 
   it('rethrows a task error after the other tasks settle, starting nothing new', async () => {
@@ -172,34 +147,16 @@ describe('drive', () => {
     const started: string[] = []
     const done = drive(two, new Schedule(two), {
       maxConcurrency: 2,
-      task: async ([g], settle) => {
-        started.push(g!.name)
-        if (g!.name === 'a') throw new Error('boom')
+      task: async (g, settle) => {
+        started.push(g.name)
+        if (g.name === 'a') throw new Error('boom')
         await new Promise<void>(resolve => (releaseB = resolve))
-        settle(g!.name, true)
+        settle(true)
       }
     })
     await new Promise(resolve => setImmediate(resolve))
     releaseB()
     await expect(done).rejects.toThrow('boom')
     expect(started).toEqual(['a', 'b'])
-  })
-})
-
-describe('batches', () => {
-  it('splits items into at most n contiguous batches of near-equal size', () => {
-    expect(batches([1, 2, 3, 4, 5], 2)).toEqual([
-      [1, 2, 3],
-      [4, 5]
-    ])
-    expect(batches([1, 2, 3, 4, 5, 6, 7, 8, 9], 4)).toEqual([
-      [1, 2, 3],
-      [4, 5],
-      [6, 7],
-      [8, 9]
-    ])
-    expect(batches([1, 2], 4)).toEqual([[1], [2]])
-    expect(batches([1, 2, 3], 1)).toEqual([[1, 2, 3]])
-    expect(batches([], 4)).toEqual([])
   })
 })

@@ -6,7 +6,8 @@ import type { PlannedCrate } from '../../src/plan/types.js'
 import type { WaitResult } from '../../src/sparse/client.js'
 import {
   indexState,
-  uploadedByCargo,
+  cargoOrderable,
+  uploadLine,
   uploadPlan,
   type IndexState,
   type UploadDeps
@@ -39,52 +40,70 @@ const absent = new Map<string, IndexState>(packages.map(p => [p.name, { kind: 'a
 
 const ok: CargoResult = { exitCode: 0, stdout: '', stderr: '' }
 const visible = (attempts = 1): WaitResult => ({ visible: true, attempts, durationMs: 0 })
+/** A real macrotask, so a proof started on an `Uploaded` line can settle before cargo goes on. */
+const tick = () => new Promise(resolve => setTimeout(resolve, 1))
 
-/** Real milliseconds each fake upload takes, so the uploads of one level finish in a known order. */
-const DELAY: Record<string, number> = { a: 1, b: 1, c: 8, d: 1, e: 1, f: 1 }
+interface FakeCargo {
+  /** What cargo prints instead of uploading this crate (it stops there, as cargo does). */
+  failing?: Record<string, CargoResult>
+  /** cargo prints nothing we read (an older or newer wording), exit code 0. */
+  silent?: boolean
+}
 
 /**
- * Fake cargo and index. A batch is one cargo invocation: it uploads its crates one after another
- * (100 ms of virtual time each) and stops at the first failing one, as cargo does, reporting the
- * crates it did upload with cargo's `Uploaded NAME vVERSION` lines.
+ * Fake cargo and index. One invocation uploads the crates it is given in their order (a plan is
+ * in dependency order), printing cargo's `Uploading`/`Uploaded` lines, 100 ms of virtual time per
+ * upload; it stops at the first failing crate, or when aborted.
  */
-function harness(overrides: Partial<UploadDeps> & { failing?: Record<string, CargoResult> } = {}) {
+function harness(overrides: Partial<UploadDeps> & FakeCargo = {}) {
   const clock = fakeClock()
   const log: string[] = []
-  const batchesSeen: string[][] = []
-  let inFlight = 0
-  let maxInFlight = 0
+  const invocations: string[][] = []
   const settled: CrateStatus[] = []
   const deps: UploadDeps = {
     clock,
-    maxConcurrency: 2,
     readinessTimeoutMs: 5000,
-    publish: async batch => {
-      batchesSeen.push(batch.map(c => c.name))
-      inFlight++
-      maxInFlight = Math.max(maxInFlight, inFlight)
-      let uploadedLines = ''
-      try {
-        for (const c of batch) {
-          log.push(`start ${c.name}`)
-          await new Promise(resolve => setTimeout(resolve, DELAY[c.name]))
-          await clock.sleep(100)
-          log.push(`end ${c.name}`)
-          const failure = overrides.failing?.[c.name]
-          if (failure) return { ...failure, stderr: uploadedLines + failure.stderr }
-          uploadedLines += `    Uploaded ${c.name} v${c.version} to registry \`r\`\n`
-        }
-        return ok
-      } finally {
-        inFlight--
+    publish: async (crates, watch) => {
+      invocations.push(crates.map(c => c.name))
+      let printed = ''
+      const print = (line: string) => {
+        printed += `${line}\n`
+        if (!overrides.silent) watch.onLine(line)
       }
+      for (const c of crates) {
+        await tick()
+        if (watch.signal.aborted) {
+          log.push('cargo stopped')
+          return { exitCode: 143, stdout: '', stderr: printed }
+        }
+        print(`   Uploading ${c.name} v${c.version} (/ws/${c.name})`)
+        log.push(`start ${c.name}`)
+        await clock.sleep(100)
+        const failure = overrides.failing?.[c.name]
+        if (failure) {
+          log.push(`cargo failed on ${c.name}`)
+          return { ...failure, stderr: printed + failure.stderr }
+        }
+        print(`    Uploaded ${c.name} v${c.version} to registry \`r\``)
+      }
+      log.push('cargo done')
+      return ok
     },
-    waitVisible: async () => visible(),
+    waitVisible: async crate => {
+      log.push(`visible ${crate.name}`)
+      return visible()
+    },
     onSettled: o => void settled.push({ ...o }),
     ...overrides
   }
-  return { deps, log, settled, clock, batches: batchesSeen, maxInFlight: () => maxInFlight }
+  return { deps, log, settled, clock, invocations }
 }
+
+const publishFailure = (name: string, status: string) => ({
+  exitCode: 101,
+  stdout: '',
+  stderr: `error: failed to publish ${name} v1.0.0 to registry at http://x\n\nCaused by:\n  the remote server responded with an error (status ${status})`
+})
 
 describe('indexState', () => {
   const entry = (vers: string, cksum: string) => ({
@@ -108,98 +127,172 @@ describe('indexState', () => {
 })
 
 describe('uploadPlan', () => {
-  it('uploads a crate after its dependencies, never more than max-concurrency at once, and reports in plan order', async () => {
+  it('uploads the whole plan through one cargo invocation, proving each crate as soon as cargo reports it uploaded', async () => {
     const h = harness()
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
 
+    expect(h.invocations).toEqual([packages.map(p => p.name)])
     expect(outcomes.map(o => [o.name, o.status, o.cksum])).toEqual(
       packages.map(p => [p.name, 'published', `sum-${p.name}`])
     )
-    for (const o of outcomes) expect(o.durationMs).toBeGreaterThanOrEqual(100)
-    expect(h.maxInFlight()).toBe(2)
-    expect(h.batches).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f']])
-    const at = (line: string) => h.log.indexOf(line)
-    expect(at('end a')).toBeLessThan(at('start b'))
-    expect(at('end b')).toBeLessThan(at('start f'))
-    expect(h.settled.map(o => o.status)).toEqual(Array(6).fill('published'))
+    // each crate's time runs from its own `Uploading` line, not from cargo's start
+    for (const o of outcomes) expect(o.durationMs).toBe(100)
+    // a's proof ran while cargo was still uploading the others
+    expect(h.log.indexOf('visible a')).toBeLessThan(h.log.indexOf('start b'))
+    expect(h.log.indexOf('visible a')).toBeLessThan(h.log.indexOf('cargo done'))
+    expect(h.settled.map(o => o.name)).toEqual(packages.map(p => p.name))
   })
 
-  it('starts a crate once its own dependency is visible while a slow crate of its level is still unproven', async () => {
-    // c's index entry shows up only after f has started: waiting for the whole level would
-    // never start f, and this test would time out.
-    let fStarted: () => void = () => undefined
-    const started = new Promise<void>(resolve => (fStarted = resolve))
-    const h = harness({
-      maxConcurrency: 4,
-      onStart: batch => {
-        if (batch.some(c => c.name === 'f')) fStarted()
-      },
-      waitVisible: async crate => {
-        if (crate.name === 'c') await started
-        h.log.push(`visible ${crate.name}`)
-        return visible()
-      }
-    })
-    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
-
-    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
-    expect(h.batches).toEqual([['a'], ['b'], ['c'], ['d'], ['e'], ['f']])
-    expect(h.log.indexOf('start f')).toBeLessThan(h.log.indexOf('visible c'))
+  it('tells who is being uploaded as cargo starts each crate', async () => {
+    const started: string[] = []
+    const h = harness({ onStart: c => void started.push(c.name) })
+    await uploadPlan(plan, cksums, absent, h.deps)
+    expect(started).toEqual(packages.map(p => p.name))
   })
 
-  it('stops after a failure: cargo sends nothing after it, the other batch in flight settles, nothing new starts', async () => {
-    // level 1 goes out as [b, c] and [d, e]; b fails, so cargo never sends c
-    const failing = {
-      b: {
-        exitCode: 101,
-        stdout: '',
-        stderr:
-          'error: failed to publish b v1.0.0 to registry at http://x\n\nCaused by:\n  the remote server responded with an error (status 400 Bad Request): missing or empty metadata fields: description'
-      }
-    }
-    const h = harness({ failing })
-    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
-
-    expect(h.batches).toEqual([['a'], ['b', 'c'], ['d', 'e']])
-    expect(outcomes.map(o => [o.name, o.status])).toEqual([
-      ['a', 'published'],
-      ['b', 'failed'],
-      ['c', 'pending'],
-      ['d', 'published'],
-      ['e', 'published'],
-      ['f', 'pending']
-    ])
-    expect(h.log).not.toContain('start c')
-    expect(h.log).not.toContain('start f')
-    expect(outcomes[1]?.failure).toEqual({
-      class: 'permanent',
-      message:
-        'uploading b@1.0.0 failed: failed to publish b v1.0.0 to registry at http://x: the remote server responded with an error (status 400 Bad Request): missing or empty metadata fields: description',
-      hint: expect.stringContaining('crates.io would refuse this upload too'),
-      stderrTail: failing.b.stderr
-    })
-  })
-
-  it('keeps a crate cargo reported as uploaded before a later one of its batch failed', async () => {
+  it('a failed upload is the crate cargo was uploading; those before it are kept, the rest stay pending', async () => {
     const failing = {
       c: {
         exitCode: 101,
         stdout: '',
         stderr:
-          'error: failed to publish c v1.0.0 to registry at http://x\n\nCaused by:\n  the remote server responded with an error (status 503 Service Unavailable): busy'
+          'error: failed to publish c v1.0.0 to registry at http://x\n\nCaused by:\n  the remote server responded with an error (status 400 Bad Request): missing or empty metadata fields: description'
       }
     }
     const h = harness({ failing })
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+
     expect(outcomes.map(o => [o.name, o.status])).toEqual([
       ['a', 'published'],
       ['b', 'published'],
       ['c', 'failed'],
-      ['d', 'published'],
-      ['e', 'published'],
+      ['d', 'pending'],
+      ['e', 'pending'],
       ['f', 'pending']
     ])
-    expect(outcomes[2]?.failure?.class).toBe('retryable')
+    expect(outcomes[2]?.failure).toEqual({
+      class: 'permanent',
+      message:
+        'uploading c@1.0.0 failed: failed to publish c v1.0.0 to registry at http://x: the remote server responded with an error (status 400 Bad Request): missing or empty metadata fields: description',
+      hint: expect.stringContaining('crates.io would refuse this upload too'),
+      stderrTail: expect.stringContaining('missing or empty metadata fields')
+    })
+    expect(outcomes[2]?.durationMs).toBe(100)
+  })
+
+  it('a transient registry error is reported as retryable', async () => {
+    const h = harness({ failing: { b: publishFailure('b', '503 Service Unavailable') } })
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+    expect(outcomes.map(o => o.status)).toEqual([
+      'published',
+      'failed',
+      'pending',
+      'pending',
+      'pending',
+      'pending'
+    ])
+    expect(outcomes[1]?.failure?.class).toBe('retryable')
+  })
+
+  it('a cargo failure before any upload (packaging) is laid on the first crate not uploaded', async () => {
+    const h = harness({
+      publish: async () => ({
+        exitCode: 101,
+        stdout: '',
+        stderr:
+          'error: failed to prepare local package for uploading\n\nCaused by:\n  no matching package named `zzz` found'
+      })
+    })
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+    expect(outcomes.map(o => o.status)).toEqual([
+      'failed',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending'
+    ])
+    expect(outcomes[0]?.failure?.message).toBe(
+      'uploading a@1.0.0 failed: failed to prepare local package for uploading: no matching package named `zzz` found'
+    )
+  })
+
+  it('when cargo succeeds without lines we read, every crate is still proven in the index', async () => {
+    const asked: string[] = []
+    const h = harness({
+      silent: true,
+      waitVisible: async c => {
+        asked.push(c.name)
+        return visible()
+      }
+    })
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+    expect(asked).toEqual(packages.map(p => p.name))
+    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
+  })
+
+  it('goes on with a second cargo invocation when cargo gives up on its own index wait, since the index proof decides', async () => {
+    // cargo's own wait (publish.timeout) ends after a and b; our proof still finds them visible
+    let calls = 0
+    const h = harness()
+    const fake = h.deps.publish
+    h.deps.publish = async (crates, watch) => {
+      if (calls++ > 0) return fake(crates, watch)
+      for (const c of crates.slice(0, 2)) {
+        watch.onLine(`   Uploading ${c.name} v${c.version} (/ws/${c.name})`)
+        watch.onLine(`    Uploaded ${c.name} v${c.version} to registry \`r\``)
+      }
+      return {
+        exitCode: 101,
+        stdout: '',
+        stderr:
+          'error: unable to publish c v1.0.0 and d v1.0.0 due to a timeout while waiting for published dependencies to be available.'
+      }
+    }
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+    expect(h.invocations).toEqual([['c', 'd', 'e', 'f']])
+    expect(calls).toBe(2)
+    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
+  })
+
+  it('when cargo stops on its own while a proof fails, the failed proof is the failure, not the crates cargo never sent', async () => {
+    const h = harness({
+      waitVisible: async c =>
+        c.name === 'a' ? { visible: false, attempts: 3, durationMs: 1500 } : visible()
+    })
+    h.deps.publish = async (_crates, watch) => {
+      watch.onLine(`   Uploading a v1.0.0 (/ws/a)`)
+      watch.onLine(`    Uploaded a v1.0.0 to registry \`r\``)
+      return {
+        exitCode: 101,
+        stdout: '',
+        stderr:
+          'error: unable to publish b v1.0.0 due to a timeout while waiting for published dependencies to be available.'
+      }
+    }
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+    expect(outcomes.map(o => o.status)).toEqual([
+      'failed',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending'
+    ])
+    expect(outcomes[0]?.failure?.class).toBe('ambiguous')
+  })
+
+  it('keeps the two ends of a dropped dev-dependency cycle in separate cargo invocations, in plan order', async () => {
+    // serde-like: b dev-depends on f through a cycle the plan dropped
+    const h = harness()
+    const outcomes = await uploadPlan(
+      { packages, droppedDevEdges: [{ from: 'b', to: 'f', req: '^1' }] },
+      cksums,
+      absent,
+      h.deps
+    )
+    expect(h.invocations).toEqual([['a', 'b', 'c', 'd', 'e'], ['f']])
+    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
   })
 
   it('skips versions already there with the same bytes, uploading only the rest', async () => {
@@ -222,7 +315,7 @@ describe('uploadPlan', () => {
       durationMs: 0,
       reason: 'already in the rehearsal registry with the same contents'
     })
-    expect(h.batches).toEqual([['b', 'd'], ['e'], ['f']])
+    expect(h.invocations).toEqual([['b', 'd', 'e', 'f']])
   })
 
   it('refuses a registry holding a planned version with other bytes before uploading anything', async () => {
@@ -248,13 +341,15 @@ describe('uploadPlan', () => {
     expect(h.settled.map(o => o.name)).toEqual(['d'])
   })
 
-  it('does not trust cargo’s exit code: a version missing from the index after the timeout fails', async () => {
+  it('does not trust cargo’s exit code: a version missing from the index after the timeout fails and stops cargo', async () => {
     const h = harness({
       waitVisible: async c =>
         c.name === 'a' ? { visible: false, attempts: 7, durationMs: 5000 } : visible()
     })
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
 
+    expect(h.log).toContain('cargo stopped')
+    expect(h.log).not.toContain('start b')
     expect(outcomes.map(o => o.status)).toEqual([
       'failed',
       'pending',
@@ -317,14 +412,44 @@ describe('uploadPlan', () => {
   })
 })
 
-describe('uploadedByCargo', () => {
-  it("reads cargo's `Uploaded` lines, not its `Uploading` ones", () => {
-    const stderr = [
-      '   Uploading x v0.1.0 (/ws/x)',
-      '    Uploaded x v0.1.0 to registry `r`',
-      '   Uploading y v0.1.0 (/ws/y)',
-      'error: failed to publish y v0.1.0 to registry at http://127.0.0.1:1'
-    ].join('\n')
-    expect([...uploadedByCargo(stderr)]).toEqual(['x'])
+describe('cargoOrderable', () => {
+  const names = (parts: PlannedCrate[][]) => parts.map(p => p.map(c => c.name))
+  it('is one part without dropped edges', () => {
+    expect(names(cargoOrderable(packages, []))).toEqual([['a', 'b', 'c', 'd', 'e', 'f']])
+  })
+  it('cuts before the second end of each dropped edge, whichever way it points', () => {
+    expect(names(cargoOrderable(packages, [{ from: 'c', to: 'b' }]))).toEqual([
+      ['a', 'b'],
+      ['c', 'd', 'e', 'f']
+    ])
+    expect(
+      names(
+        cargoOrderable(packages, [
+          { from: 'a', to: 'b' },
+          { from: 'e', to: 'd' }
+        ])
+      )
+    ).toEqual([['a'], ['b', 'c', 'd'], ['e', 'f']])
+  })
+  it('ignores a dropped edge to a crate that is not uploaded (already in the registry)', () => {
+    const rest = packages.filter(c => c.name !== 'a')
+    expect(names(cargoOrderable(rest, [{ from: 'b', to: 'a' }]))).toEqual([
+      ['b', 'c', 'd', 'e', 'f']
+    ])
+  })
+})
+
+describe('uploadLine', () => {
+  it('reads which crate cargo starts and finishes uploading, and nothing else', () => {
+    expect(uploadLine('   Uploading x v0.1.0 (/ws/x)')).toEqual({ step: 'uploading', name: 'x' })
+    expect(uploadLine('    Uploaded x v0.1.0 to registry `r`')).toEqual({
+      step: 'uploaded',
+      name: 'x'
+    })
+    expect(uploadLine('   Published x v0.1.0 and y v0.2.0 at registry `r`')).toBeUndefined()
+    expect(uploadLine('note: waiting for x v0.1.0 to be available at registry `r`')).toBeUndefined()
+    expect(
+      uploadLine('error: failed to publish y v0.1.0 to registry at http://127.0.0.1:1')
+    ).toBeUndefined()
   })
 })

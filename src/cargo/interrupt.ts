@@ -29,7 +29,8 @@ export class InterruptedError extends UserError {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a cargo command's whole process group (its rustc, build scripts and proc macros too). */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(process.platform === 'win32' ? pid : -pid, signal)
   } catch {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { UserError } from '../errors.js'
-import { activeCargoGroups, interruptedBy, InterruptedError } from './interrupt.js'
+import { activeCargoGroups, interruptedBy, InterruptedError, signalGroup } from './interrupt.js'
 
 export interface CargoResult {
   exitCode: number
@@ -16,6 +16,11 @@ export interface CargoRunOptions {
   stream?: boolean
   /** Told each complete line cargo prints, as it prints it (progress, the run's cargo log). */
   onLine?: (line: string, from: 'stdout' | 'stderr') => void
+  /**
+   * Stops cargo (SIGTERM to its process group) when aborted; cargo then resolves with what it
+   * printed so far and a non-zero exit code, like any other failed command.
+   */
+  signal?: AbortSignal
 }
 
 /** Runs cargo; resolves with its output whatever the exit code. */
@@ -101,8 +106,17 @@ export const runCargo: CargoRunner = (args, options = {}) => {
       stream.on('end', () => split.end())
     }
     if (child.pid !== undefined) activeCargoGroups.add(child.pid)
-    child.on('error', error => {
+    const stop = () => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGTERM')
+    }
+    if (options.signal?.aborted) stop()
+    else options.signal?.addEventListener('abort', stop, { once: true })
+    const done = () => {
+      options.signal?.removeEventListener('abort', stop)
       if (child.pid !== undefined) activeCargoGroups.delete(child.pid)
+    }
+    child.on('error', error => {
+      done()
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         reject(
           new UserError(
@@ -114,7 +128,7 @@ export const runCargo: CargoRunner = (args, options = {}) => {
       } else reject(error)
     })
     child.on('close', (code, signal) => {
-      if (child.pid !== undefined) activeCargoGroups.delete(child.pid)
+      done()
       const interrupted = interruptedBy()
       if (interrupted) return reject(new InterruptedError(interrupted))
       resolve({

@@ -59,22 +59,16 @@ export interface DriveOptions<T extends Schedulable> {
   /** At most this many tasks in flight at once. */
   maxConcurrency: number
   /**
-   * False (default): one crate per task. True: the crates that are ready together are split into
-   * at most as many contiguous batches as there are free slots, one task each (rehearse uploads a
-   * batch through one cargo invocation, so it waits for a lagging index once per batch).
+   * Uploads one crate and proves it visible, then calls `settle` with whether it is confirmed. A
+   * crate the task leaves unsettled counts as failed.
    */
-  batch?: boolean
-  /**
-   * Uploads a group and proves it visible; `settle` is called once per crate as soon as its fate
-   * is known, so its dependents may start before the rest of the group is done. A crate the task
-   * leaves unsettled counts as failed.
-   */
-  task: (group: T[], settle: (name: string, confirmed: boolean) => void) => Promise<void>
+  task: (crate: T, settle: (confirmed: boolean) => void) => Promise<void>
 }
 
 /**
- * Runs a plan on a `Schedule` with bounded concurrency. A throw from a task stops new starts like a
- * failure does and is rethrown once every started task has settled, so no work is left running.
+ * Runs a plan on a `Schedule` with bounded concurrency, one task per crate (publish mode: each
+ * crate retried and reconciled on its own). A throw from a task stops new starts like a failure
+ * does and is rethrown once every started task has settled, so no work is left running.
  */
 export async function drive<T extends Schedulable>(
   crates: readonly T[],
@@ -83,29 +77,30 @@ export async function drive<T extends Schedulable>(
 ): Promise<void> {
   const byName = new Map(crates.map(c => [c.name, c]))
   const limit = Math.max(1, Math.floor(options.maxConcurrency) || 1)
-  // A task holds its slot until every crate of it is settled; `alive` also waits for its return.
+  // A task holds its slot until its crate is settled; `alive` also waits for its return.
   let busy = 0
   const alive = new Set<Promise<void>>()
   let thrown: { error: unknown } | undefined
   let wake: () => void = () => undefined
 
-  const start = (members: T[]) => {
-    const unsettled = new Set(members.map(c => c.name))
+  const start = (crate: T) => {
+    let settled = false
     busy++
-    const settle = (name: string, confirmed: boolean) => {
-      if (!unsettled.delete(name)) return
-      if (confirmed) schedule.markConfirmed(name)
+    const settle = (confirmed: boolean) => {
+      if (settled) return
+      settled = true
+      if (confirmed) schedule.markConfirmed(crate.name)
       else schedule.markFailed()
-      if (unsettled.size === 0) busy--
+      busy--
       wake()
     }
     const run: Promise<void> = options
-      .task(members, settle)
+      .task(crate, settle)
       .catch((error: unknown) => {
         thrown ??= { error }
       })
       .finally(() => {
-        for (const name of [...unsettled]) settle(name, false)
+        settle(false)
         alive.delete(run)
         wake()
       })
@@ -114,29 +109,13 @@ export async function drive<T extends Schedulable>(
 
   for (;;) {
     const free = limit - busy
-    const ready =
-      free > 0 && !thrown
-        ? schedule.takeReady(options.batch ? Infinity : free).map(n => byName.get(n) as T)
-        : []
+    const ready = free > 0 && !thrown ? schedule.takeReady(free) : []
     if (ready.length > 0) {
-      for (const group of options.batch ? batches(ready, free) : ready.map(c => [c])) start(group)
+      for (const name of ready) start(byName.get(name) as T)
       continue
     }
     if (alive.size === 0) break
     await new Promise<void>(resolve => (wake = resolve))
   }
   if (thrown) throw thrown.error
-}
-
-/** Pure: `items` split into at most `n` contiguous batches of near-equal size, in order. */
-export function batches<T>(items: readonly T[], n: number): T[][] {
-  const count = Math.max(1, Math.min(n, items.length))
-  const out: T[][] = []
-  let from = 0
-  for (let i = 0; i < count; i++) {
-    const size = Math.ceil((items.length - from) / (count - i))
-    if (size > 0) out.push(items.slice(from, from + size))
-    from += size
-  }
-  return out
 }

@@ -170,7 +170,7 @@ export const INPUTS: readonly InputSpec[] = [
     name: 'max-concurrency',
     kind: 'integer',
     default: '4',
-    description: 'Uploads in flight within one dependency level.'
+    description: 'Publish mode: uploads in flight at once (a rehearsal uploads through one cargo invocation).'
   },
   {
     name: 'readiness-timeout',

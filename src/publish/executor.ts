@@ -104,11 +104,11 @@ export async function executePlan(
   let stoppedBy: CrateRun | undefined
   await drive(crates, new Schedule(crates), {
     maxConcurrency: settings.maxConcurrency,
-    task: async ([crate], settle) => {
-      const run = runs.get((crate as PlannedCrate).name)!
+    task: async (crate, settle) => {
+      const run = runs.get(crate.name)!
       await publishOne(run, settings, deps)
       if (run.status === 'failed') stoppedBy ??= run
-      settle(run.crate.name, run.status !== 'failed')
+      settle(run.status !== 'failed')
     }
   })
   return { runs: crates.map(c => runs.get(c.name)!), ...(stoppedBy ? { stoppedBy } : {}) }

@@ -1,7 +1,7 @@
 /**
  * The upload step: read what the rehearsal registry already holds, then `cargo publish` the
- * packaged plan batch by batch on the shared schedule, proving each version visible with the
- * sha256 that was packaged.
+ * rest of the packaged plan in one invocation, proving each version visible with the sha256 that
+ * was packaged.
  */
 import type { PlannedCrate } from '../plan/types.js'
 import type { CrateStatus } from '../engine/status.js'
@@ -28,9 +28,8 @@ export async function uploadToRehearsal(
   const states = await indexStates(step, registry, cksums)
   return uploadPlan(plan, cksums, states, {
     clock: ctx.clock,
-    maxConcurrency: options.maxConcurrency,
     readinessTimeoutMs: options.readinessTimeoutMs,
-    publish: crates =>
+    publish: (crates, watch) =>
       ctx.cargo(
         [
           'publish',
@@ -41,7 +40,14 @@ export async function uploadToRehearsal(
           '--allow-dirty',
           '--locked'
         ],
-        { cwd: copy, env }
+        {
+          cwd: copy,
+          env,
+          signal: watch.signal,
+          onLine: (line, from) => {
+            if (from === 'stderr') watch.onLine(line)
+          }
+        }
       ),
     waitVisible: (crate, cksum) =>
       waitForVersion(registry.indexUrl, crate.name, crate.version, {
@@ -51,7 +57,7 @@ export async function uploadToRehearsal(
         token: registry.token || undefined,
         fetch: ctx.fetch
       }),
-    onStart: crates => ctx.progress(`uploading ${crates.map(label).join(', ')}`),
+    onStart: crate => ctx.progress(`uploading ${label(crate)}`),
     onSettled: outcome => reportSettled(step, outcome)
   })
 }

@@ -1,10 +1,9 @@
 import type { CargoResult } from '../cargo/run.js'
 import { cargoEvidence } from '../cargo/diagnostics.js'
 import type { Clock } from '../clock.js'
-import { drive, Schedule } from '../engine/schedule.js'
 import { pendingStatus, type CrateFailure, type CrateStatus } from '../engine/status.js'
 import { cargoErrorLine } from '../plan/cargo-error.js'
-import type { Plan, PlannedCrate } from '../plan/types.js'
+import type { DroppedDevEdge, Plan, PlannedCrate } from '../plan/types.js'
 import { classifyCargoFailure } from '../cargo/classify.js'
 import type { IndexEntry, WaitResult } from '../sparse/client.js'
 import { formatSeconds } from '../util/format.js'
@@ -29,19 +28,25 @@ export function indexState(
 
 export interface UploadDeps {
   clock: Clock
-  maxConcurrency: number
   /**
-   * `cargo publish -p A -p B … --no-verify` for crates of one level: cargo uploads them one after
-   * another and then waits for the index once, as `cargo publish --workspace` does per level.
+   * One `cargo publish -p A -p B … --no-verify` for every crate still to upload. cargo orders
+   * them itself and uploads a crate once its dependencies are visible in its view of the index,
+   * as `cargo publish --workspace` does, so the whole plan costs one cargo process. `onLine` is
+   * told each line cargo prints on stderr as it prints it; aborting `signal` stops cargo.
    */
-  publish(crates: PlannedCrate[]): Promise<CargoResult>
+  publish(crates: PlannedCrate[], watch: CargoWatch): Promise<CargoResult>
   /** Polls the index until the version is listed with `cksum` (or gives up). */
   waitVisible(crate: PlannedCrate, cksum: string): Promise<WaitResult>
   readinessTimeoutMs: number
   /** Told about every crate as soon as it is settled (published, skipped or failed). */
   onSettled?(outcome: CrateStatus): void | Promise<void>
-  /** Told just before the uploads of a batch start. */
-  onStart?(crates: PlannedCrate[]): void
+  /** Told when cargo starts uploading a crate. */
+  onStart?(crate: PlannedCrate): void
+}
+
+export interface CargoWatch {
+  onLine(line: string): void
+  signal: AbortSignal
 }
 
 export const DIFFERENT_CONTENTS_HINT =
@@ -53,16 +58,19 @@ export function differentContentsMessage(name: string, version: string): string 
 }
 
 /**
- * Uploads the plan on the shared schedule: a crate goes out as soon as every in-plan dependency is
- * visible. Crates that become ready together are split into at most `maxConcurrency` batches, each
- * uploaded through one cargo invocation, so a batch waits for a lagging index about once instead of
- * once per crate. Versions already in the index with the packaged checksum are skipped (a rehearsal
- * can be rerun); one held with other bytes fails the rehearsal before anything is uploaded. The
- * first failure stops the plan once the batches already running have settled; crates never started
- * stay `pending`.
+ * Uploads the plan through as few cargo invocations as cargo can order (one for a workspace
+ * without dev-dependency cycles) and proves each crate visible in the index as soon as cargo
+ * reports it uploaded (cargo's `Uploaded NAME vVERSION` line), while cargo goes on with the rest.
+ * Versions already in the index with the packaged checksum are skipped (a rehearsal can be
+ * rerun); one held with other bytes fails the rehearsal before anything is uploaded. The first
+ * failure stops cargo; crates it never uploaded stay `pending`.
+ *
+ * Why not our own schedule, as publish mode has: a rehearsal neither retries nor reconciles, so
+ * per-crate control buys nothing here, while every cargo process costs ~60 ms of start-up per
+ * dependency level (a 50-deep chain paid 2.95 s where `cargo publish --workspace` pays 0.18 s).
  */
 export async function uploadPlan(
-  plan: Pick<Plan, 'packages'>,
+  plan: Pick<Plan, 'packages'> & Partial<Pick<Plan, 'droppedDevEdges'>>,
   cksums: ReadonlyMap<string, string>,
   states: ReadonlyMap<string, IndexState>,
   deps: UploadDeps
@@ -97,63 +105,145 @@ export async function uploadPlan(
       reason: 'already in the rehearsal registry with the same contents'
     })
   }
-  const schedule = new Schedule(
-    plan.packages,
-    present.map(c => c.name)
-  )
-  await drive(plan.packages, schedule, {
-    maxConcurrency: deps.maxConcurrency,
-    batch: true,
-    task: (batch, done) =>
-      uploadBatch(batch, cksums, deps, async (name, update) => {
-        await settle(name, update)
-        done(name, update.status === 'published')
-      })
-  })
+  const remaining = plan.packages.filter(c => states.get(c.name)?.kind !== 'same')
+  for (const part of cargoOrderable(remaining, plan.droppedDevEdges ?? [])) {
+    let todo = part
+    while (todo.length > 0) {
+      const run = await uploadThroughCargo(todo, cksums, deps, settle)
+      if (run.stopped) return inPlanOrder()
+      todo = todo.filter(c => !run.sent.has(c.name))
+    }
+  }
   return inPlanOrder()
 }
 
-/** Pure: which crates of a batch cargo reported as uploaded (`Uploaded NAME vVERSION`). */
-export function uploadedByCargo(stderr: string): Set<string> {
-  return new Set([...stderr.matchAll(/^\s*Uploaded (\S+) v\S+/gm)].map(m => m[1] as string))
+/**
+ * Pure: the crates to upload (in plan order) cut into consecutive parts that cargo can order on
+ * its own. cargo orders a multi-crate publish by every in-plan dependency, versioned
+ * dev-dependencies included, so both ends of a cycle-closing dev-dependency (one the plan drops)
+ * in one invocation would make cargo wait for a crate it can never publish first. Such a pair
+ * goes to two invocations, one after the other, in plan order (which honours every kept edge).
+ */
+export function cargoOrderable(
+  crates: readonly PlannedCrate[],
+  dropped: readonly Pick<DroppedDevEdge, 'from' | 'to'>[]
+): PlannedCrate[][] {
+  const apart = (a: string, b: string) =>
+    dropped.some(e => (e.from === a && e.to === b) || (e.from === b && e.to === a))
+  const parts: PlannedCrate[][] = []
+  let current: PlannedCrate[] = []
+  for (const crate of crates) {
+    if (current.some(c => apart(c.name, crate.name))) {
+      parts.push(current)
+      current = []
+    }
+    current.push(crate)
+  }
+  if (current.length > 0) parts.push(current)
+  return parts
+}
+
+const UPLOADING = /^\s*Uploading (\S+) v(\S+)/
+const UPLOADED = /^\s*Uploaded (\S+) v(\S+)/
+/** cargo gave up waiting for its own view of the index (its `publish.timeout`, 60 s by default). */
+const CARGO_WAIT_TIMEOUT = /due to a timeout while waiting for published dependencies/
+
+/** Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`) uploading. */
+export function uploadLine(
+  line: string
+): { step: 'uploading' | 'uploaded'; name: string } | undefined {
+  const uploading = UPLOADING.exec(line)
+  if (uploading) return { step: 'uploading', name: uploading[1] as string }
+  const uploaded = UPLOADED.exec(line)
+  if (uploaded) return { step: 'uploaded', name: uploaded[1] as string }
+  return undefined
 }
 
 /**
- * One cargo invocation for the batch, then the index decides, crate by crate; each crate is
- * settled as soon as it is decided, so its dependents need not wait for the rest of the batch.
+ * One cargo invocation, watched line by line: `Uploading X` starts X's clock, `Uploaded X` starts
+ * X's proof, and a failed proof stops cargo. Once cargo is done and every proof has settled:
+ * - a failed proof is the failure (cargo stopping is its consequence);
+ * - exit code 0 means cargo uploaded every crate (one it did not announce in a form we read is
+ *   proven all the same);
+ * - cargo giving up on its own index wait after uploading something is no failure: our own proof
+ *   (with `readiness-timeout`) decided those, and the caller runs cargo again for the rest;
+ * - any other failure is the crate cargo was uploading, or, when it failed before an upload
+ *   started (packaging), the first crate not yet uploaded.
  */
-async function uploadBatch(
-  batch: PlannedCrate[],
+async function uploadThroughCargo(
+  crates: PlannedCrate[],
   cksums: ReadonlyMap<string, string>,
   deps: UploadDeps,
   settle: (name: string, update: Partial<CrateStatus>) => Promise<void>
-): Promise<void> {
+): Promise<{ sent: Set<string>; stopped: boolean }> {
   const start = deps.clock.now()
-  deps.onStart?.(batch)
-  const result = await deps.publish(batch)
-  const uploaded = result.exitCode === 0 ? undefined : uploadedByCargo(result.stderr)
-  // cargo stops at the first failed upload: that crate failed, the rest were never sent. The
-  // failure is settled first so that nothing new starts while the uploaded ones are proven.
-  const sent = uploaded ? batch.filter(c => uploaded.has(c.name)) : batch
-  const failed = uploaded ? batch.find(c => !uploaded.has(c.name)) : undefined
-  if (failed) {
-    const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
-    await settle(failed.name, {
-      status: 'failed',
-      durationMs: deps.clock.now() - start,
-      failure: {
-        class: classified.class,
-        message: `uploading ${failed.name}@${failed.version} failed: ${cargoErrorLine(result.stderr)}`,
-        hint: uploadHint(classified.class, classified.reason),
-        stderrTail: cargoEvidence(result.stderr)
+  const byName = new Map(crates.map(c => [c.name, c]))
+  const startedAt = new Map<string, number>()
+  const sent = new Set<string>()
+  const proofs: Promise<boolean>[] = []
+  const stop = new AbortController()
+  let uploading: PlannedCrate | undefined
+  const prove = (crate: PlannedCrate) => {
+    sent.add(crate.name)
+    const since = startedAt.get(crate.name) ?? start
+    const proof = proveVisible(crate, cksums.get(crate.name) as string, since, deps).then(
+      async update => {
+        if (update.status === 'failed') stop.abort()
+        await settle(crate.name, update)
+        return update.status !== 'failed'
       }
-    })
-  }
-  for (const crate of sent) {
-    await settle(
-      crate.name,
-      await proveVisible(crate, cksums.get(crate.name) as string, start, deps)
     )
+    proofs.push(proof)
+  }
+  const onLine = (line: string) => {
+    const seen = uploadLine(line)
+    const crate = seen && byName.get(seen.name)
+    if (!seen || !crate || sent.has(crate.name)) return
+    if (seen.step === 'uploading') {
+      uploading = crate
+      startedAt.set(crate.name, deps.clock.now())
+      deps.onStart?.(crate)
+    } else {
+      uploading = undefined
+      prove(crate)
+    }
+  }
+  const result = await deps.publish(crates, { onLine, signal: stop.signal })
+  if (result.exitCode === 0) {
+    for (const crate of crates) if (!sent.has(crate.name)) prove(crate)
+  }
+  const proven = (await Promise.all(proofs)).every(Boolean)
+  if (!proven) return { sent, stopped: true }
+  if (result.exitCode === 0) return { sent, stopped: false }
+  if (!uploading && sent.size > 0 && CARGO_WAIT_TIMEOUT.test(result.stderr)) {
+    return { sent, stopped: false }
+  }
+  const failed = uploading ?? crates.find(c => !sent.has(c.name))
+  if (failed) {
+    await settle(
+      failed.name,
+      uploadFailure(failed, result, startedAt.get(failed.name) ?? start, deps)
+    )
+  }
+  return { sent, stopped: true }
+}
+
+function uploadFailure(
+  crate: PlannedCrate,
+  result: CargoResult,
+  since: number,
+  deps: UploadDeps
+): Partial<CrateStatus> {
+  const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() })
+  return {
+    status: 'failed',
+    durationMs: deps.clock.now() - since,
+    failure: {
+      class: classified.class,
+      message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
+      hint: uploadHint(classified.class, classified.reason),
+      stderrTail: cargoEvidence(result.stderr)
+    }
   }
 }
 
