@@ -60,6 +60,7 @@ class InterruptedError extends UserError {
         this.name = 'InterruptedError';
     }
 }
+/** Signals a cargo command's whole process group (its rustc, build scripts and proc macros too). */
 function signalGroup(pid, signal) {
     try {
         process.kill(process.platform === 'win32' ? pid : -pid, signal);
@@ -1788,7 +1789,7 @@ const INPUTS = [
         name: 'max-concurrency',
         kind: 'integer',
         default: '4',
-        description: 'Uploads in flight within one dependency level.'
+        description: 'Publish mode: uploads in flight at once (a rehearsal uploads through one cargo invocation).'
     },
     {
         name: 'readiness-timeout',
@@ -2299,9 +2300,21 @@ const runCargo = (args, options = {}) => {
         }
         if (child.pid !== undefined)
             activeCargoGroups.add(child.pid);
-        child.on('error', error => {
+        const stop = () => {
+            if (child.pid !== undefined)
+                signalGroup(child.pid, 'SIGTERM');
+        };
+        if (options.signal?.aborted)
+            stop();
+        else
+            options.signal?.addEventListener('abort', stop, { once: true });
+        const done = () => {
+            options.signal?.removeEventListener('abort', stop);
             if (child.pid !== undefined)
                 activeCargoGroups.delete(child.pid);
+        };
+        child.on('error', error => {
+            done();
             if (error.code === 'ENOENT') {
                 reject(new UserError(`cargo was not found (looked for '${bin}')`, 'install Rust (e.g. dtolnay/rust-toolchain) before this step, or set CARGO to the cargo binary', 2));
             }
@@ -2309,8 +2322,7 @@ const runCargo = (args, options = {}) => {
                 reject(error);
         });
         child.on('close', (code, signal) => {
-            if (child.pid !== undefined)
-                activeCargoGroups.delete(child.pid);
+            done();
             const interrupted = interruptedBy();
             if (interrupted)
                 return reject(new InterruptedError(interrupted));
@@ -5788,39 +5800,39 @@ class Schedule {
     }
 }
 /**
- * Runs a plan on a `Schedule` with bounded concurrency. A throw from a task stops new starts like a
- * failure does and is rethrown once every started task has settled, so no work is left running.
+ * Runs a plan on a `Schedule` with bounded concurrency, one task per crate (publish mode: each
+ * crate retried and reconciled on its own). A throw from a task stops new starts like a failure
+ * does and is rethrown once every started task has settled, so no work is left running.
  */
 async function drive(crates, schedule, options) {
     const byName = new Map(crates.map(c => [c.name, c]));
     const limit = Math.max(1, Math.floor(options.maxConcurrency) || 1);
-    // A task holds its slot until every crate of it is settled; `alive` also waits for its return.
+    // A task holds its slot until its crate is settled; `alive` also waits for its return.
     let busy = 0;
     const alive = new Set();
     let thrown;
     let wake = () => undefined;
-    const start = (members) => {
-        const unsettled = new Set(members.map(c => c.name));
+    const start = (crate) => {
+        let settled = false;
         busy++;
-        const settle = (name, confirmed) => {
-            if (!unsettled.delete(name))
+        const settle = (confirmed) => {
+            if (settled)
                 return;
+            settled = true;
             if (confirmed)
-                schedule.markConfirmed(name);
+                schedule.markConfirmed(crate.name);
             else
                 schedule.markFailed();
-            if (unsettled.size === 0)
-                busy--;
+            busy--;
             wake();
         };
         const run = options
-            .task(members, settle)
+            .task(crate, settle)
             .catch((error) => {
             thrown ??= { error };
         })
             .finally(() => {
-            for (const name of [...unsettled])
-                settle(name, false);
+            settle(false);
             alive.delete(run);
             wake();
         });
@@ -5828,12 +5840,10 @@ async function drive(crates, schedule, options) {
     };
     for (;;) {
         const free = limit - busy;
-        const ready = free > 0 && !thrown
-            ? schedule.takeReady(options.batch ? Infinity : free).map(n => byName.get(n))
-            : [];
+        const ready = free > 0 && !thrown ? schedule.takeReady(free) : [];
         if (ready.length > 0) {
-            for (const group of options.batch ? batches(ready, free) : ready.map(c => [c]))
-                start(group);
+            for (const name of ready)
+                start(byName.get(name));
             continue;
         }
         if (alive.size === 0)
@@ -5842,19 +5852,6 @@ async function drive(crates, schedule, options) {
     }
     if (thrown)
         throw thrown.error;
-}
-/** Pure: `items` split into at most `n` contiguous batches of near-equal size, in order. */
-function batches(items, n) {
-    const count = Math.max(1, Math.min(n, items.length));
-    const out = [];
-    let from = 0;
-    for (let i = 0; i < count; i++) {
-        const size = Math.ceil((items.length - from) / (count - i));
-        if (size > 0)
-            out.push(items.slice(from, from + size));
-        from += size;
-    }
-    return out;
 }
 
 /** The registry already has the version: cargo's own pre-check, crates.io's and kellnr's answers. */
@@ -6073,12 +6070,12 @@ async function executePlan(crates, settings, deps) {
     let stoppedBy;
     await drive(crates, new Schedule(crates), {
         maxConcurrency: settings.maxConcurrency,
-        task: async ([crate], settle) => {
+        task: async (crate, settle) => {
             const run = runs.get(crate.name);
             await publishOne(run, settings, deps);
             if (run.status === 'failed')
                 stoppedBy ??= run;
-            settle(run.crate.name, run.status !== 'failed');
+            settle(run.status !== 'failed');
         }
     });
     return { runs: crates.map(c => runs.get(c.name)), ...(stoppedBy ? { stoppedBy } : {}) };
@@ -10935,7 +10932,7 @@ function packageHint(plan, stderr, classified) {
     return `${classified.reason}; cargo's output below says more`;
 }
 /** The first crate whose upload failed, as the run's failure. */
-function uploadFailure(plan, crates) {
+function uploadFailure$1(plan, crates) {
     const failed = crates.find(c => c.status === 'failed');
     if (!failed?.failure)
         return undefined;
@@ -11149,13 +11146,16 @@ function differentContentsMessage(name, version) {
     return `the rehearsal registry already holds ${name}@${version} with different contents; use a fresh registry`;
 }
 /**
- * Uploads the plan on the shared schedule: a crate goes out as soon as every in-plan dependency is
- * visible. Crates that become ready together are split into at most `maxConcurrency` batches, each
- * uploaded through one cargo invocation, so a batch waits for a lagging index about once instead of
- * once per crate. Versions already in the index with the packaged checksum are skipped (a rehearsal
- * can be rerun); one held with other bytes fails the rehearsal before anything is uploaded. The
- * first failure stops the plan once the batches already running have settled; crates never started
- * stay `pending`.
+ * Uploads the plan through as few cargo invocations as cargo can order (one for a workspace
+ * without dev-dependency cycles) and proves each crate visible in the index as soon as cargo
+ * reports it uploaded (cargo's `Uploaded NAME vVERSION` line), while cargo goes on with the rest.
+ * Versions already in the index with the packaged checksum are skipped (a rehearsal can be
+ * rerun); one held with other bytes fails the rehearsal before anything is uploaded. The first
+ * failure stops cargo; crates it never uploaded stay `pending`.
+ *
+ * Why not our own schedule, as publish mode has: a rehearsal neither retries nor reconciles, so
+ * per-crate control buys nothing here, while every cargo process costs ~60 ms of start-up per
+ * dependency level (a 50-deep chain paid 2.95 s where `cargo publish --workspace` pays 0.18 s).
  */
 async function uploadPlan(plan, cksums, states, deps) {
     const outcomes = new Map(plan.packages.map(c => [c.name, pendingStatus(c)]));
@@ -11186,50 +11186,131 @@ async function uploadPlan(plan, cksums, states, deps) {
             reason: 'already in the rehearsal registry with the same contents'
         });
     }
-    const schedule = new Schedule(plan.packages, present.map(c => c.name));
-    await drive(plan.packages, schedule, {
-        maxConcurrency: deps.maxConcurrency,
-        batch: true,
-        task: (batch, done) => uploadBatch(batch, cksums, deps, async (name, update) => {
-            await settle(name, update);
-            done(name, update.status === 'published');
-        })
-    });
+    const remaining = plan.packages.filter(c => states.get(c.name)?.kind !== 'same');
+    for (const part of cargoOrderable(remaining, plan.droppedDevEdges ?? [])) {
+        let todo = part;
+        while (todo.length > 0) {
+            const run = await uploadThroughCargo(todo, cksums, deps, settle);
+            if (run.stopped)
+                return inPlanOrder();
+            todo = todo.filter(c => !run.sent.has(c.name));
+        }
+    }
     return inPlanOrder();
 }
-/** Pure: which crates of a batch cargo reported as uploaded (`Uploaded NAME vVERSION`). */
-function uploadedByCargo(stderr) {
-    return new Set([...stderr.matchAll(/^\s*Uploaded (\S+) v\S+/gm)].map(m => m[1]));
+/**
+ * Pure: the crates to upload (in plan order) cut into consecutive parts that cargo can order on
+ * its own. cargo orders a multi-crate publish by every in-plan dependency, versioned
+ * dev-dependencies included, so both ends of a cycle-closing dev-dependency (one the plan drops)
+ * in one invocation would make cargo wait for a crate it can never publish first. Such a pair
+ * goes to two invocations, one after the other, in plan order (which honours every kept edge).
+ */
+function cargoOrderable(crates, dropped) {
+    const apart = (a, b) => dropped.some(e => (e.from === a && e.to === b) || (e.from === b && e.to === a));
+    const parts = [];
+    let current = [];
+    for (const crate of crates) {
+        if (current.some(c => apart(c.name, crate.name))) {
+            parts.push(current);
+            current = [];
+        }
+        current.push(crate);
+    }
+    if (current.length > 0)
+        parts.push(current);
+    return parts;
+}
+const UPLOADING = /^\s*Uploading (\S+) v(\S+)/;
+const UPLOADED = /^\s*Uploaded (\S+) v(\S+)/;
+/** cargo gave up waiting for its own view of the index (its `publish.timeout`, 60 s by default). */
+const CARGO_WAIT_TIMEOUT = /due to a timeout while waiting for published dependencies/;
+/** Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`) uploading. */
+function uploadLine(line) {
+    const uploading = UPLOADING.exec(line);
+    if (uploading)
+        return { step: 'uploading', name: uploading[1] };
+    const uploaded = UPLOADED.exec(line);
+    if (uploaded)
+        return { step: 'uploaded', name: uploaded[1] };
+    return undefined;
 }
 /**
- * One cargo invocation for the batch, then the index decides, crate by crate; each crate is
- * settled as soon as it is decided, so its dependents need not wait for the rest of the batch.
+ * One cargo invocation, watched line by line: `Uploading X` starts X's clock, `Uploaded X` starts
+ * X's proof, and a failed proof stops cargo. Once cargo is done and every proof has settled:
+ * - a failed proof is the failure (cargo stopping is its consequence);
+ * - exit code 0 means cargo uploaded every crate (one it did not announce in a form we read is
+ *   proven all the same);
+ * - cargo giving up on its own index wait after uploading something is no failure: our own proof
+ *   (with `readiness-timeout`) decided those, and the caller runs cargo again for the rest;
+ * - any other failure is the crate cargo was uploading, or, when it failed before an upload
+ *   started (packaging), the first crate not yet uploaded.
  */
-async function uploadBatch(batch, cksums, deps, settle) {
+async function uploadThroughCargo(crates, cksums, deps, settle) {
     const start = deps.clock.now();
-    deps.onStart?.(batch);
-    const result = await deps.publish(batch);
-    const uploaded = result.exitCode === 0 ? undefined : uploadedByCargo(result.stderr);
-    // cargo stops at the first failed upload: that crate failed, the rest were never sent. The
-    // failure is settled first so that nothing new starts while the uploaded ones are proven.
-    const sent = uploaded ? batch.filter(c => uploaded.has(c.name)) : batch;
-    const failed = uploaded ? batch.find(c => !uploaded.has(c.name)) : undefined;
-    if (failed) {
-        const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() });
-        await settle(failed.name, {
-            status: 'failed',
-            durationMs: deps.clock.now() - start,
-            failure: {
-                class: classified.class,
-                message: `uploading ${failed.name}@${failed.version} failed: ${cargoErrorLine(result.stderr)}`,
-                hint: uploadHint(classified.class, classified.reason),
-                stderrTail: cargoEvidence(result.stderr)
-            }
+    const byName = new Map(crates.map(c => [c.name, c]));
+    const startedAt = new Map();
+    const sent = new Set();
+    const proofs = [];
+    const stop = new AbortController();
+    let uploading;
+    const prove = (crate) => {
+        sent.add(crate.name);
+        const since = startedAt.get(crate.name) ?? start;
+        const proof = proveVisible(crate, cksums.get(crate.name), since, deps).then(async (update) => {
+            if (update.status === 'failed')
+                stop.abort();
+            await settle(crate.name, update);
+            return update.status !== 'failed';
         });
+        proofs.push(proof);
+    };
+    const onLine = (line) => {
+        const seen = uploadLine(line);
+        const crate = seen && byName.get(seen.name);
+        if (!seen || !crate || sent.has(crate.name))
+            return;
+        if (seen.step === 'uploading') {
+            uploading = crate;
+            startedAt.set(crate.name, deps.clock.now());
+            deps.onStart?.(crate);
+        }
+        else {
+            uploading = undefined;
+            prove(crate);
+        }
+    };
+    const result = await deps.publish(crates, { onLine, signal: stop.signal });
+    if (result.exitCode === 0) {
+        for (const crate of crates)
+            if (!sent.has(crate.name))
+                prove(crate);
     }
-    for (const crate of sent) {
-        await settle(crate.name, await proveVisible(crate, cksums.get(crate.name), start, deps));
+    const proven = (await Promise.all(proofs)).every(Boolean);
+    if (!proven)
+        return { sent, stopped: true };
+    if (result.exitCode === 0)
+        return { sent, stopped: false };
+    if (!uploading && sent.size > 0 && CARGO_WAIT_TIMEOUT.test(result.stderr)) {
+        return { sent, stopped: false };
     }
+    const failed = uploading ?? crates.find(c => !sent.has(c.name));
+    if (failed) {
+        await settle(failed.name, uploadFailure(failed, result, startedAt.get(failed.name) ?? start, deps));
+    }
+    return { sent, stopped: true };
+}
+function uploadFailure(crate, result, since, deps) {
+    const classified = classifyCargoFailure(result.stderr, { now: deps.clock.now() });
+    return {
+        status: 'failed',
+        durationMs: deps.clock.now() - since,
+        failure: {
+            class: classified.class,
+            message: `uploading ${crate.name}@${crate.version} failed: ${cargoErrorLine(result.stderr)}`,
+            hint: uploadHint(classified.class, classified.reason),
+            stderrTail: cargoEvidence(result.stderr)
+        }
+    };
 }
 /** cargo's exit code proves nothing: the index must list the exact packaged checksum. */
 async function proveVisible(crate, cksum, start, deps) {
@@ -11288,9 +11369,8 @@ async function uploadToRehearsal(step, where) {
     const states = await indexStates(step, registry, cksums);
     return uploadPlan(plan, cksums, states, {
         clock: ctx.clock,
-        maxConcurrency: options.maxConcurrency,
         readinessTimeoutMs: options.readinessTimeoutMs,
-        publish: crates => ctx.cargo([
+        publish: (crates, watch) => ctx.cargo([
             'publish',
             ...crates.flatMap(c => ['-p', c.name]),
             '--registry',
@@ -11298,7 +11378,15 @@ async function uploadToRehearsal(step, where) {
             '--no-verify',
             '--allow-dirty',
             '--locked'
-        ], { cwd: copy, env }),
+        ], {
+            cwd: copy,
+            env,
+            signal: watch.signal,
+            onLine: (line, from) => {
+                if (from === 'stderr')
+                    watch.onLine(line);
+            }
+        }),
         waitVisible: (crate, cksum) => waitForVersion(registry.indexUrl, crate.name, crate.version, {
             cksum,
             timeoutMs: options.readinessTimeoutMs,
@@ -11306,7 +11394,7 @@ async function uploadToRehearsal(step, where) {
             token: registry.token || undefined,
             fetch: ctx.fetch
         }),
-        onStart: crates => ctx.progress(`uploading ${crates.map(label).join(', ')}`),
+        onStart: crate => ctx.progress(`uploading ${label(crate)}`),
         onSettled: outcome => reportSettled(step, outcome)
     });
 }
@@ -11586,7 +11674,7 @@ class Session {
             env: where.uploadEnv,
             cksums: packaged.cksums
         });
-        const failed = uploadFailure(this.plan, this.crates);
+        const failed = uploadFailure$1(this.plan, this.crates);
         if (failed)
             return failed;
         const smokeWhere = { scratch, env: where.buildEnv, registry };

@@ -170,7 +170,8 @@ export const INPUTS: readonly InputSpec[] = [
     name: 'max-concurrency',
     kind: 'integer',
     default: '4',
-    description: 'Publish mode: uploads in flight at once (a rehearsal uploads through one cargo invocation).'
+    description:
+      'Publish mode: uploads in flight at once (a rehearsal uploads through one cargo invocation).'
   },
   {
     name: 'readiness-timeout',
