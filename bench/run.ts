@@ -25,6 +25,7 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   writeFileSync,
   type Dirent
 } from 'node:fs'
@@ -90,7 +91,8 @@ function parseSettings(argv: string[]): Settings {
         ? join(ROOT, 'bench/RESULTS.md')
         : join(ROOT, `bench/results/RESULTS-${mode}.md`),
     depsShape: 'chain',
-    depsSizes: quick ? [] : [5]
+    // The issue's publish target is set at 20 crates.
+    depsSizes: quick ? [] : [20]
   }
   const ints = (flag: string, raw: string) =>
     raw.split(',').map(s => {
@@ -210,14 +212,22 @@ async function runCase(kase: BenchCase, settings: Settings): Promise<CaseResult>
   return { case: kase, runs }
 }
 
-async function cliStartup(cli: string): Promise<number> {
+/** Median wall time of `node ARGS…` over 15 runs (start-up is short and noisy). */
+function nodeStartup(args: string[]): number {
   const samples: number[] = []
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 15; i++) {
     const start = performance.now()
-    execFileSync(process.execPath, [cli, '--version'])
+    execFileSync(process.execPath, args)
     samples.push(performance.now() - start)
   }
   return median(samples)
+}
+
+/** Bytes of every file under `dir`: the committed bundle when `dir` is dist/. */
+function folderBytes(dir: string): number {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter(entry => entry.isFile())
+    .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0)
 }
 
 /**
@@ -352,7 +362,9 @@ async function benchmark(
     cli: relative(ROOT, settings.cli),
     cliSha256: snapshot.sha256,
     cliArgs: settings.cliArgs,
-    cliStartupMs: await cliStartup(snapshot.path),
+    cliStartupMs: nodeStartup([snapshot.path, '--version']),
+    nodeStartupMs: nodeStartup(['-e', '0']),
+    distBytes: folderBytes(dirname(settings.cli)),
     cases,
     deps: depsResults.length > 0 ? depsResults : undefined,
     plan,
