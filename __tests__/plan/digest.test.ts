@@ -82,6 +82,7 @@ function reordered(order: (lists: string[][]) => string[][]): CargoRunner {
   return async (args, options) => {
     const result = await runCargo(args, options)
     const lists = splitFileLists(result.stdout.split('\n').filter(line => line !== ''))
+    if (lists === undefined) throw new Error(`no lists to reorder in ${result.stdout}`)
     return {
       ...result,
       stdout: order(lists)
@@ -142,11 +143,11 @@ describe('splitFileLists', () => {
     ])
   })
 
-  it('starts a list at a repeated line', () => {
-    expect(splitFileLists(['Cargo.toml', 'Cargo.toml', 'Cargo.toml.orig'])).toEqual([
-      ['Cargo.toml'],
-      ['Cargo.toml', 'Cargo.toml.orig']
-    ])
+  it('refuses a cut that leaves a list without either manifest', () => {
+    // A repeated line starts a list, which here lacks Cargo.toml.orig.
+    expect(splitFileLists(['Cargo.toml', 'Cargo.toml', 'Cargo.toml.orig'])).toBeUndefined()
+    expect(splitFileLists([...minimal, 'Cargo.toml.orig', 'src/lib.rs'])).toBeUndefined()
+    expect(splitFileLists(['src/lib.rs'])).toBeUndefined()
   })
 })
 
@@ -164,6 +165,13 @@ describe('assignFileLists', () => {
   it('settles a crate whose folder holds the files of another crate once that one took its list', () => {
     // Both lists could be the second crate's; only the first could be the first crate's.
     expect(assignFileLists([lib, libReadme], [libReadme, lib], could)).toEqual([1, 0])
+  })
+
+  it('takes a list given out as often as printed from the crates still open', () => {
+    // x went to the first crate, so the second has y; the last two could each have y or z.
+    const crates = [['x'], ['x', 'y'], ['y', 'z'], ['y', 'z']]
+    const lists = [['x'], ['y'], ['y'], ['z']]
+    expect(assignFileLists(crates, lists, could)).toEqual([0, 1, undefined, undefined])
   })
 
   it('settles a crate that is the only one a list could be, though other lists could be it too', () => {
@@ -459,11 +467,29 @@ describe('computeContentDigest with real cargo', () => {
     })
 
     it('leaves out the state dir of a root package', async () => {
+      // cargo lists the untracked files of a git checkout, dot folders too.
       const dir = join(sandbox.root, 'mixed-state')
       cpSync(ws, dir, { recursive: true })
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+          cwd: dir,
+          stdio: 'pipe'
+        })
+      git('init', '-q')
+      git('add', '-A')
+      git('commit', '-q', '-m', 'fixture')
       writeFiles(dir, { '.shipper/events.jsonl': '{}\n' })
+      const stateful = await planOf(dir)
+      const unfiltered = await computeContentDigest(stateful, { env: sandbox.env })
+      expect(unfiltered.entries?.['mix-root']?.map(e => e.path)).toContain('.shipper/events.jsonl')
+      const run = counting()
       const stateDir = join(dir, '.shipper')
-      const digest = await computeContentDigest(await planOf(dir), { env: sandbox.env, stateDir })
+      const digest = await computeContentDigest(stateful, {
+        env: sandbox.env,
+        stateDir,
+        cargo: run.cargo
+      })
+      expect(run.calls).toHaveLength(1)
       expect(digest.perCrate).toEqual(byCrate.perCrate)
     })
 

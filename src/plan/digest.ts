@@ -280,10 +280,7 @@ async function listedTogether(
   const result = await cargo(args, { cwd: workspaceRoot, env })
   if (result.exitCode !== 0) return []
   const lists = splitFileLists(listedPaths(result.stdout))
-  // The cut relies on every list holding both manifests; a list without them (cargo warns of a
-  // manifest named other than `Cargo.toml`) may have been cut wrong.
-  const whole = lists.every(list => list.includes('Cargo.toml') && list.includes('Cargo.toml.orig'))
-  if (!whole) return []
+  if (lists === undefined) return []
   const owners = assignFileLists(crates, lists, couldList)
   return owners === undefined ? [] : owners.map(i => (i === undefined ? undefined : lists[i]))
 }
@@ -328,9 +325,10 @@ function listedPaths(stdout: string): string[] {
  * every line is greater than the one before. Every list holds `Cargo.toml` and `Cargo.toml.orig`:
  * a list's first line is at most `Cargo.toml`, the previous list's last at least
  * `Cargo.toml.orig`, which is greater. So a new list starts exactly where a line is not greater
- * than the one before.
+ * than the one before. `undefined` when a list lacks either manifest (cargo warns of a manifest
+ * named other than `Cargo.toml`): the cut may then be wrong.
  */
-export function splitFileLists(paths: readonly string[]): string[][] {
+export function splitFileLists(paths: readonly string[]): string[][] | undefined {
   const lists: string[][] = []
   let previous: string | undefined
   for (const path of paths) {
@@ -338,7 +336,8 @@ export function splitFileLists(paths: readonly string[]): string[][] {
     ;(lists[lists.length - 1] as string[]).push(path)
     previous = path
   }
-  return lists
+  const whole = lists.every(list => list.includes('Cargo.toml') && list.includes('Cargo.toml.orig'))
+  return whole ? lists : undefined
 }
 
 /**
