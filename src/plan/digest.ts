@@ -244,8 +244,9 @@ async function resolutionInputs(
  * The packaged file list of each crate, in the order given. One `cargo package --list` lists them
  * all: on a 2-core runner, a process per crate competes with the compile it runs beside. cargo
  * prints the lists one after another with nothing between them, in an order of its own (its
- * dependency order today); splitFileLists cuts them apart and assignFileLists finds whose is
- * whose from the files on disk. Whatever that cannot settle is listed one crate at a time, which
+ * dependency order today; `--message-format json`, which names each list's package, is unstable
+ * in cargo 1.95): splitFileLists cuts them apart and assignFileLists finds whose is whose from the
+ * files on disk. Whatever that cannot settle is listed one crate at a time, which
  * is also where a failing cargo gets its per-crate error.
  */
 async function packagedFileLists(
