@@ -1,13 +1,206 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { computeContentDigest } from '../../src/plan/digest.js'
+import { runCargo, type CargoRunner } from '../../src/cargo/run.js'
+import {
+  assignFileLists,
+  comparePackagePaths,
+  computeContentDigest,
+  splitFileLists
+} from '../../src/plan/digest.js'
 import { computePlan } from '../../src/plan/index.js'
 import type { ContentDigest, Plan } from '../../src/plan/types.js'
+import { writeFiles, type RepoFile } from '../hardening/bound.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 import { workspaceFixture } from './fixtures.js'
+
+/** A manifest of the mixed workspace's members, with `extra` lines in `[package]`. */
+const member = (name: string, extra = '') =>
+  `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\nlicense = "MIT"\ndescription = "${name}"\n${extra}`
+
+/**
+ * A workspace whose crates cargo lists in one run: a root package with an executable script,
+ * two crates laid out alike, a crate excluding a file another one packages, a crate packaging
+ * the root readme from outside its folder, and one whose file names sort differently in Rust's
+ * path order than as strings.
+ */
+const MIXED: Record<string, RepoFile> = {
+  'Cargo.toml': `${member('mix-root', 'readme = "README.md"\n')}
+[workspace]
+members = ["crates/twin-a", "crates/twin-b", "crates/notes", "crates/kept", "crates/docs", "crates/odd"]
+resolver = "2"
+`,
+  'README.md': 'the mixed workspace\n',
+  'src/lib.rs': 'pub const ROOT: u8 = 0;\n',
+  'scripts/gen.sh': { text: '#!/bin/sh\necho generate\n', executable: true },
+  'crates/twin-a/Cargo.toml': member('mix-twin-a'),
+  'crates/twin-a/src/lib.rs': 'pub const A: u8 = 1;\n',
+  'crates/twin-b/Cargo.toml': member('mix-twin-b'),
+  'crates/twin-b/src/lib.rs': 'pub const B: u8 = 2;\n',
+  'crates/notes/Cargo.toml': member('mix-notes', 'exclude = ["notes.txt"]\n'),
+  'crates/notes/notes.txt': 'not packaged here\n',
+  'crates/notes/src/lib.rs': 'pub const NOTES: u8 = 3;\n',
+  'crates/kept/Cargo.toml': member('mix-kept'),
+  'crates/kept/notes.txt': 'packaged here\n',
+  'crates/kept/src/kept.rs': 'pub const KEPT: u8 = 4;\n',
+  'crates/kept/src/lib.rs': 'pub mod kept;\n',
+  'crates/docs/Cargo.toml': member('mix-docs', 'readme = "../../README.md"\n'),
+  'crates/docs/src/lib.rs': 'pub const DOCS: u8 = 5;\n',
+  'crates/odd/Cargo.toml': member('mix-odd'),
+  'crates/odd/src/lib.rs': 'pub const ODD: u8 = 6;\n',
+  ...Object.fromEntries(
+    ['a.b', 'a/b', 'a b', 'a-b', 'B.txt', 'b.txt', 'é.rs', '\uff61.rs', '😀.rs', 'trail '].map(
+      name => [`crates/odd/${name}`, `${name}\n`]
+    )
+  )
+}
+
+/** A runner that records the arguments of every cargo it runs. */
+function counting(cargo: CargoRunner = runCargo): { cargo: CargoRunner; calls: string[][] } {
+  const calls: string[][] = []
+  return {
+    calls,
+    cargo: (args, options) => {
+      calls.push(args)
+      return cargo(args, options)
+    }
+  }
+}
+
+const packagesOf = (args: string[]) => args.filter((_, i) => args[i - 1] === '-p')
+
+/** Fails every `cargo package --list` of several packages, so each crate is listed alone. */
+const oneByOne: CargoRunner = (args, options) =>
+  packagesOf(args).length > 1
+    ? Promise.resolve({ exitCode: 101, stdout: '', stderr: 'error: listed one by one' })
+    : runCargo(args, options)
+
+/** Prints the lists of several packages in another order than cargo does. */
+function reordered(order: (lists: string[][]) => string[][]): CargoRunner {
+  return async (args, options) => {
+    const result = await runCargo(args, options)
+    const lists = splitFileLists(result.stdout.split('\n').filter(line => line !== ''))
+    if (lists === undefined) throw new Error(`no lists to reorder in ${result.stdout}`)
+    return {
+      ...result,
+      stdout: order(lists)
+        .flatMap(list => list.map(l => `${l}\n`))
+        .join('')
+    }
+  }
+}
+
+describe('comparePackagePaths', () => {
+  it.each([
+    ['a/b', 'a b'],
+    ['a/b', 'a-b'],
+    ['a/b', 'a.b'],
+    ['src/a/b.rs', 'src/a.rs'],
+    ['B.txt', 'Cargo.toml'],
+    ['README.md', 'benches/b.rs'],
+    ['Cargo.toml', 'Cargo.toml.orig'],
+    ['src/lib.rs', 'trail '],
+    ['z.rs', 'é.rs'],
+    ['\uff61.rs', '😀.rs']
+  ])('puts %j before %j, as Rust orders paths', (first, second) => {
+    expect(comparePackagePaths(first, second)).toBeLessThan(0)
+    expect(comparePackagePaths(second, first)).toBeGreaterThan(0)
+    expect(comparePackagePaths(first, first)).toBe(0)
+  })
+})
+
+describe('splitFileLists', () => {
+  const minimal = ['Cargo.toml', 'Cargo.toml.orig', 'src/lib.rs']
+
+  it('cuts where a line is not greater than the one before, in Rust path order', () => {
+    // cargo 1.95's list of crates/odd of the mixed workspace, then two more lists.
+    const odd = [
+      'B.txt',
+      'Cargo.toml',
+      'Cargo.toml.orig',
+      'a/b',
+      'a b',
+      'a-b',
+      'a.b',
+      'b.txt',
+      'src/lib.rs',
+      'trail ',
+      'é.rs',
+      '\uff61.rs',
+      '😀.rs'
+    ]
+    const git = ['.cargo_vcs_info.json', ...minimal]
+    expect(splitFileLists([...odd, ...git, ...minimal])).toEqual([odd, git, minimal])
+  })
+
+  it('keeps identical lists apart', () => {
+    expect(splitFileLists([...minimal, ...minimal, ...minimal])).toEqual([
+      minimal,
+      minimal,
+      minimal
+    ])
+  })
+
+  it('refuses a cut that leaves a list without either manifest', () => {
+    // A repeated line starts a list, which here lacks Cargo.toml.orig.
+    expect(splitFileLists(['Cargo.toml', 'Cargo.toml', 'Cargo.toml.orig'])).toBeUndefined()
+    expect(splitFileLists([...minimal, 'Cargo.toml.orig', 'src/lib.rs'])).toBeUndefined()
+    expect(splitFileLists(['src/lib.rs'])).toBeUndefined()
+  })
+})
+
+describe('assignFileLists', () => {
+  /** Crates named by the files in their folder; a list could be theirs when it names only those. */
+  const could = (files: string[], list: string[]) => list.every(p => files.includes(p))
+  const lib = ['src/lib.rs']
+  const libReadme = ['README.md', 'src/lib.rs']
+
+  it('gives lists with the same paths to the crates laid out alike, whatever their order', () => {
+    const crates = [lib, libReadme, lib]
+    expect(assignFileLists(crates, [libReadme, lib, lib], could)).toEqual([1, 0, 1])
+  })
+
+  it('settles a crate whose folder holds the files of another crate once that one took its list', () => {
+    // Both lists could be the second crate's; only the first could be the first crate's.
+    expect(assignFileLists([lib, libReadme], [libReadme, lib], could)).toEqual([1, 0])
+  })
+
+  it('takes a list given out as often as printed from the crates still open', () => {
+    // x went to the first crate, so the second has y; the last two could each have y or z.
+    const crates = [['x'], ['x', 'y'], ['y', 'z'], ['y', 'z']]
+    const lists = [['x'], ['y'], ['y'], ['z']]
+    expect(assignFileLists(crates, lists, could)).toEqual([0, 1, undefined, undefined])
+  })
+
+  it('settles a crate that is the only one a list could be, though other lists could be it too', () => {
+    const wide = ['a.rs', 'b.rs', 'c.rs', 'src/lib.rs']
+    const lists = [
+      ['a.rs', 'src/lib.rs'],
+      ['b.rs', 'src/lib.rs'],
+      ['c.rs', 'src/lib.rs']
+    ]
+    const crates = [['a.rs', 'b.rs', 'src/lib.rs'], ['a.rs', 'b.rs', 'src/lib.rs'], wide]
+    expect(assignFileLists(crates, lists, could)).toEqual([undefined, undefined, 2])
+  })
+
+  it('leaves open the crates it cannot tell apart, and only those', () => {
+    const both = ['notes.txt', 'src/lib.rs']
+    const lists = [['src/lib.rs'], both, libReadme]
+    expect(assignFileLists([both, both, libReadme], lists, could)).toEqual([
+      undefined,
+      undefined,
+      2
+    ])
+  })
+
+  it('refuses lists that cannot be the crates own', () => {
+    expect(assignFileLists([lib, lib], [lib], could)).toBeUndefined()
+    expect(assignFileLists([lib, lib], [lib, libReadme], could)).toBeUndefined()
+    expect(assignFileLists([libReadme, libReadme], [lib, ['other.rs']], could)).toBeUndefined()
+  })
+})
 
 describe('computeContentDigest with real cargo', () => {
   let sandbox: CargoSandbox
@@ -182,6 +375,130 @@ describe('computeContentDigest with real cargo', () => {
         /has no Cargo\.lock and cargo could not resolve one: no matching package named `not-in-the-stand-in`/
       )
       expect(existsSync(join(ws, 'Cargo.lock'))).toBe(false)
+    })
+  })
+
+  describe('a workspace cargo lists in one run', () => {
+    let ws: string
+    let plan: Plan
+    let byCrate: ContentDigest
+
+    /** A copy of the mixed workspace, with its lock file. */
+    function mixedWorkspace(name: string): string {
+      const dir = join(sandbox.root, name)
+      writeFiles(dir, MIXED)
+      execFileSync('cargo', ['generate-lockfile', '--offline'], {
+        cwd: dir,
+        env: { ...process.env, ...sandbox.env },
+        stdio: 'pipe'
+      })
+      return dir
+    }
+
+    beforeAll(async () => {
+      ws = mixedWorkspace('mixed')
+      plan = await planOf(ws)
+      byCrate = await computeContentDigest(plan, { env: sandbox.env, cargo: oneByOne })
+    })
+
+    it('is the fixture it means to be', () => {
+      const paths = (name: string) => byCrate.entries?.[name]?.map(e => e.path)
+      expect(plan.packages).toHaveLength(7)
+      expect(byCrate.entries?.['mix-root']).toContainEqual(
+        expect.objectContaining({ path: 'scripts/gen.sh', mode: '755' })
+      )
+      expect(paths('mix-twin-a')).toEqual(paths('mix-twin-b'))
+      expect(paths('mix-notes')).toEqual(paths('mix-twin-a'))
+      expect(paths('mix-kept')).toContain('notes.txt')
+      expect(byCrate.entries?.['mix-docs']).toContainEqual(
+        expect.objectContaining({ path: 'README.md', source: join(ws, 'README.md') })
+      )
+      expect(paths('mix-odd')).toEqual(expect.arrayContaining(['a/b', 'a.b', '😀.rs', 'trail ']))
+    })
+
+    it('runs one cargo in all and hashes what listing each crate alone does', async () => {
+      const run = counting()
+      const together = await computeContentDigest(plan, { env: sandbox.env, cargo: run.cargo })
+      expect(run.calls).toHaveLength(1)
+      expect(packagesOf(run.calls[0] as string[])).toHaveLength(7)
+      expect(together).toEqual(byCrate)
+    })
+
+    it('does not trust the order cargo prints the lists in', async () => {
+      for (const order of [
+        (lists: string[][]) => lists.reverse(),
+        (lists: string[][]) => [...lists.slice(1), ...lists.slice(0, 1)]
+      ]) {
+        const run = counting(reordered(order))
+        expect(await computeContentDigest(plan, { env: sandbox.env, cargo: run.cargo })).toEqual(
+          byCrate
+        )
+        expect(run.calls).toHaveLength(1)
+      }
+    })
+
+    it('lists alone only the crates whose lists it cannot tell apart', async () => {
+      // Without its own source file, kept's list could be notes's and the other way round.
+      const dir = mixedWorkspace('mixed-ambiguous')
+      rmSync(join(dir, 'crates/kept/src/kept.rs'))
+      const ambiguous = await planOf(dir)
+      const run = counting()
+      const digest = await computeContentDigest(ambiguous, { env: sandbox.env, cargo: run.cargo })
+      expect(run.calls).toHaveLength(3)
+      expect(packagesOf(run.calls[0] as string[])).toHaveLength(7)
+      expect(run.calls.slice(1).flatMap(packagesOf).sort()).toEqual([
+        'mix-kept@0.1.0',
+        'mix-notes@0.1.0'
+      ])
+      expect(digest).toEqual(
+        await computeContentDigest(ambiguous, { env: sandbox.env, cargo: oneByOne })
+      )
+      expect(digest.entries?.['mix-kept']?.map(e => e.path)).toContain('notes.txt')
+      expect(digest.entries?.['mix-notes']?.map(e => e.path)).not.toContain('notes.txt')
+    })
+
+    it('runs cargo once more without a lock file, to resolve one', async () => {
+      const dir = join(sandbox.root, 'mixed-unlocked')
+      cpSync(ws, dir, { recursive: true })
+      rmSync(join(dir, 'Cargo.lock'))
+      const run = counting()
+      await computeContentDigest(await planOf(dir), { env: sandbox.env, cargo: run.cargo })
+      expect(run.calls.map(args => args[0])).toEqual(['generate-lockfile', 'package'])
+    })
+
+    it('leaves out the state dir of a root package', async () => {
+      // cargo lists the untracked files of a git checkout, dot folders too.
+      const dir = join(sandbox.root, 'mixed-state')
+      cpSync(ws, dir, { recursive: true })
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+          cwd: dir,
+          stdio: 'pipe'
+        })
+      git('init', '-q')
+      git('add', '-A')
+      git('commit', '-q', '-m', 'fixture')
+      writeFiles(dir, { '.shipper/events.jsonl': '{}\n' })
+      const stateful = await planOf(dir)
+      const unfiltered = await computeContentDigest(stateful, { env: sandbox.env })
+      expect(unfiltered.entries?.['mix-root']?.map(e => e.path)).toContain('.shipper/events.jsonl')
+      const run = counting()
+      const stateDir = join(dir, '.shipper')
+      const digest = await computeContentDigest(stateful, {
+        env: sandbox.env,
+        stateDir,
+        cargo: run.cargo
+      })
+      expect(run.calls).toHaveLength(1)
+      expect(digest.perCrate).toEqual(byCrate.perCrate)
+    })
+
+    it('keeps the error of the crate cargo cannot list', async () => {
+      const failing: CargoRunner = () =>
+        Promise.resolve({ exitCode: 101, stdout: '', stderr: 'error: no listing today' })
+      await expect(
+        computeContentDigest(plan, { env: sandbox.env, cargo: failing })
+      ).rejects.toThrow(/cargo package --list failed for mix-[a-z-]+: no listing today/)
     })
   })
 
