@@ -4707,10 +4707,10 @@ const DEPENDENCY_TABLES = [
  * - Files in the state dir are left out: they are never packaged (the copies cargo packages from
  *   do not hold them).
  *
- * The list comes from `cargo package --list --exclude-lockfile`: with an existing Cargo.lock, a
+ * The lists come from `cargo package --list --exclude-lockfile`: with an existing Cargo.lock, a
  * plain `--list` re-resolves the workspace (reaching the registry when the lock is stale) and
- * rewrites the lock file; with `--exclude-lockfile` it resolves nothing. cargo 1.95 prints the
- * lists of several `-p` one after another with no separator, so it runs once per crate.
+ * rewrites the lock file; with `--exclude-lockfile` it resolves nothing. One cargo lists every
+ * planned crate (packagedFileLists); a crate whose list cannot be told apart is listed alone.
  */
 async function computeContentDigest(plan, deps = {}) {
     const cargo = deps.cargo ?? runCargo;
@@ -4724,10 +4724,11 @@ async function computeContentDigest(plan, deps = {}) {
         ? await readFile(lockPath, 'utf8')
         : await resolveLock(plan.workspaceRoot, cargo, deps);
     const lock = sha256(lockText);
-    // One `cargo package --list` per crate (cargo prints several lists with nothing between them);
-    // they are independent, so a few run at once.
-    const lists = await mapLimit(plan.packages, 4, async (crate) => {
-        const entries = await entriesOf(crate, plan.workspaceRoot, workspace, cargo, deps);
+    const sources = await Promise.all(plan.packages.map(crate => crateSources(crate, plan.workspaceRoot, workspace)));
+    const listed = await packagedFileLists(sources, plan.workspaceRoot, cargo, deps.env);
+    const lists = await mapLimit(sources, 4, async (crate, i) => {
+        const kept = listed[i].filter(path => !inStateDir(crate.crate, path, deps.stateDir));
+        const entries = await crateEntries(crate, kept, workspace);
         // A lock git ignores is still the one cargo packages: its source makes the copies hold it.
         entries.push({ path: 'Cargo.lock', sha256: lock, ...(present ? { source: lockPath } : {}) });
         if (resolution !== undefined) {
@@ -4758,12 +4759,9 @@ async function computeContentDigest(plan, deps = {}) {
 async function packagedEntries(crate, workspaceRoot, deps = {}) {
     const rootManifestPath = join(workspaceRoot, 'Cargo.toml');
     const workspace = asTable(readToml$1(await readFile(rootManifestPath, 'utf8'), rootManifestPath).workspace);
-    return entriesOf(crate, workspaceRoot, workspace, deps.cargo ?? runCargo, deps);
-}
-async function entriesOf(crate, workspaceRoot, workspace, cargo, deps) {
-    const listed = await packagedFileList(crate, workspaceRoot, cargo, deps.env);
+    const listed = await packagedFileList(crate, workspaceRoot, deps.cargo ?? runCargo, deps.env);
     const kept = listed.filter(path => !inStateDir(crate, path, deps.stateDir));
-    return crateEntries(crate, kept, workspaceRoot, workspace);
+    return crateEntries(await crateSources(crate, workspaceRoot, workspace), kept, workspace);
 }
 /**
  * The lock cargo would package for a workspace that commits none: resolved now, in a throwaway
@@ -4850,26 +4848,173 @@ async function resolutionInputs(rootManifest, workspaceRoot, env) {
         out.config = configs;
     return Object.keys(out).length > 0 ? out : undefined;
 }
-async function packagedFileList(crate, workspaceRoot, cargo, env) {
+/**
+ * The packaged file list of each crate, in the order given. One `cargo package --list` lists them
+ * all: on a 2-core runner, a process per crate competes with the compile it runs beside. cargo
+ * prints the lists one after another with nothing between them, in an order of its own (its
+ * dependency order today; `--message-format json`, which names each list's package, is unstable
+ * in cargo 1.95): splitFileLists cuts them apart and assignFileLists finds whose is whose from the
+ * files on disk. Whatever that cannot settle is listed one crate at a time, which
+ * is also where a failing cargo gets its per-crate error.
+ */
+async function packagedFileLists(crates, workspaceRoot, cargo, env) {
+    const together = crates.length > 1 ? await listedTogether(crates, workspaceRoot, cargo, env) : [];
+    const lists = await mapLimit(crates, 4, async ({ crate }, i) => together[i] ?? packagedFileList(crate, workspaceRoot, cargo, env));
+    return lists;
+}
+/**
+ * The lists of one cargo run for all `crates`, each at its crate's index; a crate left out
+ * (`undefined`) needs a run of its own, and an empty result means none of them can be trusted.
+ */
+async function listedTogether(crates, workspaceRoot, cargo, env) {
+    const args = packageListArgs(workspaceRoot, crates.map(({ crate }) => crate));
+    const result = await cargo(args, { cwd: workspaceRoot, env });
+    if (result.exitCode !== 0)
+        return [];
+    const lists = splitFileLists(listedPaths(result.stdout));
+    if (lists === undefined)
+        return [];
+    const owners = assignFileLists(crates, lists, couldList);
+    return owners === undefined ? [] : owners.map(i => (i === undefined ? undefined : lists[i]));
+}
+function packageListArgs(workspaceRoot, crates) {
     const args = ['package', '--list', '--allow-dirty', '--offline', '--exclude-lockfile'];
     args.push('--manifest-path', join(workspaceRoot, 'Cargo.toml'));
-    args.push('-p', `${crate.name}@${crate.version}`);
-    const result = await cargo(args, { cwd: workspaceRoot, env });
+    for (const crate of crates)
+        args.push('-p', `${crate.name}@${crate.version}`);
+    return args;
+}
+async function packagedFileList(crate, workspaceRoot, cargo, env) {
+    const result = await cargo(packageListArgs(workspaceRoot, [crate]), { cwd: workspaceRoot, env });
     if (result.exitCode !== 0) {
         throw new UserError(`cargo package --list failed for ${crate.name}: ${cargoErrorLine(result.stderr)}`, `run \`cargo package --list -p ${crate.name}\` in ${workspaceRoot} to see the full error`, 2);
     }
+    return listedPaths(result.stdout);
+}
+/** The paths `cargo package --list` prints, `/`-separated on every platform. */
+function listedPaths(stdout) {
     // A file name may end in a space: only the line terminator is stripped.
     const terminator = process.platform === 'win32' ? /\r?\n/ : /\n/;
-    return result.stdout
+    return stdout
         .split(terminator)
         .filter(line => line !== '')
         .map(line => (process.platform === 'win32' ? line.replace(/\\/g, '/') : line));
 }
-async function crateEntries(crate, listed, workspaceRoot, workspace) {
+/**
+ * Cuts the output of `cargo package --list` for several packages into their lists. cargo sorts
+ * each list as Rust paths (comparePackagePaths) and a path appears once in it, so within a list
+ * every line is greater than the one before. Every list holds `Cargo.toml` and `Cargo.toml.orig`:
+ * a list's first line is at most `Cargo.toml`, the previous list's last at least
+ * `Cargo.toml.orig`, which is greater. So a new list starts exactly where a line is not greater
+ * than the one before. `undefined` when a list lacks either manifest (cargo warns of a manifest
+ * named other than `Cargo.toml`): the cut may then be wrong.
+ */
+function splitFileLists(paths) {
+    const lists = [];
+    let previous;
+    for (const path of paths) {
+        if (previous === undefined || comparePackagePaths(previous, path) >= 0)
+            lists.push([]);
+        lists[lists.length - 1].push(path);
+        previous = path;
+    }
+    const whole = lists.every(list => list.includes('Cargo.toml') && list.includes('Cargo.toml.orig'));
+    return whole ? lists : undefined;
+}
+/**
+ * Rust's order of relative paths, which cargo sorts a package's files in: component by component,
+ * each compared by its UTF-8 bytes. So `a/b` comes before `a.b` and `a-b`, which byte order puts
+ * first, and a string comparison in JavaScript (UTF-16 code units) misplaces characters above
+ * U+FFFF.
+ */
+function comparePackagePaths(a, b) {
+    const left = a.split('/');
+    const right = b.split('/');
+    for (let i = 0; i < Math.min(left.length, right.length); i++) {
+        const order = Buffer.compare(Buffer.from(left[i], 'utf8'), Buffer.from(right[i], 'utf8'));
+        if (order !== 0)
+            return order;
+    }
+    return left.length - right.length;
+}
+/**
+ * Which list belongs to which crate, without trusting the order cargo printed them in: the index
+ * of each crate's list, or `undefined` for a crate it leaves open. `couldList` tells whether a
+ * list could be a crate's; a crate's own list always could, as its files are on disk. Lists with
+ * the same paths are interchangeable, so each distinct content has as many copies as cargo
+ * printed it. Two rules settle crates until neither changes anything:
+ * - a crate only one remaining content could be gets it; a content whose copies are all given is
+ *   out of the running for the other crates (so a crate whose folder holds every file of another
+ *   crate's list is left with its own once that crate took theirs);
+ * - a content exactly as many open crates could be as it has copies left goes to those crates.
+ * The whole answer is `undefined` when the lists cannot be the crates' own: not one per crate, a
+ * crate no remaining content could be, or a content with more copies left than crates for them.
+ */
+function assignFileLists(crates, lists, couldList) {
+    if (lists.length !== crates.length)
+        return undefined;
+    const contents = new Map();
+    for (const [i, list] of lists.entries()) {
+        const key = JSON.stringify(list);
+        const content = contents.get(key);
+        if (content)
+            content.left++;
+        else
+            contents.set(key, { at: i, left: 1 });
+    }
+    const all = [...contents.values()];
+    const open = crates.map(crate => new Set(all.filter(k => couldList(crate, lists[k.at]))));
+    const owners = crates.map(() => undefined);
+    let changed = true;
+    while (changed) {
+        changed = false;
+        for (const [c, could] of open.entries()) {
+            if (owners[c] !== undefined)
+                continue;
+            if (could.size === 0)
+                return undefined;
+            if (could.size > 1)
+                continue;
+            const content = [...could][0];
+            owners[c] = content.at;
+            changed = true;
+            content.left--;
+            if (content.left > 0)
+                continue;
+            for (const [other, rest] of open.entries()) {
+                if (owners[other] === undefined)
+                    rest.delete(content);
+            }
+        }
+        for (const content of all) {
+            const could = open.filter((rest, c) => owners[c] === undefined && rest.has(content));
+            if (could.length < content.left)
+                return undefined;
+            if (could.length > content.left)
+                continue;
+            for (const rest of could.filter(r => r.size > 1)) {
+                rest.clear();
+                rest.add(content);
+                changed = true;
+            }
+        }
+    }
+    return owners;
+}
+/** Whether `list` could be what cargo lists for a crate: every file it names is the crate's. */
+function couldList(crate, list) {
+    return list.every(path => GENERATED_FILES.has(path) || crate.sourceOf(path) !== undefined);
+}
+async function crateSources(crate, workspaceRoot, workspace) {
     const crateDir = dirname(crate.manifestPath);
     const manifestBytes = await readFile(crate.manifestPath);
     const manifest = readToml$1(manifestBytes.toString('utf8'), crate.manifestPath);
     const outside = filesOutsideCrate(manifest, workspace, crateDir, workspaceRoot);
+    const sourceOf = (path) => [join(crateDir, path), outside.get(path)].find((candidate) => candidate !== undefined && existsSync(candidate));
+    return { crate, manifestBytes, manifest, sourceOf };
+}
+async function crateEntries(sources, listed, workspace) {
+    const { crate, manifestBytes, manifest } = sources;
     const entries = [];
     for (const path of listed) {
         if (path === 'Cargo.toml.orig') {
@@ -4878,8 +5023,8 @@ async function crateEntries(crate, listed, workspaceRoot, workspace) {
         }
         if (GENERATED_FILES.has(path))
             continue;
-        const source = [join(crateDir, path), outside.get(path)].find((candidate) => candidate !== undefined && existsSync(candidate));
-        entries.push(await fileEntry(crate, path, source ?? join(crateDir, path)));
+        const source = sources.sourceOf(path) ?? join(dirname(crate.manifestPath), path);
+        entries.push(await fileEntry(crate, path, source));
     }
     const inherited = inheritedFromWorkspace(manifest, workspace);
     if (inherited !== undefined) {
