@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
 import { crateFileHashes } from '../../src/preflight/crate-archive.js'
-import { differingFiles, downloadUrl } from '../../src/preflight/live-versions.js'
+import {
+  compareLiveVersions,
+  differingFiles,
+  downloadUrl
+} from '../../src/preflight/live-versions.js'
+import type { PlannedCrate } from '../../src/plan/types.js'
 import { privateDependencyFailure } from '../../src/preflight/manifest.js'
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
@@ -96,5 +101,48 @@ describe("cargo's error for an in-workspace dependency looked up outside a priva
     expect(
       privateDependencyFailure(stderr, [{ name: 'other' }], { name: 'live', isCratesIo: false })
     ).toBeUndefined()
+  })
+})
+
+describe('reading the live index on a machine that cannot resolve its host', () => {
+  it('asks the resolver only until the host fails once: every crate is unknown, naming the host', async () => {
+    const crates: PlannedCrate[] = Array.from({ length: 20 }, (_, i) => ({
+      name: `c${i}`,
+      version: '0.1.0',
+      level: 0,
+      manifestPath: `/ws/c${i}/Cargo.toml`,
+      dependencies: [],
+      bins: [],
+      hasLib: true
+    }))
+    let asked = 0
+    const unresolvable = (async () => {
+      asked++
+      await new Promise(resolve => setImmediate(resolve))
+      const cause = Object.assign(new Error('getaddrinfo ENOTFOUND index.crates.io'), {
+        code: 'ENOTFOUND',
+        hostname: 'index.crates.io'
+      })
+      throw new TypeError('fetch failed', { cause })
+    }) as unknown as typeof fetch
+    const live = await compareLiveVersions(crates, {
+      indexUrl: 'sparse+https://index.crates.io/',
+      fetch: unresolvable,
+      cargo: async () => ({ exitCode: 1, stdout: '', stderr: 'not called' }),
+      env: {},
+      workspaceRoot: '/ws'
+    })
+    // the reads already in flight when the first fails (4 at once), and none after
+    expect(asked).toBeLessThanOrEqual(4)
+    expect(new Set([...live.values()].map(v => JSON.stringify(v)))).toEqual(
+      new Set([
+        JSON.stringify({
+          kind: 'unknown',
+          reason:
+            'its live index could not be read: cannot resolve index.crates.io (DNS; is this machine offline?)'
+        })
+      ])
+    )
+    expect(live.size).toBe(20)
   })
 })

@@ -79,7 +79,15 @@ export async function compareLiveVersions(
   const signal = () => AbortSignal.timeout(READ_TIMEOUT_MS)
   const read = { fetch: deps.fetch, ...(deps.token ? { token: deps.token } : {}) }
   let dl: Promise<string> | undefined
+  // A host that did not resolve will not resolve for the next crate either: asking again only
+  // waits for the resolver (5 s a time where it drops bursts of queries, as offline ones do).
+  let unresolved: string | undefined
+  const offline = (host: string): LiveVersion => ({
+    kind: 'unknown',
+    reason: `its live index could not be read: cannot resolve ${host} (DNS; is this machine offline?)`
+  })
   const results = await mapLimit(crates, 4, async (crate): Promise<LiveVersion> => {
+    if (unresolved !== undefined) return offline(unresolved)
     let cksum: string
     try {
       const entries = await fetchIndexEntries(deps.indexUrl, crate.name, {
@@ -91,8 +99,11 @@ export async function compareLiveVersions(
       cksum = entry.cksum
     } catch (error) {
       const host = unresolvedHost(error)
-      const why = host ? `cannot resolve ${host} (DNS; is this machine offline?)` : message(error)
-      return { kind: 'unknown', reason: `its live index could not be read: ${why}` }
+      if (host === undefined) {
+        return { kind: 'unknown', reason: `its live index could not be read: ${message(error)}` }
+      }
+      unresolved ??= host
+      return offline(host)
     }
     try {
       dl ??= fetchRegistryConfig(deps.indexUrl, { ...read, signal: signal() }).then(c => c.dl)
