@@ -1,5 +1,8 @@
 import { handleInterrupts, killCargoGroups } from './cargo/interrupt.js'
 import { main } from './cli/main.js'
+import { keepWasmOnBaselineCompiler } from './util/wasm-tiering.js'
+
+keepWasmOnBaselineCompiler()
 
 const argv = process.argv.slice(2)
 // `registry serve` stops on a signal by design, with exit 0: it handles its signals itself.

@@ -1,6 +1,9 @@
 import * as core from '@actions/core'
 import { loadActionsCache, saveCache } from './github/cache.js'
 import type { Logger } from './log.js'
+import { keepWasmOnBaselineCompiler } from './util/wasm-tiering.js'
+
+keepWasmOnBaselineCompiler()
 
 /** Only what saving a cache logs; main's logger would drag the whole engine into this bundle. */
 const logger: Logger = {
