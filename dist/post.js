@@ -1,5 +1,6 @@
 import { w as warning, c as core, b as setSecret, d as debug, e as error, i as info } from './chunks/core.js';
 import { s as saveCache, l as loadActionsCache } from './chunks/cache.js';
+import { k as keepWasmOnBaselineCompiler } from './chunks/wasm-tiering.js';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -20,7 +21,6 @@ import 'node:util';
 import 'node:querystring';
 import 'node:events';
 import 'node:diagnostics_channel';
-import './chunks/_commonjsHelpers.js';
 import 'node:tls';
 import 'node:zlib';
 import 'node:perf_hooks';
@@ -37,7 +37,9 @@ import 'node:crypto';
 import 'node:fs/promises';
 import 'node:os';
 import 'node:path';
+import 'node:v8';
 
+keepWasmOnBaselineCompiler();
 /** Only what saving a cache logs; main's logger would drag the whole engine into this bundle. */
 const logger = {
     info: m => info(m),

@@ -16,7 +16,7 @@ import * as fs$1 from 'node:fs';
 import fs__default from 'node:fs';
 import require$$0$4 from 'node:util';
 import fs$2, { realpath as realpath$1 } from 'fs/promises';
-import { f as getAugmentedNamespace, h as commonjsGlobal, g as getDefaultExportFromCjs$1 } from './_commonjsHelpers.js';
+import { f as getAugmentedNamespace, h as commonjsGlobal, g as getDefaultExportFromCjs$1 } from './wasm-tiering.js';
 import require$$0$5 from 'constants';
 import require$$0__default$1 from 'util';
 import assert from 'assert';
@@ -53,6 +53,7 @@ import 'tty';
 import 'url';
 import 'node:module';
 import 'node:https';
+import 'node:v8';
 
 // Used for controlling the highWaterMark value of the zip that is being streamed
 // The same value is used as the chunk size that is use during upload to blob storage

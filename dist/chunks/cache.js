@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
-import { a as array, s as string } from './_commonjsHelpers.js';
+import { a as array, s as string } from './wasm-tiering.js';
 
 /**
  * Cargo caches across runs with the Actions cache service, the way rust-cache does it: restore in

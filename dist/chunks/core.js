@@ -23,7 +23,7 @@ import require$$0$4 from 'node:util';
 import require$$7 from 'node:querystring';
 import require$$8 from 'node:events';
 import require$$0$5 from 'node:diagnostics_channel';
-import { h as commonjsGlobal } from './_commonjsHelpers.js';
+import { h as commonjsGlobal } from './wasm-tiering.js';
 import require$$5 from 'node:tls';
 import zlib from 'node:zlib';
 import require$$5$1 from 'node:perf_hooks';

@@ -1,7 +1,7 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync, copyFileSync, lstatSync, symlinkSync, readlinkSync, readdirSync, appendFileSync, statSync } from 'node:fs';
 import { resolve, dirname, isAbsolute, join, relative, sep, basename, posix } from 'node:path';
 import { readFile, mkdir, writeFile, appendFile, stat, open, rm, rename, mkdtemp, readdir } from 'node:fs/promises';
-import { _ as _isoDateTime, Z as ZodISODateTime, o as object, s as string, u as union, b as boolean, n as number, a as array, c as literal, d as _enum, e as discriminatedUnion, l as looseObject, r as record, p as prettifyError, g as getDefaultExportFromCjs } from './_commonjsHelpers.js';
+import { _ as _isoDateTime, Z as ZodISODateTime, o as object, s as string, u as union, b as boolean, n as number, a as array, c as literal, d as _enum, e as discriminatedUnion, l as looseObject, r as record, p as prettifyError, g as getDefaultExportFromCjs } from './wasm-tiering.js';
 import { homedir, tmpdir } from 'node:os';
 import { createHash, randomBytes, createHmac, createVerify, timingSafeEqual } from 'node:crypto';
 import { spawn, execFile } from 'node:child_process';
@@ -6555,7 +6555,16 @@ async function compareLiveVersions(crates, deps) {
     const signal = () => AbortSignal.timeout(READ_TIMEOUT_MS);
     const read = { fetch: deps.fetch, ...(deps.token ? { token: deps.token } : {}) };
     let dl;
+    // A host that did not resolve will not resolve for the next crate either: asking again only
+    // waits for the resolver (5 s a time where it drops bursts of queries, as offline ones do).
+    let unresolved;
+    const offline = (host) => ({
+        kind: 'unknown',
+        reason: `its live index could not be read: cannot resolve ${host} (DNS; is this machine offline?)`
+    });
     const results = await mapLimit(crates, 4, async (crate) => {
+        if (unresolved !== undefined)
+            return offline(unresolved);
         let cksum;
         try {
             const entries = await fetchIndexEntries(deps.indexUrl, crate.name, {
@@ -6569,8 +6578,11 @@ async function compareLiveVersions(crates, deps) {
         }
         catch (error) {
             const host = unresolvedHost(error);
-            const why = host ? `cannot resolve ${host} (DNS; is this machine offline?)` : message(error);
-            return { kind: 'unknown', reason: `its live index could not be read: ${why}` };
+            if (host === undefined) {
+                return { kind: 'unknown', reason: `its live index could not be read: ${message(error)}` };
+            }
+            unresolved ??= host;
+            return offline(host);
         }
         try {
             dl ??= fetchRegistryConfig(deps.indexUrl, { ...read, signal: signal() }).then(c => c.dl);
