@@ -148,4 +148,32 @@ describe('rehearse failures (chain workspace)', () => {
       '"type":"rehearsal_package_failed","name":"first","version":"0.1.0","class":"ambiguous"'
     )
   })
+
+  it('goes on when cargo gives up on its own index wait: the index proof decides and cargo runs again for the rest', async () => {
+    describeThird()
+    // first shows up 1 s after its upload; cargo's own wait is cut to nothing, so it gives up
+    // at once with "unable to publish second and third due to a timeout".
+    registry.faults.delayIndex('first', '0.1.0', 1000)
+    const env = {
+      ...sandbox.env,
+      __CARGO_TEST_CHANNEL_OVERRIDE_DO_NOT_USE_THIS: 'nightly',
+      CARGO_UNSTABLE_PUBLISH_TIMEOUT: 'true',
+      CARGO_PUBLISH_TIMEOUT: '0'
+    }
+    const ctx = testContext(env, systemClock)
+    const result = await rehearse(options({ readinessTimeoutMs: 20_000 }), ctx)
+
+    expect(result.outcome).toBe('passed')
+    expect(result.packages.map(p => [p.name, p.status])).toEqual([
+      ['first', 'published'],
+      ['second', 'published'],
+      ['third', 'published']
+    ])
+    expect(registry.faults.uploads()).toEqual({
+      'first@0.1.0': 1,
+      'second@0.1.0': 1,
+      'third@0.1.0': 1
+    })
+    expect(result.packages[0]?.durationMs).toBeGreaterThanOrEqual(1000)
+  })
 })
