@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
-import { baseEnv, DIST_CLI } from '../helpers/action.js'
+import { baseEnv, demoForLiveRegistry, DIST_CLI } from '../helpers/action.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
 /**
@@ -16,8 +16,6 @@ import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
  * WebAssembly HTTP parser must stay on the baseline compiler (its TurboFan compile alone took
  * ~24 MiB, a quarter of the peak RSS).
  */
-const DEMO = resolve('examples/demo')
-
 /** Chunks only an Actions job needs (see rollup.config.js). */
 const ACTIONS_ONLY = /\/chunks\/(artifact|cache|cache2|core|poller)\.js$/
 
@@ -49,17 +47,7 @@ describe('dist/cli.js rehearse: what the run loads and allocates', () => {
     sandbox = cargoSandbox('sr-footprint-')
     live = await startRegistry({ strict: true })
     rehearsal = await startRegistry({ strict: true })
-    workspace = sandbox.copyFixture(DEMO, 'demo')
-    // The live registry is a local stand-in (nothing reaches crates.io), so the demo's internal
-    // dependencies name it, as a workspace publishing to a private registry must.
-    const root = join(workspace, 'Cargo.toml')
-    writeFileSync(
-      root,
-      readFileSync(root, 'utf8').replace(
-        /version = "0\.1\.0" \}/g,
-        'version = "0.1.0", registry = "live" }'
-      )
-    )
+    workspace = demoForLiveRegistry(sandbox)
   })
   afterAll(async () => {
     await live.close()

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startRegistry } from '../../src/registry/index.js'
 import type { EmbeddedRegistry } from '../../src/registry/types.js'
-import { runAction } from '../helpers/action.js'
+import { demoForLiveRegistry, runAction } from '../helpers/action.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 
 /**
@@ -23,17 +23,7 @@ describe('dist/index.js run as the runner runs it', () => {
   beforeAll(async () => {
     sandbox = cargoSandbox('sr-dist-')
     live = await startRegistry({ strict: true })
-    workspace = sandbox.copyFixture(DEMO, 'demo')
-    // Published to `live`, the demo's internal dependencies must name it, as a real workspace
-    // publishing to a private registry must (the rehearsal refuses them otherwise).
-    const root = join(workspace, 'Cargo.toml')
-    writeFileSync(
-      root,
-      readFileSync(root, 'utf8').replace(
-        /version = "0\.1\.0" \}/g,
-        'version = "0.1.0", registry = "live" }'
-      )
-    )
+    workspace = demoForLiveRegistry(sandbox)
     liveInputs = { 'target-registry': 'live', 'target-registry-url': live.url }
   })
   afterAll(async () => {

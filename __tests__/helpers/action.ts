@@ -41,6 +41,26 @@ export interface SandboxLike {
   env: Record<string, string>
 }
 
+/**
+ * The README's demo workspace copied into a sandbox for a live registry named `live` (a local
+ * stand-in, so nothing reaches crates.io): its internal dependencies name that registry, as a
+ * workspace publishing to a private registry must (the rehearsal refuses them otherwise).
+ */
+export function demoForLiveRegistry(sandbox: {
+  copyFixture(from: string, name?: string): string
+}): string {
+  const workspace = sandbox.copyFixture(resolve('examples/demo'), 'demo')
+  const root = join(workspace, 'Cargo.toml')
+  writeFileSync(
+    root,
+    readFileSync(root, 'utf8').replace(
+      /version = "0\.1\.0" \}/g,
+      'version = "0.1.0", registry = "live" }'
+    )
+  )
+  return workspace
+}
+
 /** `name<<DELIM\nvalue\nDELIM` blocks, as @actions/core writes GITHUB_OUTPUT. */
 export function parseOutputs(text: string): Record<string, string> {
   const out: Record<string, string> = {}

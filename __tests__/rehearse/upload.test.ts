@@ -99,6 +99,10 @@ function harness(overrides: Partial<UploadDeps> & FakeCargo = {}) {
   return { deps, log, settled, clock, invocations }
 }
 
+/** Each crate's status in plan order, one word each. */
+const statuses = (outcomes: CrateStatus[]) => outcomes.map(o => o.status).join(' ')
+const ALL_PUBLISHED = Array(6).fill('published').join(' ')
+
 const publishFailure = (name: string, status: string) => ({
   exitCode: 101,
   stdout: '',
@@ -183,14 +187,7 @@ describe('uploadPlan', () => {
   it('a transient registry error is reported as retryable', async () => {
     const h = harness({ failing: { b: publishFailure('b', '503 Service Unavailable') } })
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
-    expect(outcomes.map(o => o.status)).toEqual([
-      'published',
-      'failed',
-      'pending',
-      'pending',
-      'pending',
-      'pending'
-    ])
+    expect(statuses(outcomes)).toBe('published failed pending pending pending pending')
     expect(outcomes[1]?.failure?.class).toBe('retryable')
   })
 
@@ -204,14 +201,7 @@ describe('uploadPlan', () => {
       })
     })
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
-    expect(outcomes.map(o => o.status)).toEqual([
-      'failed',
-      'pending',
-      'pending',
-      'pending',
-      'pending',
-      'pending'
-    ])
+    expect(statuses(outcomes)).toBe('failed pending pending pending pending pending')
     expect(outcomes[0]?.failure?.message).toBe(
       'uploading a@1.0.0 failed: failed to prepare local package for uploading: no matching package named `zzz` found'
     )
@@ -228,7 +218,7 @@ describe('uploadPlan', () => {
     })
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
     expect(asked).toEqual(packages.map(p => p.name))
-    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
+    expect(statuses(outcomes)).toBe(ALL_PUBLISHED)
   })
 
   it('goes on with a second cargo invocation when cargo gives up on its own index wait, since the index proof decides', async () => {
@@ -252,7 +242,7 @@ describe('uploadPlan', () => {
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
     expect(h.invocations).toEqual([['c', 'd', 'e', 'f']])
     expect(calls).toBe(2)
-    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
+    expect(statuses(outcomes)).toBe(ALL_PUBLISHED)
   })
 
   it('when cargo stops on its own while a proof fails, the failed proof is the failure, not the crates cargo never sent', async () => {
@@ -271,14 +261,7 @@ describe('uploadPlan', () => {
       }
     }
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
-    expect(outcomes.map(o => o.status)).toEqual([
-      'failed',
-      'pending',
-      'pending',
-      'pending',
-      'pending',
-      'pending'
-    ])
+    expect(statuses(outcomes)).toBe('failed pending pending pending pending pending')
     expect(outcomes[0]?.failure?.class).toBe('ambiguous')
   })
 
@@ -292,7 +275,7 @@ describe('uploadPlan', () => {
       h.deps
     )
     expect(h.invocations).toEqual([['a', 'b', 'c', 'd', 'e'], ['f']])
-    expect(outcomes.map(o => o.status)).toEqual(Array(6).fill('published'))
+    expect(statuses(outcomes)).toBe(ALL_PUBLISHED)
   })
 
   it('skips versions already there with the same bytes, uploading only the rest', async () => {
@@ -302,14 +285,7 @@ describe('uploadPlan', () => {
     states.set('c', { kind: 'same' })
     const outcomes = await uploadPlan(plan, cksums, states, h.deps)
 
-    expect(outcomes.map(o => o.status)).toEqual([
-      'skipped',
-      'published',
-      'skipped',
-      'published',
-      'published',
-      'published'
-    ])
+    expect(statuses(outcomes)).toBe('skipped published skipped published published published')
     expect(outcomes[0]).toMatchObject({
       cksum: 'sum-a',
       durationMs: 0,
@@ -325,14 +301,7 @@ describe('uploadPlan', () => {
     const outcomes = await uploadPlan(plan, cksums, states, h.deps)
 
     expect(h.log).toEqual([])
-    expect(outcomes.map(o => o.status)).toEqual([
-      'pending',
-      'pending',
-      'pending',
-      'failed',
-      'pending',
-      'pending'
-    ])
+    expect(statuses(outcomes)).toBe('pending pending pending failed pending pending')
     expect(outcomes[3]?.failure).toMatchObject({
       class: 'permanent',
       message:
@@ -350,14 +319,7 @@ describe('uploadPlan', () => {
 
     expect(h.log).toContain('cargo stopped')
     expect(h.log).not.toContain('start b')
-    expect(outcomes.map(o => o.status)).toEqual([
-      'failed',
-      'pending',
-      'pending',
-      'pending',
-      'pending',
-      'pending'
-    ])
+    expect(statuses(outcomes)).toBe('failed pending pending pending pending pending')
     expect(outcomes[0]?.failure).toMatchObject({
       class: 'ambiguous',
       message:
