@@ -272,7 +272,7 @@ describe('rehearse mode', () => {
     const ws = workspace()
     registry.faults.delayIndex('shr-util', '0.1.0', 600_000)
     const run = cli(ws, rehearseArgs(registry, '--readiness-timeout', '3s'), NO_CARGO_INDEX_WAIT)
-    // shr-core and shr-util go up in one batch; the registry dies once shr-core is proven visible
+    // shr-core and shr-util go up in one cargo run; the registry dies once shr-core is proven visible
     // and shr-util is stored but not yet in the index, so the failure is shr-util's.
     await waitUntil(
       'shr-util stored and shr-core proven',

@@ -11379,8 +11379,6 @@ function cargoOrderable(crates, dropped) {
 }
 const UPLOADING = /^\s*Uploading (\S+) v(\S+)/;
 const UPLOADED = /^\s*Uploaded (\S+) v(\S+)/;
-/** cargo gave up waiting for its own view of the index (its `publish.timeout`, 60 s by default). */
-const CARGO_WAIT_TIMEOUT = /due to a timeout while waiting for published dependencies/;
 /** Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`) uploading. */
 function uploadLine(line) {
     const uploading = UPLOADING.exec(line);
@@ -11397,8 +11395,10 @@ function uploadLine(line) {
  * - a failed proof is the failure (cargo stopping is its consequence);
  * - exit code 0 means cargo uploaded every crate (one it did not announce in a form we read is
  *   proven all the same);
- * - cargo giving up on its own index wait after uploading something is no failure: our own proof
- *   (with `readiness-timeout`) decided those, and the caller runs cargo again for the rest;
+ * - cargo stopping between two uploads after it sent something (it gave up on its own index wait,
+ *   its `publish.timeout` of 60 s, or it was killed) is no failure: our own proofs, bounded by
+ *   `readiness-timeout`, decided what it sent, and the caller runs cargo again for the rest (each
+ *   run must send at least one crate, so this ends);
  * - any other failure is the crate cargo was uploading, or, when it failed before an upload
  *   started (packaging), the first crate not yet uploaded.
  */
@@ -11447,9 +11447,8 @@ async function uploadThroughCargo(crates, cksums, deps, settle) {
         return { sent, stopped: true };
     if (result.exitCode === 0)
         return { sent, stopped: false };
-    if (!uploading && sent.size > 0 && CARGO_WAIT_TIMEOUT.test(result.stderr)) {
+    if (!uploading && sent.size > 0)
         return { sent, stopped: false };
-    }
     const failed = uploading ?? crates.find(c => !sent.has(c.name));
     if (failed) {
         await settle(failed.name, uploadFailure(failed, result, startedAt.get(failed.name) ?? start, deps));
