@@ -43,7 +43,10 @@ function actionContext(): RunContext {
   return {
     logger: actionLogger,
     // A cancelled job's readiness wait ends with the run, not minutes later.
-    clock: { now: () => systemClock.now(), sleep: ms => interruptible(systemClock.sleep(ms)) },
+    clock: {
+      now: () => systemClock.now(),
+      sleep: (ms, cut) => interruptible(systemClock.sleep(ms, cut))
+    },
     // cargo's output in the log, one ::group:: per command, and a progress line while it works.
     cargo: watchCargo(runCargo, {
       progress: line => core.info(masked(line)),

@@ -278,6 +278,59 @@ describe('uploadPlan', () => {
     expect(statuses(outcomes)).toBe(ALL_PUBLISHED)
   })
 
+  it('polls a crate again as soon as cargo says it saw it in the index, without finishing its pause', async () => {
+    const h = harness()
+    let aProven: () => void = () => undefined
+    const proven = new Promise<void>(resolve => (aProven = resolve))
+    h.deps.onSettled = o => {
+      if (o.name === 'a') aProven()
+    }
+    // a pause that only a poke ends: without one, this test never finishes
+    h.deps.clock = {
+      now: () => 0,
+      sleep: (_ms, cut) =>
+        new Promise<void>(resolve =>
+          cut?.addEventListener('abort', () => resolve(), { once: true })
+        )
+    }
+    h.deps.waitVisible = async (_crate, _cksum, pause) => {
+      await pause(60_000)
+      return visible()
+    }
+    h.deps.publish = async (_crates, watch) => {
+      watch.onLine('   Uploading a v1.0.0 (/ws/a)')
+      watch.onLine('    Uploaded a v1.0.0 to registry `r`')
+      watch.onLine('   Published a v1.0.0 at registry `r`')
+      await proven // proven while cargo still runs
+      return ok
+    }
+    const outcomes = await uploadPlan(
+      { packages: [packages[0] as PlannedCrate] },
+      cksums,
+      absent,
+      h.deps
+    )
+    expect(statuses(outcomes)).toBe('published')
+  })
+
+  it('once cargo has exited, no proof waits out its pause', async () => {
+    const h = harness()
+    h.deps.clock = {
+      now: () => 0,
+      sleep: (_ms, cut) =>
+        new Promise<void>(resolve =>
+          cut?.addEventListener('abort', () => resolve(), { once: true })
+        )
+    }
+    let polls = 0
+    h.deps.waitVisible = async (_crate, _cksum, pause) => {
+      if (polls++ === 0) await pause(60_000)
+      return visible()
+    }
+    const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
+    expect(statuses(outcomes)).toBe(ALL_PUBLISHED)
+  })
+
   it('skips versions already there with the same bytes, uploading only the rest', async () => {
     const h = harness()
     const states = new Map(absent)
@@ -408,7 +461,20 @@ describe('uploadLine', () => {
       step: 'uploaded',
       name: 'x'
     })
-    expect(uploadLine('   Published x v0.1.0 and y v0.2.0 at registry `r`')).toBeUndefined()
+    expect(uploadLine('   Published x v0.1.0 and y v0.2.0 at registry `r`')).toEqual({
+      step: 'seen',
+      names: ['x', 'y']
+    })
+    expect(
+      uploadLine('   Published a v1.0.0, b-2 v0.1.0-rc.1 and c v2.0.0 at registry `r`')
+    ).toEqual({
+      step: 'seen',
+      names: ['a', 'b-2', 'c']
+    })
+    expect(uploadLine('   Published x v0.1.0 at registry `r`')).toEqual({
+      step: 'seen',
+      names: ['x']
+    })
     expect(uploadLine('note: waiting for x v0.1.0 to be available at registry `r`')).toBeUndefined()
     expect(
       uploadLine('error: failed to publish y v0.1.0 to registry at http://127.0.0.1:1')

@@ -2213,7 +2213,17 @@ function readSecretFile(name, path, readStdin = () => readFileSync(0, 'utf8')) {
 
 const systemClock = {
     now: () => Date.now(),
-    sleep: ms => new Promise(resolve => setTimeout(resolve, Math.max(0, ms)))
+    sleep: (ms, cut) => new Promise(resolve => {
+        if (cut?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        function done() {
+            clearTimeout(timer);
+            cut?.removeEventListener('abort', done);
+            resolve();
+        }
+        cut?.addEventListener('abort', done, { once: true });
+    })
 };
 
 /** cargo from the `CARGO` env var (set by cargo itself and by rustup shims) or PATH. */
@@ -3722,7 +3732,7 @@ async function waitForVersion(indexUrl, name, version, opts) {
         const elapsed = clock.now() - start;
         if (elapsed >= timeoutMs)
             return { visible: false, attempts, durationMs: elapsed };
-        await clock.sleep(Math.min(delay, timeoutMs - elapsed));
+        await (opts.pause ?? clock.sleep)(Math.min(delay, timeoutMs - elapsed));
         delay = Math.min(delay * 2, maxDelay);
     }
 }
@@ -11379,7 +11389,12 @@ function cargoOrderable(crates, dropped) {
 }
 const UPLOADING = /^\s*Uploading (\S+) v(\S+)/;
 const UPLOADED = /^\s*Uploaded (\S+) v(\S+)/;
-/** Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`) uploading. */
+const PUBLISHED = /^\s*Published (.+) at registry /;
+/**
+ * Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`)
+ * uploading, or the crates it saw in its view of the index (`Published a v1, b v1 and c v1 at
+ * registry …`).
+ */
 function uploadLine(line) {
     const uploading = UPLOADING.exec(line);
     if (uploading)
@@ -11387,7 +11402,42 @@ function uploadLine(line) {
     const uploaded = UPLOADED.exec(line);
     if (uploaded)
         return { step: 'uploaded', name: uploaded[1] };
+    const published = PUBLISHED.exec(line);
+    if (published) {
+        const names = [...published[1].matchAll(/(?:^|, | and )(\S+) v[^\s,]+/g)];
+        return { step: 'seen', names: names.map(m => m[1]) };
+    }
     return undefined;
+}
+/**
+ * Pauses between index polls that end early when poked: once cargo says it saw a version in the
+ * index (or has exited), its proof polls again at once instead of finishing a backoff pause.
+ */
+class Pauses {
+    clock;
+    sleeping = new Map();
+    constructor(clock) {
+        this.clock = clock;
+    }
+    for(name) {
+        return async (ms) => {
+            const cut = new AbortController();
+            const mine = this.sleeping.get(name) ?? new Set();
+            this.sleeping.set(name, mine.add(cut));
+            try {
+                await this.clock.sleep(ms, cut.signal);
+            }
+            finally {
+                mine.delete(cut);
+            }
+        };
+    }
+    /** Ends the pauses of `names` (all, by default) now. */
+    poke(names = this.sleeping.keys()) {
+        for (const name of [...names])
+            for (const cut of this.sleeping.get(name) ?? [])
+                cut.abort();
+    }
 }
 /**
  * One cargo invocation, watched line by line: `Uploading X` starts X's clock, `Uploaded X` starts
@@ -11409,11 +11459,13 @@ async function uploadThroughCargo(crates, cksums, deps, settle) {
     const sent = new Set();
     const proofs = [];
     const stop = new AbortController();
+    const pauses = new Pauses(deps.clock);
     let uploading;
     const prove = (crate) => {
         sent.add(crate.name);
         const since = startedAt.get(crate.name) ?? start;
-        const proof = proveVisible(crate, cksums.get(crate.name), since, deps).then(async (update) => {
+        const cksum = cksums.get(crate.name);
+        const proof = proveVisible(crate, cksum, since, deps, pauses.for(crate.name)).then(async (update) => {
             if (update.status === 'failed')
                 stop.abort();
             await settle(crate.name, update);
@@ -11423,6 +11475,8 @@ async function uploadThroughCargo(crates, cksums, deps, settle) {
     };
     const onLine = (line) => {
         const seen = uploadLine(line);
+        if (seen?.step === 'seen')
+            return pauses.poke(seen.names);
         const crate = seen && byName.get(seen.name);
         if (!seen || !crate || sent.has(crate.name))
             return;
@@ -11437,6 +11491,8 @@ async function uploadThroughCargo(crates, cksums, deps, settle) {
         }
     };
     const result = await deps.publish(crates, { onLine, signal: stop.signal });
+    // cargo has seen whatever it waited for: no proof needs to finish its pause.
+    pauses.poke();
     if (result.exitCode === 0) {
         for (const crate of crates)
             if (!sent.has(crate.name))
@@ -11469,8 +11525,8 @@ function uploadFailure(crate, result, since, deps) {
     };
 }
 /** cargo's exit code proves nothing: the index must list the exact packaged checksum. */
-async function proveVisible(crate, cksum, start, deps) {
-    const seen = await deps.waitVisible(crate, cksum);
+async function proveVisible(crate, cksum, start, deps, pause) {
+    const seen = await deps.waitVisible(crate, cksum, pause);
     const durationMs = deps.clock.now() - start;
     if (seen.visible)
         return { status: 'published', durationMs, cksum };
@@ -11543,8 +11599,9 @@ async function uploadToRehearsal(step, where) {
                     watch.onLine(line);
             }
         }),
-        waitVisible: (crate, cksum) => waitForVersion(registry.indexUrl, crate.name, crate.version, {
+        waitVisible: (crate, cksum, pause) => waitForVersion(registry.indexUrl, crate.name, crate.version, {
             cksum,
+            pause,
             timeoutMs: options.readinessTimeoutMs,
             clock: ctx.clock,
             token: registry.token || undefined,

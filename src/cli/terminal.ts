@@ -53,7 +53,10 @@ export function terminalContext(term: Terminal): RunContext {
   return {
     logger,
     // A readiness wait ends with the run when it is interrupted, not minutes later.
-    clock: { now: () => systemClock.now(), sleep: ms => interruptible(systemClock.sleep(ms)) },
+    clock: {
+      now: () => systemClock.now(),
+      sleep: (ms, cut) => interruptible(systemClock.sleep(ms, cut))
+    },
     cargo: watchCargo(runCargo, {
       progress: line => term.out(logger.mask(line)),
       now: () => systemClock.now()

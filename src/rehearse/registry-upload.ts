@@ -49,9 +49,10 @@ export async function uploadToRehearsal(
           }
         }
       ),
-    waitVisible: (crate, cksum) =>
+    waitVisible: (crate, cksum, pause) =>
       waitForVersion(registry.indexUrl, crate.name, crate.version, {
         cksum,
+        pause,
         timeoutMs: options.readinessTimeoutMs,
         clock: ctx.clock,
         token: registry.token || undefined,

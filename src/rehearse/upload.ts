@@ -35,8 +35,15 @@ export interface UploadDeps {
    * told each line cargo prints on stderr as it prints it; aborting `signal` stops cargo.
    */
   publish(crates: PlannedCrate[], watch: CargoWatch): Promise<CargoResult>
-  /** Polls the index until the version is listed with `cksum` (or gives up). */
-  waitVisible(crate: PlannedCrate, cksum: string): Promise<WaitResult>
+  /**
+   * Polls the index until the version is listed with `cksum` (or gives up), pausing between polls
+   * with `pause`, which ends early once cargo reports the version visible.
+   */
+  waitVisible(
+    crate: PlannedCrate,
+    cksum: string,
+    pause: (ms: number) => Promise<void>
+  ): Promise<WaitResult>
   readinessTimeoutMs: number
   /** Told about every crate as soon as it is settled (published, skipped or failed). */
   onSettled?(outcome: CrateStatus): void | Promise<void>
@@ -145,16 +152,55 @@ export function cargoOrderable(
 
 const UPLOADING = /^\s*Uploading (\S+) v(\S+)/
 const UPLOADED = /^\s*Uploaded (\S+) v(\S+)/
+const PUBLISHED = /^\s*Published (.+) at registry /
 
-/** Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`) uploading. */
+/**
+ * Pure: the crate a line of cargo's stderr says it started (`Uploading`) or finished (`Uploaded`)
+ * uploading, or the crates it saw in its view of the index (`Published a v1, b v1 and c v1 at
+ * registry …`).
+ */
 export function uploadLine(
   line: string
-): { step: 'uploading' | 'uploaded'; name: string } | undefined {
+):
+  { step: 'uploading' | 'uploaded'; name: string } | { step: 'seen'; names: string[] } | undefined {
   const uploading = UPLOADING.exec(line)
   if (uploading) return { step: 'uploading', name: uploading[1] as string }
   const uploaded = UPLOADED.exec(line)
   if (uploaded) return { step: 'uploaded', name: uploaded[1] as string }
+  const published = PUBLISHED.exec(line)
+  if (published) {
+    const names = [...(published[1] as string).matchAll(/(?:^|, | and )(\S+) v[^\s,]+/g)]
+    return { step: 'seen', names: names.map(m => m[1] as string) }
+  }
   return undefined
+}
+
+/**
+ * Pauses between index polls that end early when poked: once cargo says it saw a version in the
+ * index (or has exited), its proof polls again at once instead of finishing a backoff pause.
+ */
+class Pauses {
+  private readonly sleeping = new Map<string, Set<AbortController>>()
+
+  constructor(private readonly clock: Clock) {}
+
+  for(name: string): (ms: number) => Promise<void> {
+    return async ms => {
+      const cut = new AbortController()
+      const mine = this.sleeping.get(name) ?? new Set<AbortController>()
+      this.sleeping.set(name, mine.add(cut))
+      try {
+        await this.clock.sleep(ms, cut.signal)
+      } finally {
+        mine.delete(cut)
+      }
+    }
+  }
+
+  /** Ends the pauses of `names` (all, by default) now. */
+  poke(names: Iterable<string> = this.sleeping.keys()): void {
+    for (const name of [...names]) for (const cut of this.sleeping.get(name) ?? []) cut.abort()
+  }
 }
 
 /**
@@ -182,11 +228,13 @@ async function uploadThroughCargo(
   const sent = new Set<string>()
   const proofs: Promise<boolean>[] = []
   const stop = new AbortController()
+  const pauses = new Pauses(deps.clock)
   let uploading: PlannedCrate | undefined
   const prove = (crate: PlannedCrate) => {
     sent.add(crate.name)
     const since = startedAt.get(crate.name) ?? start
-    const proof = proveVisible(crate, cksums.get(crate.name) as string, since, deps).then(
+    const cksum = cksums.get(crate.name) as string
+    const proof = proveVisible(crate, cksum, since, deps, pauses.for(crate.name)).then(
       async update => {
         if (update.status === 'failed') stop.abort()
         await settle(crate.name, update)
@@ -197,6 +245,7 @@ async function uploadThroughCargo(
   }
   const onLine = (line: string) => {
     const seen = uploadLine(line)
+    if (seen?.step === 'seen') return pauses.poke(seen.names)
     const crate = seen && byName.get(seen.name)
     if (!seen || !crate || sent.has(crate.name)) return
     if (seen.step === 'uploading') {
@@ -209,6 +258,8 @@ async function uploadThroughCargo(
     }
   }
   const result = await deps.publish(crates, { onLine, signal: stop.signal })
+  // cargo has seen whatever it waited for: no proof needs to finish its pause.
+  pauses.poke()
   if (result.exitCode === 0) {
     for (const crate of crates) if (!sent.has(crate.name)) prove(crate)
   }
@@ -250,9 +301,10 @@ async function proveVisible(
   crate: PlannedCrate,
   cksum: string,
   start: number,
-  deps: UploadDeps
+  deps: UploadDeps,
+  pause: (ms: number) => Promise<void>
 ): Promise<Partial<CrateStatus>> {
-  const seen = await deps.waitVisible(crate, cksum)
+  const seen = await deps.waitVisible(crate, cksum, pause)
   const durationMs = deps.clock.now() - start
   if (seen.visible) return { status: 'published', durationMs, cksum }
   if (seen.cksumMismatch) {

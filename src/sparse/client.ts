@@ -199,6 +199,11 @@ export interface WaitOptions {
   firstDelayMs?: number
   maxDelayMs?: number
   onPoll?: (attempt: number, visible: boolean) => void
+  /**
+   * The pause between polls; the clock's sleep by default. A caller that learns the version is
+   * probably there (cargo saw it) ends the pause early, so the proof does not lag behind.
+   */
+  pause?: (ms: number) => Promise<void>
 }
 
 export interface WaitResult {
@@ -249,7 +254,7 @@ export async function waitForVersion(
     if (entry) return { visible: true, attempts, durationMs: clock.now() - start, entry }
     const elapsed = clock.now() - start
     if (elapsed >= timeoutMs) return { visible: false, attempts, durationMs: elapsed }
-    await clock.sleep(Math.min(delay, timeoutMs - elapsed))
+    await (opts.pause ?? clock.sleep)(Math.min(delay, timeoutMs - elapsed))
     delay = Math.min(delay * 2, maxDelay)
   }
 }
