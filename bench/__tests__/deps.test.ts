@@ -9,14 +9,9 @@ import {
   verificationProblem,
   type DepsCaseResult
 } from '../deps.js'
-import {
-  checkTargets,
-  depsRatio,
-  renderReport,
-  summarizeDeps,
-  type BenchReport
-} from '../report.js'
+import { checkTargets, depsRatio, renderReport, summarizeDeps } from '../report.js'
 import type { TimedLine } from '../world.js'
+import { testReport } from './fixtures.js'
 
 const chain5: DepsCaseResult = {
   case: { shape: 'chain', size: 5 },
@@ -61,31 +56,13 @@ describe('the target of publish after a content-bound rehearsal', () => {
 })
 
 describe('a report of the deps case alone', () => {
-  const report: BenchReport = {
+  const report = testReport({
     mode: 'deps',
     command: 'npm run bench -- --deps',
-    startedAt: new Date('2026-01-02T03:04:05Z'),
     durationMs: 200_000,
-    machine: {
-      cpu: 'Test CPU',
-      cores: 2,
-      memoryGiB: 8,
-      os: 'Linux 6',
-      node: 'v20',
-      cargo: 'cargo 1.95.0',
-      rustc: 'rustc 1.95.0',
-      commit: 'abc1234'
-    },
-    units: 4,
-    runs: 3,
-    lagMs: 1000,
-    cli: 'dist/cli.js',
-    cliSha256: '4bb744817cbb0123',
-    cliArgs: [],
     cliStartupMs: 120,
-    cases: [],
     deps: [chain5]
-  }
+  })
 
   it('has the section with both temperatures and the verdicts, and no empty matrix sections', () => {
     const text = renderReport(report)

@@ -6,10 +6,10 @@ import {
   NOTES_END,
   renderReport,
   summarize,
-  type BenchReport,
   type CaseResult
 } from '../report.js'
 import { median } from '../stats.js'
+import { testReport } from './fixtures.js'
 import { cargoMarks, rehearsalMarks, type Measurement, type Variant } from '../variants.js'
 
 const runs = (variant: Variant, ...ms: number[]): Measurement[] => ms.map(x => ({ variant, ms: x }))
@@ -87,31 +87,11 @@ describe('checkTargets', () => {
 })
 
 describe('renderReport', () => {
-  const report: BenchReport = {
+  const report = testReport({
     mode: 'full',
-    command: 'npm run bench',
-    startedAt: new Date('2026-01-02T03:04:05Z'),
-    durationMs: 125_000,
-    machine: {
-      cpu: 'Test CPU',
-      cores: 2,
-      memoryGiB: 8,
-      os: 'Linux 6',
-      node: 'v20',
-      cargo: 'cargo 1.95.0',
-      rustc: 'rustc 1.95.0',
-      commit: 'abc1234'
-    },
-    units: 4,
-    runs: 3,
-    lagMs: 1000,
-    cli: 'dist/cli.js',
-    cliSha256: '4bb744817cbb0123',
-    cliArgs: [],
-    cliStartupMs: 200,
     cases: [zeroLag, lagged],
     notes: 'Hand-written analysis.'
-  }
+  })
 
   it('shows the ratios, the misses and their size, the machine, and keeps the notes', () => {
     const text = renderReport(report)
