@@ -16,6 +16,18 @@ import { writeFiles, type RepoFile } from '../hardening/bound.js'
 import { cargoSandbox, type CargoSandbox } from '../helpers/sandbox.js'
 import { workspaceFixture } from './fixtures.js'
 
+/** Makes `dir` a git checkout with everything in it committed. */
+function commitAll(dir: string): void {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+      cwd: dir,
+      stdio: 'pipe'
+    })
+  git('init', '-q')
+  git('add', '-A')
+  git('commit', '-q', '-m', 'fixture')
+}
+
 /** A manifest of the mixed workspace's members, with `extra` lines in `[package]`. */
 const member = (name: string, extra = '') =>
   `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\nlicense = "MIT"\ndescription = "${name}"\n${extra}`
@@ -356,14 +368,7 @@ describe('computeContentDigest with real cargo', () => {
     })
 
     it('is the same in a git checkout, where cargo adds its vcs info file', async () => {
-      const git = (...args: string[]) =>
-        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
-          cwd: ws,
-          stdio: 'pipe'
-        })
-      git('init', '-q')
-      git('add', '-A')
-      git('commit', '-q', '-m', 'fixture')
+      commitAll(ws)
       expect(await digestOf(plan)).toEqual(original)
     })
 
@@ -470,14 +475,7 @@ describe('computeContentDigest with real cargo', () => {
       // cargo lists the untracked files of a git checkout, dot folders too.
       const dir = join(sandbox.root, 'mixed-state')
       cpSync(ws, dir, { recursive: true })
-      const git = (...args: string[]) =>
-        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
-          cwd: dir,
-          stdio: 'pipe'
-        })
-      git('init', '-q')
-      git('add', '-A')
-      git('commit', '-q', '-m', 'fixture')
+      commitAll(dir)
       writeFiles(dir, { '.shipper/events.jsonl': '{}\n' })
       const stateful = await planOf(dir)
       const unfiltered = await computeContentDigest(stateful, { env: sandbox.env })

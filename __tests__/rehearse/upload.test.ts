@@ -10,6 +10,7 @@ import {
   uploadLine,
   uploadPlan,
   type IndexState,
+  type CargoWatch,
   type UploadDeps
 } from '../../src/rehearse/upload.js'
 
@@ -98,6 +99,19 @@ function harness(overrides: Partial<UploadDeps> & FakeCargo = {}) {
   }
   return { deps, log, settled, clock, invocations }
 }
+
+/** cargo's two lines for one crate it uploaded. */
+function announceUpload(watch: CargoWatch, c: PlannedCrate): void {
+  watch.onLine(`   Uploading ${c.name} v${c.version} (/ws/${c.name})`)
+  watch.onLine(`    Uploaded ${c.name} v${c.version} to registry \`r\``)
+}
+
+/** cargo ending because its own index wait (publish.timeout) ran out before `what` could go. */
+const cargoGaveUpWaiting = (what: string): CargoResult => ({
+  exitCode: 101,
+  stdout: '',
+  stderr: `error: unable to publish ${what} due to a timeout while waiting for published dependencies to be available.`
+})
 
 /** Each crate's status in plan order, one word each. */
 const statuses = (outcomes: CrateStatus[]) => outcomes.map(o => o.status).join(' ')
@@ -228,16 +242,8 @@ describe('uploadPlan', () => {
     const fake = h.deps.publish
     h.deps.publish = async (crates, watch) => {
       if (calls++ > 0) return fake(crates, watch)
-      for (const c of crates.slice(0, 2)) {
-        watch.onLine(`   Uploading ${c.name} v${c.version} (/ws/${c.name})`)
-        watch.onLine(`    Uploaded ${c.name} v${c.version} to registry \`r\``)
-      }
-      return {
-        exitCode: 101,
-        stdout: '',
-        stderr:
-          'error: unable to publish c v1.0.0 and d v1.0.0 due to a timeout while waiting for published dependencies to be available.'
-      }
+      for (const c of crates.slice(0, 2)) announceUpload(watch, c)
+      return cargoGaveUpWaiting('c v1.0.0 and d v1.0.0')
     }
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
     expect(h.invocations).toEqual([['c', 'd', 'e', 'f']])
@@ -250,15 +256,9 @@ describe('uploadPlan', () => {
       waitVisible: async c =>
         c.name === 'a' ? { visible: false, attempts: 3, durationMs: 1500 } : visible()
     })
-    h.deps.publish = async (_crates, watch) => {
-      watch.onLine(`   Uploading a v1.0.0 (/ws/a)`)
-      watch.onLine(`    Uploaded a v1.0.0 to registry \`r\``)
-      return {
-        exitCode: 101,
-        stdout: '',
-        stderr:
-          'error: unable to publish b v1.0.0 due to a timeout while waiting for published dependencies to be available.'
-      }
+    h.deps.publish = async (crates, watch) => {
+      announceUpload(watch, crates[0] as PlannedCrate)
+      return cargoGaveUpWaiting('b v1.0.0')
     }
     const outcomes = await uploadPlan(plan, cksums, absent, h.deps)
     expect(statuses(outcomes)).toBe('failed pending pending pending pending pending')
@@ -297,9 +297,8 @@ describe('uploadPlan', () => {
       await pause(60_000)
       return visible()
     }
-    h.deps.publish = async (_crates, watch) => {
-      watch.onLine('   Uploading a v1.0.0 (/ws/a)')
-      watch.onLine('    Uploaded a v1.0.0 to registry `r`')
+    h.deps.publish = async (crates, watch) => {
+      announceUpload(watch, crates[0] as PlannedCrate)
       watch.onLine('   Published a v1.0.0 at registry `r`')
       await proven // proven while cargo still runs
       return ok
